@@ -1,0 +1,18 @@
+"""ecr-audit: who can use Amazon ECR in an AWS account, decided the way AWS decides.
+
+The package follows the pipeline collect -> snapshot -> tables -> policy/effective -> findings ->
+report; each stage is importable on its own.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load"]
+
+
+def load(path):  # noqa: ANN001 - thin re-export, typed in ecr_audit.tables
+    """Load a snapshot (or AWS CLI authorization details) into an :class:`~ecr_audit.tables.Audit`."""
+    from ecr_audit.tables import load as _load
+
+    return _load(path)

@@ -1,0 +1,50 @@
+"""The `ecr-audit` command line.
+
+Each subcommand lives in its own module under ``ecr_audit.commands`` exposing ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``; this file only dispatches, so adding a command
+never touches another's code. Exit codes: 0 success, 1 a gate tripped (findings), 2 usage or
+input errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from ecr_audit import __version__
+
+#: subcommand name -> module under ecr_audit.commands
+COMMANDS: dict[str, str] = {
+    "collect": "collect",
+    "demo": "demo",
+    "simulate": "simulate",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecr-audit", description="Audit who can use Amazon ECR.")
+    parser.add_argument("--version", action="version", version=f"ecr-audit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"ecr_audit.commands.{module_name}")
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

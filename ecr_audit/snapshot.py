@@ -1,0 +1,225 @@
+"""The snapshot: one versioned JSON document holding everything collected from one account.
+
+It is the boundary between the boto3 edge (``ecr_audit.collect``) and everything pure after it, so
+its shape stays close to the AWS API responses (a reader who knows the API knows the file) and
+every later stage can be run from a file without AWS.
+
+Schema (``schema_version`` 1)::
+
+    {
+      "schema_version": 1,
+      "tool": {"name": "ecr-audit", "version": "0.1.0"},
+      "collected_at": "2026-11-29T02:30:00+00:00",        # ISO 8601, UTC
+      "source": "collector" | "aws-cli-authorization-details",
+      "account": {"id": "123456789012", "aliases": ["acme-prod"], "partition": "aws"},
+      "caller": {"UserId": ..., "Account": ..., "Arn": ...} | null,   # sts:GetCallerIdentity
+      "regions": ["eu-west-1", "us-east-1"],                # regions asked for (ECR)
+      "iam": {                                              # iam:GetAccountAuthorizationDetails, pages merged
+        "UserDetailList": [...], "GroupDetailList": [...], "RoleDetailList": [...],
+        "Policies": [...]       # customer managed + AWS managed with AttachmentCount > 0
+      } | null,
+      "ecr": {                                              # per region; null when not collected
+        "eu-west-1": {
+          "registry_id": "123456789012",
+          "repositories": [
+            {   # ecr:DescribeRepositories item, as AWS returns it, plus:
+              "repositoryName": ..., "repositoryArn": ..., "registryId": ..., "repositoryUri": ...,
+              "imageTagMutability": ..., "imageScanningConfiguration": {...},
+              "encryptionConfiguration": {...}, "createdAt": "...",
+              "tags": [{"Key": ..., "Value": ...}],         # ecr:ListTagsForResource
+              "policyText": "<raw JSON string>" | null,     # ecr:GetRepositoryPolicy
+              "lifecyclePolicyText": "<raw JSON string>" | null
+            }
+          ],
+          "registry_policy_text": "<raw JSON string>" | null,   # ecr:GetRegistryPolicy
+          "registry_policy_scope": "V1" | "V2" | null,          # GetAccountSetting REGISTRY_POLICY_SCOPE
+          "replication_configuration": {...} | null            # DescribeRegistry
+        }
+      },
+      "organization": {                                     # null when Organizations did not answer
+        "id": "o-...", "management_account_id": "...",
+        "levels": [                                         # root first, the account itself last
+          {"id": "r-abcd", "type": "ROOT" | "ORGANIZATIONAL_UNIT" | "ACCOUNT", "name": ...,
+           "scps": [{"id": "p-...", "name": ..., "arn": ..., "aws_managed": bool, "content": "<raw JSON>"}],
+           "rcps": [ same shape ]}
+        ]
+      },
+      "coverage": [                                         # every call that failed for good
+        {"service": "ecr", "operation": "GetRepositoryPolicy", "region": "eu-west-1" | null,
+         "resource": "<name or ARN>" | null, "error_code": "AccessDeniedException",
+         "message": "..."}
+      ]
+    }
+
+Policy documents that AWS returns URL-encoded (IAM) are stored decoded, as JSON objects. Policy
+texts that AWS returns as strings (ECR, Organizations) are kept as the raw strings, so a malformed
+document is reported where it is parsed, with its name, instead of breaking collection. Timestamps
+are ISO 8601 strings.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ecr_audit import __version__
+
+SCHEMA_VERSION = 1
+
+#: keys every collector snapshot has; a file without one of them is not a snapshot
+REQUIRED_KEYS = ("schema_version", "collected_at", "account", "regions", "iam", "ecr", "coverage")
+
+#: the top-level keys of `aws iam get-account-authorization-details` output
+AWS_CLI_AUTH_DETAILS_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+
+
+class SnapshotError(ValueError):
+    """A snapshot file that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
+
+
+def new_snapshot(account_id: str, *, regions: list[str], partition: str = "aws") -> dict[str, Any]:
+    """An empty snapshot with every required key, to be filled by a collector."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "ecr-audit", "version": __version__},
+        "collected_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": "collector",
+        "account": {"id": account_id, "aliases": [], "partition": partition},
+        "caller": None,
+        "regions": list(regions),
+        "iam": None,
+        "ecr": {},
+        "organization": None,
+        "coverage": [],
+    }
+
+
+def write_snapshot(snapshot: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write atomically (temp file in the same folder, then rename): a reader never sees half a file.
+
+    A name ending in ``.gz`` is gzip-compressed.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(snapshot, default=_json_default, indent=1, sort_keys=False).encode("utf-8")
+    if target.name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return target
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SnapshotError(path, "no such file") from None
+    except OSError as exc:
+        raise SnapshotError(path, f"cannot be read ({exc.strerror})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise SnapshotError(path, f"is not valid gzip ({exc})") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SnapshotError(path, "is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(path, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def from_aws_cli_authorization_details(details: dict[str, Any]) -> dict[str, Any]:
+    """Wrap `aws iam get-account-authorization-details` output as an IAM-only snapshot.
+
+    The account id is read from the ARNs in the output; ECR and Organizations were not collected,
+    which the coverage list says so that reports do not read silence as "no access".
+    """
+    account_id = _account_from_arns(details)
+    snapshot = new_snapshot(account_id, regions=[])
+    snapshot["source"] = "aws-cli-authorization-details"
+    snapshot["collected_at"] = None
+    snapshot["iam"] = {key: list(details.get(key) or []) for key in AWS_CLI_AUTH_DETAILS_KEYS}
+    snapshot["ecr"] = None
+    snapshot["coverage"] = [
+        {"service": "ecr", "operation": "*", "region": None, "resource": None,
+         "error_code": "NotCollected",
+         "message": "IAM-only input (AWS CLI authorization details): ECR repositories, repository "
+                    "and registry policies were not collected"},
+        {"service": "organizations", "operation": "*", "region": None, "resource": None,
+         "error_code": "NotCollected",
+         "message": "IAM-only input (AWS CLI authorization details): SCPs and RCPs were not collected"},
+    ]
+    return snapshot
+
+
+def _account_from_arns(details: dict[str, Any]) -> str:
+    for key in ("UserDetailList", "RoleDetailList", "GroupDetailList"):
+        for entity in details.get(key) or []:
+            parts = str(entity.get("Arn", "")).split(":")
+            if len(parts) > 4 and parts[4].isdigit():
+                return parts[4]
+    for policy in details.get("Policies") or []:
+        parts = str(policy.get("Arn", "")).split(":")
+        if len(parts) > 4 and parts[4].isdigit():
+            return parts[4]
+    return "unknown"
+
+
+def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a snapshot (or AWS CLI authorization details) file.
+
+    Raises :class:`SnapshotError` naming the file for anything that is not a usable snapshot:
+    not JSON, a required key missing, or a schema newer than this version of the tool reads.
+    """
+    source = Path(path)
+    document = _read_json(source)
+    if not isinstance(document, dict):
+        raise SnapshotError(source, f"is a JSON {type(document).__name__}, expected an object")
+    if "schema_version" not in document and any(k in document for k in AWS_CLI_AUTH_DETAILS_KEYS):
+        return from_aws_cli_authorization_details(document)
+    missing = [key for key in REQUIRED_KEYS if key not in document]
+    if missing:
+        raise SnapshotError(source, f"is not an ecr-audit snapshot: missing key(s) {', '.join(missing)}")
+    version = document["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SnapshotError(source, f"schema_version must be an integer, found {version!r}")
+    if version > SCHEMA_VERSION:
+        raise SnapshotError(
+            source,
+            f"has schema_version {version}, newer than the {SCHEMA_VERSION} this ecr-audit "
+            f"{__version__} reads; upgrade ecr-audit",
+        )
+    if version < 1:
+        raise SnapshotError(source, f"has unknown schema_version {version}")
+    account = document["account"]
+    if not isinstance(account, dict) or not account.get("id"):
+        raise SnapshotError(source, "account.id is missing")
+    return document
