@@ -18,6 +18,12 @@ Schema (``schema_version`` 1)::
         "UserDetailList": [...], "GroupDetailList": [...], "RoleDetailList": [...],
         "Policies": [...]       # customer managed + AWS managed with AttachmentCount > 0
       } | null,
+      "iam_activity": {                                     # what GetAccountAuthorizationDetails lacks
+        "users": {"<UserName>": {"PasswordLastUsed": "..." | null,          # iam:ListUsers
+                                 "AccessKeys": [{"AccessKeyId": ..., "Status": ..., "CreateDate": ...,
+                                                 "LastUsedDate": ... | null,   # iam:GetAccessKeyLastUsed
+                                                 "ServiceName": ... | null}]}}
+      } | null,                                             # optional key: absent means not collected
       "ecr": {                                              # per region; null when not collected
         "eu-west-1": {
           "registry_id": "123456789012",
@@ -106,6 +112,7 @@ def new_snapshot(account_id: str, *, regions: list[str], partition: str = "aws")
         "caller": None,
         "regions": list(regions),
         "iam": None,
+        "iam_activity": None,
         "ecr": {},
         "organization": None,
         "coverage": [],
