@@ -70,6 +70,7 @@ import gzip
 import json
 import os
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,7 @@ def _read_json(path: Path) -> Any:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a corrupted deflate stream
             raise SnapshotError(path, f"is not valid gzip ({exc})") from None
     try:
         return json.loads(raw.decode("utf-8"))
@@ -211,6 +212,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise SnapshotError(source, f"is a JSON {type(document).__name__}, expected an object")
     if "schema_version" not in document and any(k in document for k in AWS_CLI_AUTH_DETAILS_KEYS):
+        _check_entity_lists(source, document, "")
         return from_aws_cli_authorization_details(document)
     missing = [key for key in REQUIRED_KEYS if key not in document]
     if missing:
@@ -229,4 +231,42 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     account = document["account"]
     if not isinstance(account, dict) or not account.get("id"):
         raise SnapshotError(source, "account.id is missing")
+    _check_shape(source, document)
     return document
+
+
+def _check_shape(source: Path, document: dict[str, Any]) -> None:
+    """The containers later stages walk, so that a damaged file fails here, naming itself, and not
+    as a TypeError deep in a table builder."""
+    for key, expected in (("iam", dict), ("ecr", dict), ("organization", dict), ("iam_activity", dict),
+                          ("coverage", list), ("regions", list)):
+        value = document.get(key)
+        if value is not None and not isinstance(value, expected):
+            raise SnapshotError(source, f"{key} must be a JSON {_JSON_NAMES[expected]} or null, "
+                                        f"found {_JSON_NAMES.get(type(value), type(value).__name__)}")
+    if document.get("iam") is not None:
+        _check_entity_lists(source, document["iam"], "iam.")
+    for region, registry in (document.get("ecr") or {}).items():
+        if registry is None:
+            continue
+        if not isinstance(registry, dict):
+            raise SnapshotError(source, f"ecr.{region} must be a JSON object or null")
+        repositories = registry.get("repositories")
+        if repositories is not None and not _is_list_of_objects(repositories):
+            raise SnapshotError(source, f"ecr.{region}.repositories must be a list of objects or null")
+    if not all(isinstance(entry, dict) for entry in document.get("coverage") or ()):
+        raise SnapshotError(source, "coverage must be a list of objects")
+
+
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def _is_list_of_objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _check_entity_lists(source: Path, details: dict[str, Any], prefix: str) -> None:
+    for key in AWS_CLI_AUTH_DETAILS_KEYS:
+        value = details.get(key)
+        if value is not None and not _is_list_of_objects(value):
+            raise SnapshotError(source, f"{prefix}{key} must be a list of objects")

@@ -1,0 +1,106 @@
+"""The snapshot as pandas tables: ``load(path) -> Audit``.
+
+Everything here is pure: a snapshot dict in (see :mod:`ecr_audit.snapshot`), DataFrames out, no
+AWS. Column names are a public contract (notebooks, findings and reports select by them); each
+table's columns, dtypes and meanings are declared once in its module and listed below.
+
+================  ====================================  ==========================================
+attribute         one row per                           module
+================  ====================================  ==========================================
+``principals``    IAM user or role                      :mod:`ecr_audit.tables.principals`
+``groups``        IAM group                             :mod:`ecr_audit.tables.principals`
+``policies``      policy document in play               :mod:`ecr_audit.tables.policies`
+``attachments``   (principal, policy, route)            :mod:`ecr_audit.tables.policies`
+``statements``    statement of a readable policy        :mod:`ecr_audit.tables.statements`
+``repositories``  ECR repository                        :mod:`ecr_audit.tables.repositories`
+``coverage``      call that failed while collecting     :mod:`ecr_audit.tables.coverage`
+================  ====================================  ==========================================
+
+Every table has all its columns even when empty (an IAM-only snapshot has an empty
+``repositories``). Text columns are ``object`` holding ``str`` or ``None``; missing timestamps are
+``NaT``.
+
+The evaluated tables of the design (``permissions``, ``capabilities``, ``findings``) and
+``Audit.explain`` are not here: they are computed from these tables by :mod:`ecr_audit.effective`
+and :mod:`ecr_audit.findings` and join :class:`Audit` when those stages land.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ecr_audit.snapshot import read_snapshot
+from ecr_audit.tables._columns import Column, build_frame, describe_columns
+from ecr_audit.tables.coverage import COVERAGE_COLUMNS, coverage_rows
+from ecr_audit.tables.policies import ATTACHMENT_COLUMNS, POLICY_COLUMNS, policy_tables
+from ecr_audit.tables.principals import GROUP_COLUMNS, PRINCIPAL_COLUMNS, group_rows, principal_rows
+from ecr_audit.tables.repositories import REPOSITORY_COLUMNS, repository_rows
+from ecr_audit.tables.statements import STATEMENT_COLUMNS
+
+__all__ = ["Audit", "TABLE_COLUMNS", "load"]
+
+#: the declared columns of every table, by Audit attribute name
+TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "principals": PRINCIPAL_COLUMNS,
+    "groups": GROUP_COLUMNS,
+    "policies": POLICY_COLUMNS,
+    "attachments": ATTACHMENT_COLUMNS,
+    "statements": STATEMENT_COLUMNS,
+    "repositories": REPOSITORY_COLUMNS,
+    "coverage": COVERAGE_COLUMNS,
+}
+
+if __doc__:
+    __doc__ += "".join(describe_columns(name, columns) for name, columns in TABLE_COLUMNS.items())
+
+
+@dataclass(eq=False)
+class Audit:
+    """One snapshot and its tables. Build with :func:`load` or :meth:`Audit.from_snapshot`."""
+
+    snapshot: dict[str, Any] = field(repr=False)
+    principals: pd.DataFrame = field(repr=False)
+    groups: pd.DataFrame = field(repr=False)
+    policies: pd.DataFrame = field(repr=False)
+    attachments: pd.DataFrame = field(repr=False)
+    statements: pd.DataFrame = field(repr=False)
+    repositories: pd.DataFrame = field(repr=False)
+    coverage: pd.DataFrame = field(repr=False)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
+        """Tables from a snapshot dict already read (and checked) by :func:`ecr_audit.snapshot.read_snapshot`."""
+        iam = snapshot.get("iam") or {}
+        coverage = coverage_rows(snapshot.get("coverage"))
+        policies = policy_tables(snapshot)
+        return cls(
+            snapshot=snapshot,
+            principals=build_frame(principal_rows(iam, snapshot.get("iam_activity")), PRINCIPAL_COLUMNS),
+            groups=build_frame(group_rows(iam), GROUP_COLUMNS),
+            policies=build_frame(policies.policies, POLICY_COLUMNS),
+            attachments=build_frame(policies.attachments, ATTACHMENT_COLUMNS),
+            statements=build_frame(policies.statements, STATEMENT_COLUMNS),
+            repositories=build_frame(repository_rows(snapshot.get("ecr"), coverage), REPOSITORY_COLUMNS),
+            coverage=build_frame(coverage, COVERAGE_COLUMNS),
+        )
+
+    @property
+    def account_id(self) -> str:
+        return self.snapshot["account"]["id"]
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{name}={len(getattr(self, name))}" for name in TABLE_COLUMNS)
+        return f"Audit(account={self.account_id}, {counts})"
+
+
+def load(path: str | os.PathLike[str]) -> Audit:
+    """Read a snapshot (or AWS CLI authorization details) file into an :class:`Audit`.
+
+    Raises :class:`ecr_audit.snapshot.SnapshotError` naming the file when it is not a usable
+    snapshot. Unreadable policy documents inside it do not raise: see ``policies.parse_error``.
+    """
+    return Audit.from_snapshot(read_snapshot(path))
