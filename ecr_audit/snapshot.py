@@ -16,23 +16,29 @@ Schema (``schema_version`` 1)::
       "regions": ["eu-west-1", "us-east-1"],                # regions asked for (ECR)
       "iam": {                                              # iam:GetAccountAuthorizationDetails, pages merged
         "UserDetailList": [...], "GroupDetailList": [...], "RoleDetailList": [...],
-        "Policies": [...]       # customer managed + AWS managed with AttachmentCount > 0
-      } | null,
+        "Policies": [...]       # customer managed + AWS managed in use (attached or as a boundary);
+                                # one that AWS left out is added from GetPolicy + GetPolicyVersion
+                                # (default version only); a missing PolicyName is restored from the ARN
+      } | null,                 # null: not collected (a failed page would hide denies; see coverage)
       "iam_activity": {                                     # what GetAccountAuthorizationDetails lacks
         "users": {"<UserName>": {"PasswordLastUsed": "..." | null,          # iam:ListUsers
                                  "AccessKeys": [{"AccessKeyId": ..., "Status": ..., "CreateDate": ...,
                                                  "LastUsedDate": ... | null,   # iam:GetAccessKeyLastUsed
-                                                 "ServiceName": ... | null}]}}
+                                                 "ServiceName": ... | null}]   # null: never used ("N/A")
+                                               | null}}      # null: ListAccessKeys failed
       } | null,                                             # optional key: absent means not collected
-      "ecr": {                                              # per region; null when not collected
-        "eu-west-1": {
+                                                            # a key whose last use could not be read has
+                                                            # no LastUsedDate/ServiceName keys at all
+      "ecr": {                                              # per region asked for
+        "eu-west-1": {                                      # null: nothing could be read there (region
+                                                            # not enabled, unreachable, all calls failed)
           "registry_id": "123456789012",
-          "repositories": [
+          "repositories": [                                 # null (not []): DescribeRepositories failed
             {   # ecr:DescribeRepositories item, as AWS returns it, plus:
               "repositoryName": ..., "repositoryArn": ..., "registryId": ..., "repositoryUri": ...,
               "imageTagMutability": ..., "imageScanningConfiguration": {...},
               "encryptionConfiguration": {...}, "createdAt": "...",
-              "tags": [{"Key": ..., "Value": ...}],         # ecr:ListTagsForResource
+              "tags": [{"Key": ..., "Value": ...}] | null,  # ecr:ListTagsForResource; null: not read
               "policyText": "<raw JSON string>" | null,     # ecr:GetRepositoryPolicy
               "lifecyclePolicyText": "<raw JSON string>" | null
             }
@@ -42,19 +48,23 @@ Schema (``schema_version`` 1)::
           "replication_configuration": {...} | null            # DescribeRegistry
         }
       },
-      "organization": {                                     # null when Organizations did not answer
-        "id": "o-...", "management_account_id": "...",
+      "organization": {                                     # null: not in an organisation, or
+                                                            # DescribeOrganization failed (then a gap)
+        "id": "o-...", "management_account_id": "...", "feature_set": "ALL" | "CONSOLIDATED_BILLING",
         "levels": [                                         # root first, the account itself last
-          {"id": "r-abcd", "type": "ROOT" | "ORGANIZATIONAL_UNIT" | "ACCOUNT", "name": ...,
-           "scps": [{"id": "p-...", "name": ..., "arn": ..., "aws_managed": bool, "content": "<raw JSON>"}],
-           "rcps": [ same shape ]}
-        ]
-      },
+          {"id": "r-abcd", "type": "ROOT" | "ORGANIZATIONAL_UNIT" | "ACCOUNT", "name": ... | null,
+           "scps": [{"id": "p-...", "name": ..., "arn": ..., "aws_managed": bool,
+                     "content": "<raw JSON>" | null}] | null,   # content null: DescribePolicy failed
+           "rcps": [ same shape ] | null}                  # list null: ListPoliciesForTarget failed
+        ] | null                                            # null: the path to the root could not be
+      },                                                    # read (usual in a member account)
       "coverage": [                                         # every call that failed for good
         {"service": "ecr", "operation": "GetRepositoryPolicy", "region": "eu-west-1" | null,
          "resource": "<name or ARN>" | null, "error_code": "AccessDeniedException",
-         "message": "..."}
-      ]
+         "message": "..."}        # error_code: the AWS code; for calls that got no AWS answer the
+      ]                           # botocore exception name (EndpointConnectionError,
+                                  # ResponseParserError); "RegionNotEnabled" for a region asked
+                                  # for that ec2:DescribeRegions does not list
     }
 
 Policy documents that AWS returns URL-encoded (IAM) are stored decoded, as JSON objects. Policy

@@ -1,0 +1,98 @@
+"""``ecr-audit collect``: read one account (read-only) and write a snapshot.
+
+Exit codes: 0 when a snapshot was written (gaps are listed in it and in the summary, not turned
+into failures: a partial picture is still worth keeping); 2 for usage errors, unusable credentials
+or region, or a snapshot that cannot be written, each with a message naming the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from typing import Callable, Iterator
+
+from botocore.exceptions import ProfileNotFound
+
+HELP = "Collect IAM, ECR and Organizations data of one AWS account (read-only) into a snapshot."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ecr_audit.collect.session import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE, RETRY_MODES
+
+    parser.add_argument("--profile", help="AWS profile to use (default: the standard credential chain)")
+    parser.add_argument("--region", help="home region for the session (default: AWS_REGION or the profile's)")
+    parser.add_argument(
+        "--regions", metavar="all|r1,r2",
+        help="regions to read ECR in: 'all' (every region enabled for the account) or a "
+             "comma-separated list (default: the session region)",
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="SNAPSHOT",
+                        help="snapshot file to write (a name ending in .gz is compressed)")
+    parser.add_argument("--retry-mode", choices=RETRY_MODES, default=DEFAULT_RETRY_MODE,
+                        help=f"botocore retry mode (default: {DEFAULT_RETRY_MODE})")
+    parser.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS, metavar="N",
+                        help=f"attempts per call before it is recorded as a gap (default: {DEFAULT_MAX_ATTEMPTS})")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _error(message: str) -> int:
+    print(f"ecr-audit collect: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from ecr_audit.collect import CollectionError, client_config, collect_account, make_session
+    from ecr_audit.collect.regions import parse_regions_option
+    from ecr_audit.collect.summary import summarize_snapshot
+    from ecr_audit.snapshot import write_snapshot
+
+    try:
+        regions = parse_regions_option(args.regions)
+        config = client_config(args.retry_mode, args.max_attempts)
+    except ValueError as error:
+        return _error(str(error))
+    try:
+        session = make_session(profile=args.profile, region=args.region)
+    except ProfileNotFound:
+        return _error(f"AWS profile {args.profile!r} not found in the AWS config or credentials file")
+
+    started = time.monotonic()
+    with _progress_bar(enabled=not args.quiet) as progress:
+        try:
+            snapshot = collect_account(session, regions=regions, progress=progress, config=config)
+        except CollectionError as error:
+            return _error(str(error))
+    elapsed = time.monotonic() - started
+
+    try:
+        path = write_snapshot(snapshot, args.output)
+    except OSError as error:
+        return _error(f"cannot write the snapshot to {args.output}: {error.strerror or error}")
+    print(f"{summarize_snapshot(snapshot)} Collected in {elapsed:.1f} s, written to {path}.")
+    return 0
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A tqdm bar on stderr fed by collect_account's progress callback (silent off a terminal)."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def update(done: int, total: int, label: str) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc="collecting", unit="source", file=sys.stderr,
+                             disable=None, leave=False))
+        bars[0].set_postfix_str(label, refresh=False)
+        bars[0].update(done - bars[0].n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars:
+            bar.close()
