@@ -8,7 +8,7 @@ records an issue for them).
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 
 from ecr_audit.policy import catalogue, patterns
 
@@ -27,9 +27,8 @@ class ActionMatcher:
         wild = [value for value in lowered if value not in self._exact]
         self._regex = None
         if wild and not self._matches_all:
-            source = "|".join(patterns.tokens_regex_source(patterns.glob_tokens(value))
-                              for value in wild)
-            self._regex = re.compile(f"(?:{source})", re.DOTALL)
+            self._regex = patterns.compile_alternatives(
+                tuple(patterns.glob_tokens(value) for value in wild))
         self._cache: dict[str, bool] = {}
 
     def _listed(self, action_lower: str) -> bool:
@@ -51,8 +50,17 @@ class ActionMatcher:
         return tuple(action for action in catalogue.action_names(service) if self.matches(action))
 
 
-def action_issues(value: str) -> list[tuple[str, str]]:
-    """(kind, detail) for an action pattern the engine would take literally or cannot check."""
+@lru_cache(maxsize=65536)
+def action_issues(value: str) -> tuple[tuple[str, str], ...]:
+    """(kind, detail) for an action pattern the engine would take literally or cannot check.
+
+    Cached: a wildcard pattern is checked against the service's whole catalogue, and an account
+    repeats the same few hundred patterns across thousands of policies.
+    """
+    return tuple(_action_issues(value))
+
+
+def _action_issues(value: str) -> list[tuple[str, str]]:
     if value == "*":
         return []
     if value != value.strip() or any(ch.isspace() for ch in value):

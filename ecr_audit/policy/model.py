@@ -55,6 +55,21 @@ class StatementRef(NamedTuple):
     def statement_id(self) -> str:
         return self.sid if self.sid else f"#{self.statement_index}"
 
+    @property
+    def uid(self) -> str:
+        """The statement's public id, as the ``statements`` table spells it (see :func:`statement_uid`)."""
+        return statement_uid(self.policy_id, self.statement_index, self.sid)
+
+
+def statement_uid(policy_id: str, index: int, sid: str | None) -> str:
+    """``<policy_id>#<index>`` plus ``:<Sid>`` when the Sid is not empty: the one spelling of a
+    statement's id outside the engine (tables, effective permissions, findings, explanations).
+
+    Unique within a snapshot even when two statements share a Sid or have none, and stable across
+    runs; the engine's own short ``statement_id`` (Sid or ``#index``) is only unique in one policy.
+    """
+    return f"{policy_id}#{index}:{sid}" if sid else f"{policy_id}#{index}"
+
 
 class Statement(_Frozen):
     __slots__ = ("policy_id", "index", "sid", "effect", "actions", "resources", "principals",
@@ -80,6 +95,11 @@ class Statement(_Frozen):
     @property
     def statement_id(self) -> str:
         return self.sid if self.sid else f"#{self.index}"
+
+    @property
+    def uid(self) -> str:
+        """The public id (see :func:`statement_uid`)."""
+        return statement_uid(self.policy_id, self.index, self.sid)
 
     def ref(self, layer: str) -> StatementRef:
         found = self._refs.get(layer)

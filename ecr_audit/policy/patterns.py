@@ -61,9 +61,18 @@ def has_wildcard(tokens: Iterable[Token]) -> bool:
     return any(not isinstance(token, str) for token in tokens)
 
 
-def tokens_regex_source(tokens: Iterable[Token]) -> str:
+@lru_cache(maxsize=65536)
+def tokens_regex_source(tokens: Tokens) -> str:
     return "".join(re.escape(token) if isinstance(token, str) else _REGEX_OF[token]
                    for token in tokens)
+
+
+@lru_cache(maxsize=16384)
+def compile_alternatives(token_patterns: tuple[Tokens, ...], ignore_case: bool = False) -> re.Pattern[str]:
+    """One regex matching any of the patterns: statements repeat the same lists across policies."""
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile("|".join(f"(?:{tokens_regex_source(tokens)})" for tokens in token_patterns),
+                      flags)
 
 
 @lru_cache(maxsize=65536)

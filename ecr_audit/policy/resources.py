@@ -12,7 +12,6 @@ deny everything and a partial Allow is not missed.
 
 from __future__ import annotations
 
-import re
 
 from ecr_audit.policy import patterns
 from ecr_audit.policy.context import KeyLookup
@@ -36,8 +35,7 @@ class ResourceMatcher:
                                                   for tokens in constant)
         self._constant_regex = None
         if constant and not self._matches_all:
-            source = "|".join(f"(?:{patterns.tokens_regex_source(tokens)})" for tokens in constant)
-            self._constant_regex = re.compile(source, re.DOTALL)
+            self._constant_regex = patterns.compile_alternatives(tuple(constant))
         self._variable_templates = tuple(t for t in self.templates if t.has_variables)
         self._cache: dict[str, bool] = {}
 

@@ -6,7 +6,6 @@ case-sensitively with ARN-aware wildcards, as ``Resource`` does.
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from ecr_audit.policy import patterns
@@ -38,8 +37,7 @@ class TemplateValues:
         if dialect == LITERAL:
             self._exact = frozenset(self._fold("".join(tokens)) for tokens in constant)
         elif constant:
-            source = "|".join(f"(?:{patterns.tokens_regex_source(tokens)})" for tokens in constant)
-            self._regex = re.compile(source, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+            self._regex = patterns.compile_alternatives(tuple(constant), ignore_case)
         self._variable_templates = tuple(t for t in templates if t.has_variables)
 
     def _fold(self, text: str) -> str:
