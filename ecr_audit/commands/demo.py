@@ -1,0 +1,51 @@
+"""``ecr-audit demo``: the embedded Acme Freight account, seeded and collected end to end.
+
+Exit codes: 0 when the snapshot was written; 1 when the demo itself failed (the emulator could not
+be seeded or collected: a bug or a moto change, reported with the step that failed); 2 when the
+snapshot cannot be written where asked. Ctrl-C stops the emulator and exits 130 (``ecr_audit.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "Run the embedded demo account (moto on 127.0.0.1): seed a company, collect it, write a snapshot."
+DEFAULT_OUTPUT_DIR = "reports"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
+                        help=f"folder for the snapshot (default: {DEFAULT_OUTPUT_DIR}/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ecr_audit.collect import CollectionError
+    from ecr_audit.collect.summary import summarize_snapshot
+    from ecr_audit.commands.collect import _progress_bar
+    from ecr_audit.demo.run import collect_demo, write_demo_snapshot
+    from ecr_audit.demo.seed import DemoSeedError
+
+    if not args.quiet:
+        print("Starting the embedded account on 127.0.0.1 and seeding Acme Freight...", file=sys.stderr)
+    try:
+        with _progress_bar(enabled=not args.quiet) as progress:
+            demo = collect_demo(progress=progress)
+    except (DemoSeedError, CollectionError, ClientError, BotoCoreError, OSError) as error:
+        print(f"ecr-audit demo: error: the embedded account failed: {error}", file=sys.stderr)
+        return 1
+    try:
+        path = write_demo_snapshot(demo, args.output_dir)
+    except OSError as error:
+        print(f"ecr-audit demo: error: cannot write the snapshot under {args.output_dir}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return 2
+    print(summarize_snapshot(demo.snapshot))
+    print(f"Emulator started in {demo.start_seconds:.1f} s, seeded in {demo.seed_seconds:.1f} s, "
+          f"collected in {demo.collect_seconds:.1f} s from the embedded account at {demo.endpoint_url} "
+          "(now stopped).")
+    print(f"Snapshot: {path}")
+    return 0
