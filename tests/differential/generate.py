@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 DEFAULT_SEED = 20261129
-DEFAULT_COUNT = 5000
+DEFAULT_COUNT = 5120
 DISCOVERY_SHARE = 0.1
 # Discovery is not an AWS mode but an audit question ("could this be allowed for some values of
 # what the request does not fix?"), and AWS's documentation cannot settle where the two evaluators
