@@ -71,6 +71,46 @@ Policy documents that AWS returns URL-encoded (IAM) are stored decoded, as JSON 
 texts that AWS returns as strings (ECR, Organizations) are kept as the raw strings, so a malformed
 document is reported where it is parsed, with its name, instead of breaking collection. Timestamps
 are ISO 8601 strings.
+
+Organisation index
+------------------
+``ecr-audit collect --org-role ROLE -o DIR`` writes one snapshot per account,
+``DIR/<account-id>.json.gz`` (the format above; its ``organization.levels`` read from the
+management account's side), and ``DIR/index.json`` (:func:`write_index`, :func:`read_index`),
+which says what the run covered. Schema (``schema_version`` 1)::
+
+    {
+      "schema_version": 1,
+      "kind": "ecr-audit-organization-index",
+      "tool": {"name": "ecr-audit", "version": "0.1.0"},
+      "collected_at": "2026-11-29T02:30:00+00:00",        # when the run started, UTC
+      "organization": {"id": "o-...", "management_account_id": "...", "feature_set": "ALL"},
+      "caller": {"UserId": ..., "Account": ..., "Arn": ...},   # who ran it (sts:GetCallerIdentity)
+      "role_name": "OrganizationAccountAccessRole",       # --org-role, assumed in every other account
+      "regions": null | "all" | ["eu-west-1", ...],         # as asked for (null: the session region)
+      "accounts": [                                         # the accounts selected, sorted by id
+        {"id": "210987654321", "name": ..., "email": ...,
+         "status": "ACTIVE",                                # ListAccounts State (Status before it)
+         "ou_path": [{"id": "r-ab12", "name": "Root"}, {"id": "ou-...", "name": "Workloads"}] | null,
+                                                            # root first, the account's parent last;
+                                                            # null: the path could not be read
+         "role_arn": "arn:aws:iam::210987654321:role/OrganizationAccountAccessRole" | null,
+                                                            # null: read with the caller's credentials
+         "outcome": "collected" | "failed",
+         "snapshot": "210987654321.json.gz" | null,       # relative to the index's folder
+         "coverage_gaps": 3 | null,                         # len(snapshot.coverage); null when failed
+         "failed_step": "assume_role" | "collect" | "write" | null,
+         "error_code": "AccessDenied" | "CollectionError" | "Interrupted" | ... | null,
+         "error_message": "..." | null}
+      ],
+      "skipped": [                                          # in the organisation but not collected
+        {"id": ..., "name": ..., "email": ..., "status": "SUSPENDED",
+         "reason": "account is SUSPENDED" | "not selected by --accounts"}
+      ]
+    }
+
+A failed account is listed with its error and no snapshot; the run still writes the index. A
+snapshot file in the folder that the index does not name is not part of the run.
 """
 
 from __future__ import annotations
@@ -90,6 +130,12 @@ SCHEMA_VERSION = 1
 
 #: keys every collector snapshot has; a file without one of them is not a snapshot
 REQUIRED_KEYS = ("schema_version", "collected_at", "account", "regions", "iam", "ecr", "coverage")
+
+#: the organisation index (see "Organisation index" above)
+INDEX_SCHEMA_VERSION = 1
+INDEX_KIND = "ecr-audit-organization-index"
+INDEX_FILE_NAME = "index.json"
+_INDEX_OUTCOMES = ("collected", "failed")
 
 #: the top-level keys of `aws iam get-account-authorization-details` output
 AWS_CLI_AUTH_DETAILS_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -280,3 +326,40 @@ def _check_entity_lists(source: Path, details: dict[str, Any], prefix: str) -> N
         value = details.get(key)
         if value is not None and not _is_list_of_objects(value):
             raise SnapshotError(source, f"{prefix}{key} must be a list of objects")
+
+
+def write_index(index: dict[str, Any], directory: str | os.PathLike[str]) -> Path:
+    """Write ``DIR/index.json`` atomically, as :func:`write_snapshot` writes a snapshot."""
+    return write_snapshot(index, Path(directory) / INDEX_FILE_NAME)
+
+
+def read_index(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check an organisation index (the file, or the folder holding ``index.json``).
+
+    Raises :class:`SnapshotError` naming the file for anything that is not a usable index,
+    including a snapshot name that is not a plain file name in the index's folder.
+    """
+    source = Path(path)
+    if source.is_dir():
+        source = source / INDEX_FILE_NAME
+    document = _read_json(source)
+    if not isinstance(document, dict) or document.get("kind") != INDEX_KIND:
+        raise SnapshotError(source, "is not an ecr-audit organisation index")
+    version = document.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SnapshotError(source, f"has unknown schema_version {version!r}")
+    if version > INDEX_SCHEMA_VERSION:
+        raise SnapshotError(source, f"has schema_version {version}, newer than the {INDEX_SCHEMA_VERSION} "
+                                    f"this ecr-audit {__version__} reads; upgrade ecr-audit")
+    accounts = document.get("accounts")
+    if not _is_list_of_objects(accounts) or not _is_list_of_objects(document.get("skipped", [])):
+        raise SnapshotError(source, "accounts and skipped must be lists of objects")
+    for position, account in enumerate(accounts):
+        if not account.get("id") or account.get("outcome") not in _INDEX_OUTCOMES:
+            raise SnapshotError(source, f"accounts[{position}] needs an id and an outcome "
+                                        f"({' or '.join(_INDEX_OUTCOMES)})")
+        name = account.get("snapshot")
+        if name is not None and (not isinstance(name, str) or Path(name).name != name or name in ("", ".", "..")):
+            raise SnapshotError(source, f"accounts[{position}].snapshot must be a file name in the index's "
+                                        f"folder, found {name!r}")
+    return document

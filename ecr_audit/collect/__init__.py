@@ -4,7 +4,8 @@ Each source is a module with ``get_*`` functions (API calls only), ``transform_*
 reshaping of the answers) and one ``collect_*`` that runs the calls through the coverage recorder;
 :func:`collect_account` glues them. Only ``Get*``, ``List*``, ``Describe*`` and ``BatchGet*``
 operations are ever sent (``tests/test_collect_moto.py::test_collector_sends_only_read_operations``
-proves it).
+proves it), plus ``sts:AssumeRole`` into each member account when a whole organisation is
+collected (:mod:`ecr_audit.collect.organization_wide`).
 """
 
 from __future__ import annotations

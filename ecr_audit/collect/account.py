@@ -9,6 +9,7 @@ client made here, in this one thread: boto3 clients are thread-safe, sessions ar
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import Any, Callable
 
 import boto3
@@ -24,6 +25,8 @@ from ecr_audit.snapshot import new_snapshot
 
 #: progress(done, total, label): called as each source (IAM, Organizations, one ECR region) finishes
 Progress = Callable[[int, int, str], None]
+#: organization_reader(account_id, coverage): the snapshot's ``organization``, gaps recorded in coverage
+OrganizationReader = Callable[[str, Coverage], dict[str, Any] | None]
 
 DEFAULT_MAX_WORKERS = 8
 
@@ -90,6 +93,7 @@ def collect_account(
     progress: Progress | None = None,
     config: Config | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    organization_reader: OrganizationReader | None = None,
 ) -> dict[str, Any]:
     """Collect one account read-only into a snapshot (see :mod:`ecr_audit.snapshot`).
 
@@ -97,6 +101,10 @@ def collect_account(
     account, or region names (a list or ``"r1,r2"``). Calls that fail are listed in the snapshot's
     ``coverage``; only an unidentifiable caller (or no region at all) raises
     :class:`~ecr_audit.collect.session.CollectionError`.
+
+    ``organization_reader``: where the SCPs and RCPs above the account come from; by default the
+    account's own Organizations client, which in a member account usually may not walk the tree.
+    An organisation-wide collection passes the management account's view instead.
     """
     config = config or client_config()
     asked = _regions_asked(regions)
@@ -108,11 +116,12 @@ def collect_account(
     pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="ecr-audit-collect")
     try:
         iam_client = session.client("iam", region_name=home, config=config)
-        org_client = session.client("organizations", region_name=home, config=config)
+        if organization_reader is None:
+            organization_reader = partial(organizations.collect_organization,
+                                          session.client("organizations", region_name=home, config=config))
         running: dict[Future, tuple[str, str | None]] = {
             pool.submit(_collect_iam, iam_client, coverage): ("iam", None),
-            pool.submit(organizations.collect_organization, org_client, account_id, coverage):
-                ("organizations", None),
+            pool.submit(organization_reader, account_id, coverage): ("organizations", None),
         }
         # IAM and Organizations need no region and are already running while the regions are settled
         asked_regions, regions_to_collect = collect_regions(

@@ -4,13 +4,20 @@ An SCP or RCP must allow at every level of that path, so the levels are stored r
 the policies attached at each, documents as the raw strings AWS returns. A member account usually
 may call ``DescribeOrganization`` but not ``ListParents``: then the organisation is known, its
 policies are not, and the gaps say so (``levels`` is ``null``, never an empty path).
+
+An organisation-wide collection reads every account's path from the management account, which
+can read them all; :class:`SharedReads` lets those paths share the reads they have in common.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable, Iterable, TypeVar
 
 from ecr_audit.collect.coverage import CALL_ERRORS, FAILED, Coverage, error_code_of
+
+T = TypeVar("T")
 
 NOT_IN_ORGANIZATION = "AWSOrganizationsNotInUseException"
 #: a policy type that is not enabled has nothing attached and no effect
@@ -18,6 +25,50 @@ POLICY_TYPE_ABSENT = ("PolicyTypeNotEnabledException",)
 POLICY_TYPES = {"scps": "SERVICE_CONTROL_POLICY", "rcps": "RESOURCE_CONTROL_POLICY"}
 #: root -> at most five levels of OUs -> account; a longer walk means a cycle in the answers
 _MAX_DEPTH = 8
+
+
+class SharedReads:
+    """Organizations answers that many accounts' paths have in common, each asked for once.
+
+    The root, the OUs and most policy documents are the same on every account's path; asking for
+    them once per account would multiply the calls to an API that throttles hard by the number of
+    accounts. A failed read is kept as its error, so every account whose path needed it records
+    its own gap, as if it had asked itself. Safe to share between threads: a read in flight in one
+    thread is waited for by the others, not repeated.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, str | None], Future] = {}
+
+    def remember(self, operation: str, resource: str | None, answer: Any) -> None:
+        """An answer already known from elsewhere (e.g. an account's name from ListAccounts)."""
+        known: Future = Future()
+        known.set_result(answer)
+        with self._lock:
+            self._answers.setdefault((operation, resource), known)
+
+    def read(self, operation: str, resource: str | None, fetch: Callable[[], T]) -> T:
+        """``fetch()``'s answer, fetched by the first caller for this (operation, resource)."""
+        with self._lock:
+            answer = self._answers.get((operation, resource))
+            first = answer is None
+            if first:
+                answer = self._answers[(operation, resource)] = Future()
+        if first:
+            try:
+                answer.set_result(fetch())
+            except BaseException as error:  # noqa: BLE001 - kept for the other readers, raised below
+                answer.set_exception(error)
+        return answer.result()
+
+
+def _call(coverage: Coverage, shared: SharedReads | None, fetch: Callable[[], T], *, operation: str,
+          resource: str | None = None, absent: Iterable[str] = ()) -> Any:
+    if shared is not None:
+        unshared = fetch
+        fetch = lambda: shared.read(operation, resource, unshared)  # noqa: E731
+    return coverage.call(fetch, service="organizations", operation=operation, resource=resource, absent=absent)
 
 
 def get_organization(org_client: Any) -> dict[str, Any]:
@@ -82,13 +133,14 @@ def transform_organization(organization: dict[str, Any], levels: list[dict[str, 
     }
 
 
-def _path_to_root(org_client: Any, account_id: str, coverage: Coverage) -> list[dict[str, Any]] | None:
+def _path_to_root(org_client: Any, account_id: str, coverage: Coverage,
+                  shared: SharedReads | None) -> list[dict[str, Any]] | None:
     """The account and its parents up to the root, account first; ``None`` if a step failed."""
     path = [{"Id": account_id, "Type": "ACCOUNT"}]
     while path[-1]["Type"] != "ROOT":
         child = path[-1]["Id"]
-        parents = coverage.call(lambda: get_parents(org_client, child), service="organizations",
-                                operation="ListParents", resource=child)
+        parents = _call(coverage, shared, lambda: get_parents(org_client, child),
+                        operation="ListParents", resource=child)
         if not parents:
             if parents is not FAILED:
                 coverage.record(service="organizations", operation="ListParents", region=None,
@@ -104,30 +156,39 @@ def _path_to_root(org_client: Any, account_id: str, coverage: Coverage) -> list[
     return path
 
 
-def _level_name(org_client: Any, node: dict[str, Any], coverage: Coverage) -> str | None:
+def _level_name(org_client: Any, node: dict[str, Any], coverage: Coverage,
+                shared: SharedReads | None) -> str | None:
     node_id, node_type = node["Id"], node["Type"]
     if node_type == "ROOT":
-        roots = coverage.call(lambda: get_roots(org_client), service="organizations", operation="ListRoots")
+        roots = _call(coverage, shared, lambda: get_roots(org_client), operation="ListRoots")
         return next((root.get("Name") for root in roots or [] if root.get("Id") == node_id), None)
     if node_type == "ORGANIZATIONAL_UNIT":
-        unit = coverage.call(lambda: get_organizational_unit(org_client, node_id), service="organizations",
-                             operation="DescribeOrganizationalUnit", resource=node_id)
+        unit = _call(coverage, shared, lambda: get_organizational_unit(org_client, node_id),
+                     operation="DescribeOrganizationalUnit", resource=node_id)
         return unit.get("Name") if unit else None
-    account = coverage.call(lambda: get_account(org_client, node_id), service="organizations",
-                            operation="DescribeAccount", resource=node_id)
+    account = _call(coverage, shared, lambda: get_account(org_client, node_id),
+                    operation="DescribeAccount", resource=node_id)
     return account.get("Name") if account else None
 
 
-def collect_organization(org_client: Any, account_id: str, coverage: Coverage) -> dict[str, Any] | None:
-    """The snapshot's ``organization``; ``None`` outside an organisation or when it cannot be read."""
+def collect_organization(org_client: Any, account_id: str, coverage: Coverage,
+                         shared: SharedReads | None = None) -> dict[str, Any] | None:
+    """The snapshot's ``organization``; ``None`` outside an organisation or when it cannot be read.
+
+    ``org_client`` need not be the account's own: the management account's reads any member's
+    path. ``shared``: reads to share with the other accounts of an organisation-wide collection.
+    """
     try:
-        organization = get_organization(org_client)
+        if shared is None:
+            organization = get_organization(org_client)
+        else:
+            organization = shared.read("DescribeOrganization", None, lambda: get_organization(org_client))
     except CALL_ERRORS as error:
         if error_code_of(error) != NOT_IN_ORGANIZATION:
             coverage.record_error(error, service="organizations", operation="DescribeOrganization",
                                   note="; SCPs and RCPs were not collected")
         return None
-    path = _path_to_root(org_client, account_id, coverage)
+    path = _path_to_root(org_client, account_id, coverage, shared)
     if path is None:
         return transform_organization(organization, None)
 
@@ -135,8 +196,8 @@ def collect_organization(org_client: Any, account_id: str, coverage: Coverage) -
 
     def document(policy_id: str) -> dict[str, Any] | None:
         if policy_id not in documents:
-            policy = coverage.call(lambda: get_policy(org_client, policy_id), service="organizations",
-                                   operation="DescribePolicy", resource=policy_id)
+            policy = _call(coverage, shared, lambda: get_policy(org_client, policy_id),
+                           operation="DescribePolicy", resource=policy_id)
             documents[policy_id] = policy or None
         return documents[policy_id]
 
@@ -144,12 +205,12 @@ def collect_organization(org_client: Any, account_id: str, coverage: Coverage) -
     for node in reversed(path):
         policies: dict[str, list | None] = {}
         for key, policy_type in POLICY_TYPES.items():
-            attached = coverage.call(lambda: get_policies_for_target(org_client, node["Id"], policy_type),
-                                     service="organizations", operation="ListPoliciesForTarget",
-                                     resource=f"{node['Id']} {policy_type}", absent=POLICY_TYPE_ABSENT)
+            attached = _call(coverage, shared, lambda: get_policies_for_target(org_client, node["Id"], policy_type),
+                             operation="ListPoliciesForTarget", resource=f"{node['Id']} {policy_type}",
+                             absent=POLICY_TYPE_ABSENT)
             if attached is FAILED:
                 policies[key] = None
             else:
                 policies[key] = [transform_policy(s, document(s["Id"])) for s in attached or []]
-        levels.append(transform_level(node, _level_name(org_client, node, coverage), policies))
+        levels.append(transform_level(node, _level_name(org_client, node, coverage, shared), policies))
     return transform_organization(organization, levels)
