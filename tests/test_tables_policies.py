@@ -90,7 +90,7 @@ def test_malformed_repository_policy_text_gives_a_parse_error_naming_the_reposit
 
 def test_a_repository_policy_whose_statement_is_not_an_object_names_repository_and_statement(policies) -> None:
     error = policies.loc[f"{NGINX_REPO}#policy", "parse_error"]
-    assert "mirror/nginx" in error and "statement 0" in error and "expected an object" in error
+    assert "mirror/nginx" in error and "statement 0" in error and "a statement is a JSON object" in error
 
 
 def test_loading_continues_past_malformed_policies_and_they_have_no_statements() -> None:

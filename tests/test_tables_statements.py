@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from ecr_audit.tables import load
-from ecr_audit.tables.statements import PolicyDocumentError, parse_document, statement_rows
+from ecr_audit.tables.statements import PolicyDocumentError, parse_document, read_policy, statement_rows
 from fixtures import SMALL_SNAPSHOT
 
 ALICE_INLINE = "arn:aws:iam::111122223333:user/alice/inline/push-web"
@@ -107,32 +107,48 @@ def test_a_url_encoded_document_is_decoded() -> None:
     ("raw", "problem"),
     [
         ("{not json", "is not JSON"),
-        ("[1, 2]", "is a JSON array, expected an object"),
-        ({"Version": "2012-10-17"}, "has no Statement element"),
-        ({"Statement": "ecr:*"}, "Statement is a JSON string"),
-        ({"Statement": ["ecr:BatchGetImage"]}, "statement 0: is a JSON string, expected an object"),
+        ("[1, 2]", "a policy is a JSON object, not list"),
+        ({"Version": "2012-10-17"}, "no Statement element"),
+        ({"Statement": "ecr:*"}, "Statement must be an object or a list of objects"),
+        ({"Statement": ["ecr:BatchGetImage"]}, "statement 0: a statement is a JSON object"),
         ({"Statement": [{"Effect": "allow", "Action": "ecr:*"}]}, "Effect must be 'Allow' or 'Deny'"),
-        ({"Statement": [{"Effect": "Allow", "Action": "a", "NotAction": "b"}]}, "has both Action and NotAction"),
-        ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "has neither Action nor NotAction"),
+        ({"Statement": [{"Effect": "Allow", "Action": "a", "NotAction": "b"}]}, "statement 0: exactly one of Action and NotAction is required"),
+        ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "statement 0: exactly one of Action and NotAction is required"),
         ({"Statement": [{"Effect": "Allow", "Action": "a", "Resource": "*", "NotResource": "*"}]},
-         "has both Resource and NotResource"),
-        ({"Statement": [{"Effect": "Allow", "Actions": "ecr:*"}]}, "unknown element(s) 'Actions'"),
-        ({"Statement": [{"Effect": "Allow", "Action": 7}]}, "Action must be a string or an array of strings"),
-        ({"Statement": [{"Effect": "Allow", "Action": "a", "Principal": "arn:aws:iam::1:root"}]},
-         'Principal must be "*" or an object'),
+         "Resource and NotResource cannot both be given"),
+        ({"Statement": [{"Effect": "Allow", "Actions": "ecr:*"}]}, "unknown element(s) ['Actions']"),
+        ({"Statement": [{"Effect": "Allow", "Action": 7}]}, "Action must be a string or a non-empty list of strings"),
         ({"Statement": [{"Effect": "Allow", "Action": "a", "Principal": {"AWS": [1]}}]},
-         "Principal.AWS must be a string or an array of strings"),
-        ({"Statement": [{"Effect": "Allow", "Action": "a", "Condition": ["x"]}]}, "Condition is a JSON array"),
+         "Principal.AWS must be a string or a non-empty list of strings"),
+        ({"Statement": [{"Effect": "Allow", "Action": "a", "Condition": ["x"]}]}, "Condition must be an object of operators"),
         ({"Statement": [{"Effect": "Allow", "Action": "a", "Condition": {"StringEquals": "x"}}]},
-         "Condition operator 'StringEquals' holds a JSON string"),
-        ({"Statement": [{"Effect": "Allow", "Action": "a", "Sid": 3}]}, "Sid is a JSON number"),
-        ({"Statement": [], "Statment": []}, "unknown top-level element(s) 'Statment'"),
+         "Condition operator 'StringEquals' must map condition keys to values"),
+        ({"Statement": [{"Effect": "Allow", "Action": "a", "Sid": 3}]}, "Sid must be a string"),
+        ({"Statement": [], "Statment": []}, "unknown top-level element(s) ['Statment']"),
     ],
 )
 def test_grammar_errors_reject_the_whole_policy_with_a_message_saying_where(raw, problem) -> None:
     with pytest.raises(PolicyDocumentError) as raised:
         statement_rows("p", "inline", parse_document(raw))
     assert problem in str(raised.value)
+
+
+def test_a_bare_string_principal_is_read_as_the_engine_reads_it_with_an_issue() -> None:
+    # outside the grammar but unambiguous: the engine (the one parser) reads it as {"AWS": ...}
+    document = {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "a", "Principal": "arn:aws:iam::1:root"}]}
+    [row] = statement_rows("p", "repository", document)
+    assert row["principal"] == {"AWS": ["arn:aws:iam::1:root"]}
+    assert "principal-shorthand" in [issue.kind for issue in read_policy(document, "p").issues]
+
+
+def test_the_engine_parse_is_kept_on_the_audit_for_every_readable_policy() -> None:
+    audit = load(SMALL_SNAPSHOT)
+    readable = set(audit.policies.loc[audit.policies.parse_error.isna(), "policy_id"])
+    assert set(audit.parsed_policies) == readable
+    parsed = audit.parsed_policies[DEPLOY_INLINE]
+    assert [statement.uid for statement in parsed.statements] == list(
+        audit.statements.loc[audit.statements.policy_id == DEPLOY_INLINE, "statement_id"])
 
 
 def test_one_bad_statement_rejects_the_good_ones_before_it() -> None:

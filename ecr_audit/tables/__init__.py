@@ -20,16 +20,20 @@ Every table has all its columns even when empty (an IAM-only snapshot has an emp
 ``repositories``). Text columns are ``object`` holding ``str`` or ``None``; missing timestamps are
 ``NaT``.
 
-The evaluated tables of the design (``permissions``, ``capabilities``, ``findings``) and
-``Audit.explain`` are not here: they are computed from these tables by :mod:`ecr_audit.effective`
-and :mod:`ecr_audit.findings` and join :class:`Audit` when those stages land.
+The evaluated tables are computed on first use and cached: ``permissions`` and ``capabilities``
+by :mod:`ecr_audit.effective` (their columns are documented there), ``findings`` by
+:mod:`ecr_audit.findings`. ``Audit.permission(principal, action, repository)`` decides one cell and
+``Audit.explain(...)`` explains it (:mod:`ecr_audit.explain`). ``Audit.parsed_policies`` holds the
+engine's parse of every readable policy document (parsed once, while loading).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,6 +44,13 @@ from ecr_audit.tables.policies import ATTACHMENT_COLUMNS, POLICY_COLUMNS, policy
 from ecr_audit.tables.principals import GROUP_COLUMNS, PRINCIPAL_COLUMNS, group_rows, principal_rows
 from ecr_audit.tables.repositories import REPOSITORY_COLUMNS, repository_rows
 from ecr_audit.tables.statements import STATEMENT_COLUMNS
+
+if TYPE_CHECKING:
+    from ecr_audit.effective import Effective
+    from ecr_audit.effective.account import AccountModel
+    from ecr_audit.expectations import Expectations
+    from ecr_audit.explain import Explanation
+    from ecr_audit.policy import Decision, Policy
 
 __all__ = ["Audit", "TABLE_COLUMNS", "load"]
 
@@ -70,6 +81,10 @@ class Audit:
     statements: pd.DataFrame = field(repr=False)
     repositories: pd.DataFrame = field(repr=False)
     coverage: pd.DataFrame = field(repr=False)
+    #: the engine's parse of every policy whose parse_error is None, by policy_id
+    parsed_policies: dict[str, "Policy"] = field(default_factory=dict, repr=False)
+    #: what the findings compare access with (:mod:`ecr_audit.expectations`); None: built-in only
+    expectations: "Expectations | None" = field(default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -86,21 +101,92 @@ class Audit:
             statements=build_frame(policies.statements, STATEMENT_COLUMNS),
             repositories=build_frame(repository_rows(snapshot.get("ecr"), coverage), REPOSITORY_COLUMNS),
             coverage=build_frame(coverage, COVERAGE_COLUMNS),
+            parsed_policies=policies.parsed,
         )
 
     @property
     def account_id(self) -> str:
         return self.snapshot["account"]["id"]
 
+    # effective permissions (ecr_audit.effective), computed on first use -------------------------
+    @cached_property
+    def account_model(self) -> "AccountModel":
+        """The snapshot as the evaluator reads it (principals with their layers, repositories, regions)."""
+        from ecr_audit.effective.account import AccountModel
+
+        return AccountModel(self)
+
+    @cached_property
+    def effective(self) -> "Effective":
+        """Every principal x ECR action x repository, decided (see :mod:`ecr_audit.effective`)."""
+        from ecr_audit.effective import compute_effective
+
+        return compute_effective(self, model=self.account_model)
+
+    @property
+    def permissions(self) -> pd.DataFrame:
+        """One row per (principal, action, repository) cell that some statement is involved in."""
+        return self.effective.permissions
+
+    @cached_property
+    def capabilities(self) -> pd.DataFrame:
+        """Principal x repository x capability levels (rows whose level is ``none`` are left out)."""
+        from ecr_audit.effective import compute_capabilities
+
+        return compute_capabilities(self)
+
+    def permission(self, principal: str, action: str, repository: str | None = None) -> "Decision":
+        """The engine's decision for one cell, stored in ``permissions`` or not.
+
+        Names or ARNs are accepted; ``repository`` is required for repository actions and, for
+        actions that take no resource, may name a repository or region to ask in (default: every
+        region of the snapshot, combined).
+        """
+        from ecr_audit.effective import decide
+
+        return decide(self.account_model, principal, action, repository)
+
+    def explain(self, principal: str, action: str, repository: str | None = None) -> "Explanation":
+        """Why ``principal`` may or may not do ``action`` on ``repository``, and what would change it."""
+        from ecr_audit.explain import explain
+
+        return explain(self, principal, action, repository)
+
+    # findings (ecr_audit.findings), computed on first use -----------------------------------------
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """Every rule's findings for this audit and its :attr:`expectations` (see :mod:`ecr_audit.findings`)."""
+        from ecr_audit.findings import find
+
+        return find(self, self.expectations)
+
+    def with_expectations(self, expectations: "str | os.PathLike[str] | Expectations | None") -> Audit:
+        """The same audit whose findings use ``expectations`` (a file, read and checked now, or loaded).
+
+        The tables and whatever was already computed (``permissions``, ``capabilities``) are shared
+        with this audit, not recomputed; only ``findings`` is. Raises
+        :class:`ecr_audit.expectations.ExpectationsError` naming the file for a bad one.
+        """
+        from ecr_audit.expectations import Expectations, load_expectations
+
+        if expectations is not None and not isinstance(expectations, Expectations):
+            expectations = load_expectations(expectations)
+        other = copy.copy(self)
+        other.__dict__.pop("findings", None)
+        other.expectations = expectations
+        return other
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{name}={len(getattr(self, name))}" for name in TABLE_COLUMNS)
         return f"Audit(account={self.account_id}, {counts})"
 
 
-def load(path: str | os.PathLike[str]) -> Audit:
+def load(path: str | os.PathLike[str], expectations: str | os.PathLike[str] | None = None) -> Audit:
     """Read a snapshot (or AWS CLI authorization details) file into an :class:`Audit`.
 
     Raises :class:`ecr_audit.snapshot.SnapshotError` naming the file when it is not a usable
     snapshot. Unreadable policy documents inside it do not raise: see ``policies.parse_error``.
+    ``expectations``: an expectations file for ``findings`` (see :meth:`Audit.with_expectations`).
     """
-    return Audit.from_snapshot(read_snapshot(path))
+    audit = Audit.from_snapshot(read_snapshot(path))
+    return audit.with_expectations(expectations) if expectations is not None else audit

@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecr_audit.tables._columns import Column, describe_columns
-from ecr_audit.tables.statements import PolicyDocumentError, parse_document, statement_rows
+from ecr_audit.policy import Policy
+from ecr_audit.tables.statements import PolicyDocumentError, policy_statement_rows, read_policy
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class PolicyTables:
     policies: list[dict[str, Any]] = field(default_factory=list)
     statements: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: the engine's parse of every readable document, by policy_id (parsed once, here)
+    parsed: dict[str, Policy] = field(default_factory=dict)
     _kinds: dict[str, str] = field(default_factory=dict, repr=False)
 
     def add(self, policy_id: str, kind: str, label: str, raw_document: Any, *,
@@ -123,10 +126,13 @@ class PolicyTables:
             error = f"{label}: {missing}"
         else:
             try:
-                document = parse_document(raw_document)
-                statements = statement_rows(policy_id, kind, document)
+                policy = read_policy(raw_document, policy_id)
             except PolicyDocumentError as exc:
-                document, error = None, f"{label}: {exc}"
+                error = f"{label}: {exc}"
+            else:
+                self.parsed[policy_id] = policy
+                document = policy.document
+                statements = policy_statement_rows(policy, kind)
         if error:
             log.warning("%s", error)
         version = document.get("Version") if document else None

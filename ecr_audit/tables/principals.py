@@ -19,12 +19,10 @@ statement that allows only under a condition still names its principals.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
 from ecr_audit.tables._columns import Column, describe_columns, parse_timestamp, tag_dict
-from ecr_audit.tables.statements import PolicyDocumentError, parse_document, statement_rows
+from ecr_audit.tables.statements import PolicyDocumentError, normalise_principal, read_policy
 
 PRINCIPAL_COLUMNS: tuple[Column, ...] = (
     Column("principal_arn", "object", "str", "ARN of the user or role"),
@@ -165,29 +163,15 @@ def _trust(role: dict[str, Any]) -> tuple[dict | None, dict[str, list[str]] | No
     if raw is None:
         return None, {}, None
     try:
-        document = parse_document(raw)
-        statements = statement_rows(f"{role.get('Arn')}#trust", "trust", document)
+        policy = read_policy(raw, f"{role.get('Arn')}#trust")
     except PolicyDocumentError as exc:
         return None, None, f"trust policy of role {role.get('Arn')}: {exc}"
     trusted: dict[str, set[str]] = {}
-    for statement in statements:
-        if statement["effect"] != "Allow" or statement["principal"] is None:
+    for statement in policy.statements:
+        if statement.is_deny or "Principal" not in statement.raw:
             continue
-        if not _allows_assume(statement["action"], statement["not_action"]):
+        if not any(statement.matches_action(action) for action in _ASSUME_ACTIONS):
             continue
-        for kind, names in statement["principal"].items():
+        for kind, names in normalise_principal(statement.raw["Principal"]).items():
             trusted.setdefault(kind, set()).update(names)
-    return document, {kind: sorted(names) for kind, names in trusted.items()}, None
-
-
-def _allows_assume(action: list[str] | None, not_action: list[str] | None) -> bool:
-    if action is not None:
-        return any(_pattern(p).fullmatch(a) for p in action for a in _ASSUME_ACTIONS)
-    return any(not any(_pattern(p).fullmatch(a) for p in not_action or ()) for a in _ASSUME_ACTIONS)
-
-
-@lru_cache(maxsize=256)
-def _pattern(action_pattern: str) -> re.Pattern[str]:
-    """IAM action wildcards (``*``, ``?``), matched case-insensitively as IAM matches actions."""
-    escaped = re.escape(action_pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.compile(escaped)
+    return policy.document, {kind: sorted(names) for kind, names in trusted.items()}, None

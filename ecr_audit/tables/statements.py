@@ -8,18 +8,22 @@ normalises that once, so that every later stage reads one shape:
   the statement does not have the element (``None`` and ``[]`` differ: an absent ``Resource`` in a
   repository policy means "this repository", an empty list matches nothing);
 - ``principal``, ``not_principal``: a dict of lists, ``{"AWS": [...], "Service": [...]}``; the
-  wildcard ``"*"`` becomes ``{"*": ["*"]}``;
+  wildcard ``"*"`` becomes ``{"*": ["*"]}``; a bare ARN string (outside the grammar, which the
+  engine reads as ``{"AWS": ...}`` and records as an issue) becomes ``{"AWS": [...]}``;
 - ``condition``: ``{operator: {key: [values]}}`` with the values as written (strings stay strings,
   JSON booleans and numbers stay what they are; the engine decides how to compare them).
 
-A document that breaks the policy grammar (not JSON, not an object, a statement that is not an
-object, an ``Effect`` other than ``Allow``/``Deny``, an unknown element, ``Action`` and
-``NotAction`` together, ...) raises :class:`PolicyDocumentError`. The policies table records the
-message and none of that policy's statements enter this table, so nothing the engine cannot read
-is half-read as an allow or a deny.
+The grammar has one judge, the engine's :func:`ecr_audit.policy.parse_policy`: each document is
+parsed once (:func:`read_policy`), the parsed :class:`~ecr_audit.policy.Policy` is kept on the
+``Audit`` (``Audit.parsed_policies``) for the evaluator, and this table is built from its statements.
+A document the engine rejects (not JSON, not an object, an ``Effect`` other than ``Allow``/``Deny``,
+an unknown element, ``Action`` and ``NotAction`` together, ...) raises :class:`PolicyDocumentError`
+here; the policies table records the message and none of that policy's statements enter this
+table, so nothing the engine cannot read is half-read as an allow or a deny.
 
-``statement_id`` is ``<policy_id>#<index>`` plus ``:<Sid>`` when the statement has a non-empty Sid:
-stable across runs of the same snapshot, unique even when two statements share a Sid or have none.
+``statement_id`` is ``<policy_id>#<index>`` plus ``:<Sid>`` when the statement has a non-empty Sid
+(:func:`ecr_audit.policy.model.statement_uid`, the one function that spells it): stable across
+runs of the same snapshot, unique even when two statements share a Sid or have none.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from ecr_audit.policy import Policy, PolicyParseError, parse_policy
+from ecr_audit.policy.model import statement_uid
 from ecr_audit.tables._columns import Column, describe_columns
 
 STATEMENT_COLUMNS: tuple[Column, ...] = (
@@ -51,91 +57,64 @@ STATEMENT_COLUMNS: tuple[Column, ...] = (
 if __doc__:
     __doc__ += describe_columns("statements", STATEMENT_COLUMNS)
 
-_DOCUMENT_ELEMENTS = frozenset({"Version", "Id", "Statement"})
-_STATEMENT_ELEMENTS = frozenset(
-    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
-)
-_EFFECTS = ("Allow", "Deny")
-
 
 class PolicyDocumentError(ValueError):
     """A policy document that cannot be read as the IAM policy grammar; the message says where."""
 
 
-def _json_type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def parse_document(raw: Any) -> dict[str, Any]:
-    """A policy document as stored in a snapshot (object, JSON text, or IAM's URL-encoded JSON) to a dict.
+def parse_document(raw: Any) -> Any:
+    """A policy document as stored in a snapshot (object, JSON text, or IAM's URL-encoded JSON), decoded.
 
     IAM documents are stored decoded, but botocore leaves a document it could not decode as the
     URL-encoded string, and ECR and Organizations documents are raw strings: all three end here.
+    Only the text is decoded; whether the value is a policy is the engine's question.
     """
-    if isinstance(raw, str):
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            try:
-                raw = json.loads(unquote(raw))
-            except json.JSONDecodeError:
-                raise PolicyDocumentError(
-                    f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-                ) from None
-    if not isinstance(raw, dict):
-        raise PolicyDocumentError(f"is a JSON {_json_type(raw)}, expected an object")
-    return raw
+            return json.loads(unquote(raw))
+        except json.JSONDecodeError:
+            raise PolicyDocumentError(f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
-def statement_rows(policy_id: str, policy_kind: str, document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The statements table rows of one parsed document; raises PolicyDocumentError on bad grammar.
+def read_policy(raw: Any, policy_id: str) -> Policy:
+    """Decode and parse one document, once; raises PolicyDocumentError saying where it breaks the grammar."""
+    try:
+        return parse_policy(parse_document(raw), policy_id)
+    except PolicyParseError as exc:
+        where = ""
+        if exc.statement_index is not None:
+            where = f"statement {exc.statement_index}" + (f" (Sid {exc.sid!r})" if exc.sid else "") + ": "
+        raise PolicyDocumentError(where + exc.detail) from None
+
+
+def policy_statement_rows(policy: Policy, policy_kind: str) -> list[dict[str, Any]]:
+    """The statements table rows of one parsed policy, in document order."""
+    return [_statement_row(policy.policy_id, policy_kind, statement.index, statement.raw)
+            for statement in policy.statements]
+
+
+def statement_rows(policy_id: str, policy_kind: str, document: Any) -> list[dict[str, Any]]:
+    """Rows of a document not parsed yet; raises PolicyDocumentError on bad grammar.
 
     All or nothing: one bad statement rejects the whole policy, since reading the rest would
     misstate what the policy does.
     """
-    unknown = sorted(set(document) - _DOCUMENT_ELEMENTS)
-    if unknown:
-        raise PolicyDocumentError(f"has unknown top-level element(s) {', '.join(map(repr, unknown))}")
-    if "Statement" not in document:
-        raise PolicyDocumentError("has no Statement element")
-    statements = document["Statement"]
-    if isinstance(statements, dict):
-        statements = [statements]
-    elif not isinstance(statements, list):
-        raise PolicyDocumentError(f"Statement is a JSON {_json_type(statements)}, expected an object or array")
-    rows = []
-    for index, statement in enumerate(statements):
-        try:
-            rows.append(_statement_row(policy_id, policy_kind, index, statement))
-        except PolicyDocumentError as exc:
-            raise PolicyDocumentError(f"statement {index}: {exc}") from None
-    return rows
+    return policy_statement_rows(read_policy(document, policy_id), policy_kind)
 
 
-def _statement_row(policy_id: str, policy_kind: str, index: int, statement: Any) -> dict[str, Any]:
-    if not isinstance(statement, dict):
-        raise PolicyDocumentError(f"is a JSON {_json_type(statement)}, expected an object")
-    unknown = sorted(set(statement) - _STATEMENT_ELEMENTS)
-    if unknown:
-        raise PolicyDocumentError(f"has unknown element(s) {', '.join(map(repr, unknown))}")
-    sid = statement.get("Sid")
-    if sid is not None and not isinstance(sid, str):
-        raise PolicyDocumentError(f"Sid is a JSON {_json_type(sid)}, expected a string")
-    sid = sid or None
-    effect = statement.get("Effect")
-    if effect not in _EFFECTS:
-        raise PolicyDocumentError(f"Effect must be 'Allow' or 'Deny' (case-sensitive), found {effect!r}")
-    _one_of(statement, "Action", "NotAction", required=True)
-    _one_of(statement, "Resource", "NotResource", required=False)
-    _one_of(statement, "Principal", "NotPrincipal", required=False)
+def _statement_row(policy_id: str, policy_kind: str, index: int, statement: dict[str, Any]) -> dict[str, Any]:
+    sid = statement.get("Sid") or None
     return {
-        "statement_id": f"{policy_id}#{index}" + (f":{sid}" if sid else ""),
+        "statement_id": statement_uid(policy_id, index, sid),
         "policy_id": policy_id,
         "policy_kind": policy_kind,
         "index": index,
         "sid": sid,
-        "effect": effect,
+        "effect": statement["Effect"],
         "action": _string_list(statement, "Action"),
         "not_action": _string_list(statement, "NotAction"),
         "resource": _string_list(statement, "Resource"),
@@ -146,57 +125,35 @@ def _statement_row(policy_id: str, policy_kind: str, index: int, statement: Any)
     }
 
 
-def _one_of(statement: dict[str, Any], name: str, negated: str, *, required: bool) -> None:
-    if name in statement and negated in statement:
-        raise PolicyDocumentError(f"has both {name} and {negated}")
-    if required and name not in statement and negated not in statement:
-        raise PolicyDocumentError(f"has neither {name} nor {negated}")
-
-
 def _string_list(statement: dict[str, Any], element: str) -> list[str] | None:
     if element not in statement:
         return None
-    return _as_string_list(statement[element], element)
+    value = statement[element]
+    return [value] if isinstance(value, str) else list(value)
 
 
-def _as_string_list(value: Any, element: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return list(value)
-    raise PolicyDocumentError(f"{element} must be a string or an array of strings, found {_json_type(value)}")
+def normalise_principal(value: Any) -> dict[str, list[str]]:
+    """``"*"`` -> ``{"*": ["*"]}``; ``{"AWS": "arn"}`` or a bare ``"arn"`` -> ``{"AWS": ["arn"]}``.
 
-
-def normalise_principal(value: Any, element: str = "Principal") -> dict[str, list[str]]:
-    """``"*"`` -> ``{"*": ["*"]}``; ``{"AWS": "arn"}`` -> ``{"AWS": ["arn"]}``; anything else raises."""
+    Only for elements the engine has accepted; a bare string is read as the engine reads it.
+    """
     if value == "*":
         return {"*": ["*"]}
-    if not isinstance(value, dict):
-        raise PolicyDocumentError(f"{element} must be \"*\" or an object, found {value!r}")
-    return {str(kind): _as_string_list(names, f"{element}.{kind}") for kind, names in value.items()}
+    if isinstance(value, str):
+        return {"AWS": [value]}
+    return {str(kind): [names] if isinstance(names, str) else list(names) for kind, names in value.items()}
 
 
 def _principal(statement: dict[str, Any], element: str) -> dict[str, list[str]] | None:
     if element not in statement:
         return None
-    return normalise_principal(statement[element], element)
+    return normalise_principal(statement[element])
 
 
 def _condition(condition: Any) -> dict[str, dict[str, list[Any]]] | None:
     if condition is None:
         return None
-    if not isinstance(condition, dict):
-        raise PolicyDocumentError(f"Condition is a JSON {_json_type(condition)}, expected an object")
-    normalised: dict[str, dict[str, list[Any]]] = {}
-    for operator, keys in condition.items():
-        if not isinstance(keys, dict):
-            raise PolicyDocumentError(
-                f"Condition operator {operator!r} holds a JSON {_json_type(keys)}, expected an object"
-            )
-        normalised[operator] = {}
-        for key, values in keys.items():
-            values = values if isinstance(values, list) else [values]
-            if any(isinstance(value, (dict, list)) or value is None for value in values):
-                raise PolicyDocumentError(f"Condition {operator!r} key {key!r} has a value that is not a scalar")
-            normalised[operator][key] = list(values)
-    return normalised
+    return {
+        operator: {key: list(values) if isinstance(values, list) else [values] for key, values in keys.items()}
+        for operator, keys in condition.items()
+    }

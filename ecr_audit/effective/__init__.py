@@ -1,0 +1,116 @@
+"""Effective ECR permissions of a whole snapshot: the engine applied to every principal x action x repository.
+
+``compute_effective(audit) -> Effective`` (pure, no I/O; ``Audit.effective`` caches it):
+
+- ``Effective.permissions``: one row per (IAM user or role, ``ecr`` action of the catalogue,
+  repository) cell that the principal's own policies are involved in (see :mod:`.cells` for the
+  rule; every other cell is an implicit deny, or an organisation-only deny). Actions that take no
+  resource have one row per principal with ``repository_arn`` ``"*"``, decided in every region of
+  the snapshot and combined. Columns: see :mod:`.frame`.
+- ``Effective.decide(principal, action, repository=None) -> Decision``: any cell, row or not, by
+  name or ARN (``Audit.permission``).
+- ``compute_capabilities(audit)``: see :mod:`.levels` (``Audit.capabilities``).
+
+How a cell is defined (request context, layers) is :mod:`.account`; how it is made fast is
+:mod:`.bulk`; the capability table is :mod:`.capabilities`, the one definition of pull, push and
+the rest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ecr_audit.policy import Decision
+
+from ecr_audit.effective.account import AccountModel
+from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, GroupOutcomes, run_parallel
+from ecr_audit.effective.capabilities import CAPABILITIES
+from ecr_audit.effective.frame import PERMISSION_COLUMNS, permissions_frame
+from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Audit
+
+__all__ = ["Effective", "compute_effective", "compute_capabilities", "decide", "PERMISSION_COLUMNS"]
+
+#: the actions whose outcome on every cell the capability levels read
+CAPABILITY_ACTIONS = frozenset(action for capability in CAPABILITIES for action in capability.actions)
+
+
+class Effective:
+    """The decided snapshot: the permissions frame, plus the outcome of every cell of the
+    capability actions (``outcomes[action]``, a :class:`~.bulk.GroupOutcomes`: per principal group,
+    codes into :data:`~.bulk.OUTCOME_CODES` over the repositories, or over the regions for
+    ``ecr:GetAuthorizationToken``; ``outcome_matrix(action)`` spells it out per principal)."""
+
+    def __init__(self, model: AccountModel, result: BulkResult) -> None:
+        self.model = model
+        self._result = result
+        self.outcomes: dict[str, GroupOutcomes] = result.outcomes
+        self.evaluations = result.evaluations
+
+    def outcome_matrix(self, action: str) -> np.ndarray:
+        """principals x targets outcome codes of one capability action."""
+        return self.outcomes[action].matrix()
+
+    @cached_property
+    def permissions(self) -> pd.DataFrame:
+        frame = permissions_frame(self.model, self._result)
+        self._result.blocks = []  # the frame holds the cells now
+        return frame
+
+    def decide(self, principal: str, action: str, repository: str | None = None) -> Decision:
+        return decide(self.model, principal, action, repository)
+
+
+def decide(model: AccountModel, principal: str, action: str, repository: str | None = None) -> Decision:
+    """One cell, row or not, by the per-cell definition (every layer evaluated afresh); names or ARNs.
+    Raises :class:`~ecr_audit.effective.names.UnknownName` with the close matches."""
+    found = resolve_principal(model, principal)
+    action_name = resolve_action(model, action)
+    target = resolve_target(model, repository, wildcard=action_name in model.wildcard_only)
+    return model.cell(found, action_name, target)[0]
+
+
+#: below this many cells (principals x repositories x actions) one process is faster than forking
+PARALLEL_THRESHOLD = 20_000_000
+
+
+def default_workers(model: AccountModel) -> int:
+    """``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) for large accounts, else 1.
+
+    Workers are forked (they read the model without copying it), so they are only used where
+    ``fork`` exists and this process runs no other thread: forking a threaded process (a Jupyter
+    kernel, a progress-bar thread) can leave a lock held forever in the child.
+    """
+    configured = os.environ.get("ECR_AUDIT_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    cells = len(model.principals) * max(1, len(model.repositories)) * len(model.actions)
+    if cells < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods() or \
+            threading.active_count() > 1:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def compute_effective(audit: "Audit", workers: int | None = None, model: AccountModel | None = None) -> Effective:
+    """Decide every cell of ``audit`` (pure: reads the tables, writes nothing). ``workers``: how
+    many processes decide action classes in parallel (default :func:`default_workers`)."""
+    model = AccountModel(audit) if model is None else model
+    workers = default_workers(model) if workers is None else workers
+    if workers > 1:
+        return Effective(model, run_parallel(model, CAPABILITY_ACTIONS, workers))
+    return Effective(model, BulkEvaluator(model, CAPABILITY_ACTIONS).run())
+
+
+def compute_capabilities(audit: "Audit") -> pd.DataFrame:
+    from ecr_audit.effective.levels import capability_frame
+
+    return capability_frame(audit.effective)

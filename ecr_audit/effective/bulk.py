@@ -1,0 +1,707 @@
+"""The fast path: every principal x ECR action x repository, decided once per class of equal cells.
+
+A naive run asks the engine 7,000 x 64 x 1,500 times. Cells share almost everything:
+
+0. **Actions** that every statement of the snapshot names alike (and that take the same kind of
+   resource, under the same registry scope) get the same decisions: one of each class is decided
+   and its cells are copied for the others (:func:`action_classes`).
+1. **Principals** are grouped, per action, by three parts of what the action's statements can see
+   of them: the identity and boundary statements that name the action and can apply somewhere
+   (principals with different policy sets often have the same ones); the organisation's
+   statements (and whether the principal is exempt from SCPs); and the repository and registry
+   policy statements. Statements that read the principal (a Principal element, ``aws:PrincipalTag``
+   or ``aws:PrincipalArn`` conditions, policy variables) tell principals apart only by what they
+   read (:class:`~.features.PrincipalFeatures`).
+2. For each principal group, **repositories** are grouped by the features of those statements on
+   them (:class:`~.features.TargetFeatures`: which Resource patterns match, how resource-tag and
+   region conditions come out) and by the *shape* of their repository and registry policies: the
+   statements that can apply to the group, compared by text and features rather than by policy id,
+   so that 150 repositories carrying the same "the account may pull" statement are one class.
+3. Each (principal group, repository group) is keyed by exactly the statements that can apply to
+   its cells, with their features, and nothing else (not even the action); the engine
+   (:func:`ecr_audit.policy.evaluate`, audit mode) decides one representative cell per key
+   (:meth:`AccountModel.decide_in`), and every cell with the same key gets that decision. The only
+   thing that can differ between them is the id of the repository or registry policy inside
+   statement ids, which is substituted (:func:`relabel`).
+4. Groups in which no identity or resource statement can apply are skipped: their cells are
+   implicit denies (or organisation-only denies) that the permissions table leaves out (:mod:`.cells`).
+
+Cells are expanded with numpy (a block of principals x repositories per class), never one Python
+step per cell. On a large account the action classes are spread over forked worker processes
+(:func:`run_parallel`). ``tests/test_effective_bulk.py`` compares every cell with the per-cell
+definition, in one process and in two.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from typing import Hashable, NamedTuple
+
+import numpy as np
+
+from ecr_audit.policy import Decision, Statement, UndecidedCondition
+from ecr_audit.policy.model import StatementRef, statement_uid
+
+from ecr_audit.effective.account import AccountModel, Principal, Region, Repository, combine_regions
+from ecr_audit.effective.cells import CellValues, cell_values, render_undecided
+from ecr_audit.effective.features import (IGNORE, OPTIONAL, REQUIRED, Lookups, PrincipalFeatures,
+                                          TargetFeatures, factorize_rows)
+
+NEVER = PrincipalFeatures.NEVER
+#: outcome codes of :attr:`BulkResult.outcomes`. Code 0 also stands for the cells that are not
+#: rows of the permissions table, which are not decided at all: denied, whether implicitly or by
+#: an organisation-only Deny (no statement of the principal's own is involved in them)
+OUTCOME_CODES = ("implicit_deny", "allowed", "conditional", "explicit_deny")
+_UNKNOWN_CLASS = -9
+
+
+@dataclass
+class Block:
+    """Cells of one action: every principal of ``principals`` x every target of ``targets``;
+    ``classes[i]`` is the class of the cells on ``targets[i]`` (an index into ``BulkResult.classes``).
+    For a wildcard-only action ``targets`` is ``[0]`` (the ``"*"`` row)."""
+
+    action: int
+    principals: np.ndarray
+    targets: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.principals) * len(self.targets)
+
+
+class GroupOutcomes(NamedTuple):
+    """The outcome code of every (principal, target) cell of one action, stored per principal
+    group: the cells of ``principal`` are ``rows[group_of[principal]]``."""
+
+    group_of: np.ndarray
+    rows: np.ndarray
+
+    def matrix(self) -> np.ndarray:
+        """principals x targets (memory: one byte per cell)."""
+        return self.rows[self.group_of]
+
+
+@dataclass
+class BulkResult:
+    """What the fast path hands to the frame and capability builders."""
+
+    classes: list[CellValues]
+    #: blocks of the first action of each action class
+    blocks: list[Block]
+    #: per action asked for: its cells' outcome codes, stored once per principal group
+    outcomes: dict[str, "GroupOutcomes"] = field(default_factory=dict)
+    evaluations: int = 0
+    #: per first action of a class (index): the other actions of its class, whose rows are the same
+    copies: dict[int, list[int]] = field(default_factory=dict)
+
+
+class _Result:
+    """The engine's decision for one representative cell, and the resource-policy ids in it that
+    other cells of its class swap for their own."""
+
+    __slots__ = ("decision", "identity_allowed", "repository_policy", "registry_policy", "outcome",
+                 "target_classes", "_values")
+
+    def __init__(self, decision: Decision, identity_allowed: bool, repository_policy: str | None,
+                 registry_policy: str | None) -> None:
+        self.decision = decision
+        self.identity_allowed = identity_allowed
+        used = {ref.policy_id for ref in (*decision.allowing, *decision.denying)} | \
+            {item.statement.policy_id for item in decision.undecided}
+        self.repository_policy = repository_policy if repository_policy in used else None
+        self.registry_policy = registry_policy if registry_policy in used else None
+        self.outcome = OUTCOME_CODES.index(decision.outcome)
+        #: per target, the class of this result with that target's policy ids (filled lazily)
+        self.target_classes: np.ndarray | None = None
+        self._values: CellValues | None = None
+
+    def values(self, mapping: tuple) -> CellValues:
+        """The row values, with ``mapping``'s policy ids swapped in: only the ids of the swapped
+        policies' statements are respelled (everything else is the same for every target)."""
+        if self._values is None:
+            self._values = cell_values(self.decision, self.identity_allowed)
+        if not mapping:
+            return self._values
+        new_id = dict(mapping)
+
+        def ids(refs: tuple[StatementRef, ...], spelled: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(statement_uid(new_id[ref.policy_id], ref.statement_index, ref.sid)
+                         if ref.policy_id in new_id else uid for ref, uid in zip(refs, spelled))
+
+        undecided = self._values.undecided
+        if any(item.statement.policy_id in new_id for item in self.decision.undecided):
+            undecided = tuple(dict.fromkeys(render_undecided(item) for item in
+                                            relabel(self.decision, new_id).undecided))
+        return self._values._replace(allowing=ids(self.decision.allowing, self._values.allowing),
+                                     denying=ids(self.decision.denying, self._values.denying),
+                                     undecided=undecided)
+
+    @property
+    def relabels(self) -> bool:
+        return self.repository_policy is not None or self.registry_policy is not None
+
+
+def relabel(decision: Decision, mapping: dict[str, str]) -> Decision:
+    """The same decision with resource-policy ids swapped (their statements are the same text)."""
+    if not mapping:
+        return decision
+
+    def ref(item: StatementRef) -> StatementRef:
+        new = mapping.get(item.policy_id)
+        return item if new is None else item._replace(policy_id=new)
+
+    return decision._replace(
+        allowing=tuple(ref(item) for item in decision.allowing),
+        denying=tuple(ref(item) for item in decision.denying),
+        undecided=tuple(UndecidedCondition(ref(item.statement), item.operator, item.key, item.values)
+                        for item in decision.undecided))
+
+
+def action_classes(model: AccountModel) -> list[list[str]]:
+    """The catalogue's actions, grouped where every cell must get the same decision: the same
+    statements of the snapshot name them (identity, boundary, organisation, repository and registry
+    policies), both take a repository or both take none, and the registry policy scope treats them
+    alike. The engine reads the action only through which statements name it (``ecr`` has no
+    service rule), so one of each group is enough. Grouping is recomputed per snapshot."""
+    policies: dict[int, object] = {}
+    for principal in model.principals:
+        for policy in (*principal.identity_policies, principal.boundary):
+            if policy is not None:
+                policies[id(policy)] = policy
+    for level in (*model.scp_levels, *model.rcp_levels):
+        for policy in level.policies:
+            policies[id(policy)] = policy
+    for policy in (*(r.policy for r in model.repositories), *(g.registry_policy for g in model.regions)):
+        if policy is not None:
+            policies[id(policy)] = policy
+    groups: dict[tuple, list[str]] = {}
+    for action in model.actions:
+        registry = tuple(model.registry_applies(region, action) for region in model.regions)
+        named = frozenset(id(s) for policy in policies.values() for s in policy.statements_for_action(action))
+        groups.setdefault((action in model.wildcard_only, registry, named), []).append(action)
+    # the most-named actions first: they take longest, so parallel workers finish together
+    return [actions for key, actions in sorted(groups.items(), key=lambda item: -len(item[0][2]))]
+
+
+class _Part(NamedTuple):
+    """One part of what a principal group's cells depend on, over the targets of one action:
+    ``codes[t]`` tells targets apart, ``keys[code]`` is what the engine will see for that code."""
+
+    codes: np.ndarray
+    keys: list[Hashable]
+
+
+class _ActionState:
+    """Everything computed once per action and shared by its principal groups."""
+
+    def __init__(self, evaluator: "BulkEvaluator", action: str) -> None:
+        model = evaluator.model
+        self.action = action
+        self.wildcard = action in model.wildcard_only
+        self.targets: list = model.regions if self.wildcard else model.repositories
+        self.same_account = np.array([1 if self.wildcard or t.account == model.account_id else 0
+                                      for t in self.targets], dtype=np.int64)
+        repository_ids, registry_ids, statements = [], [], {}
+        for target in self.targets:
+            region = target if self.wildcard else model.region_of(target)
+            own = target.policy if not self.wildcard and target.policy is not None else None
+            registry = region.registry_policy if model.registry_applies(region, action) else None
+            repository_ids.append(own.policy_id if own else None)
+            registry_ids.append(registry.policy_id if registry else None)
+            for policy in (own, registry):
+                if policy is not None:
+                    for statement in policy.statements_for_action(action):
+                        statements.setdefault(id(statement), statement)
+        self.repository_ids = repository_ids
+        self.registry_ids = registry_ids
+        self.resource_statements: list[Statement] = list(statements.values())
+        self.scp_levels = [[s for p in level.policies for s in p.statements_for_action(action)]
+                           for level in model.scp_levels]
+        self.rcp_levels = [[s for p in level.policies for s in p.statements_for_action(action)]
+                           for level in model.rcp_levels]
+        self.identity_parts: dict[int, _Part] = {}
+        self.org_parts: dict[int, _Part] = {}
+        self.shape_parts: dict[int, _Part] = {}
+        # the repository and registry policies that name the action, and the targets each governs
+        self.policy_entries: list[tuple[str, object, np.ndarray]] = []
+        entry_of: dict[int, int] = {}
+        self.repository_entry = np.full(len(self.targets), -1, dtype=np.int64)
+        self.registry_entry = np.full(len(self.targets), -1, dtype=np.int64)
+        for position, target in enumerate(self.targets):
+            region = target if self.wildcard else model.region_of(target)
+            own = target.policy if not self.wildcard else None
+            registry = region.registry_policy if model.registry_applies(region, action) else None
+            for role, policy, column in (("repository", own, self.repository_entry),
+                                         ("registry", registry, self.registry_entry)):
+                if policy is None or not policy.statements_for_action(action):
+                    continue
+                entry = entry_of.get(id(policy))
+                if entry is None:
+                    entry = entry_of[id(policy)] = len(self.policy_entries)
+                    self.policy_entries.append((role, policy, []))
+                self.policy_entries[entry][2].append(position)
+                column[position] = entry
+        self.policy_entries = [(role, policy, np.asarray(positions)) for role, policy, positions in self.policy_entries]
+        #: per statement (by id): the statement and the policy entries holding it
+        self.entries_of_statement: dict[int, tuple[Statement, set[int]]] = {}
+        for entry, (_, policy, _) in enumerate(self.policy_entries):
+            for statement in policy.statements_for_action(action):
+                self.entries_of_statement.setdefault(id(statement), (statement, set()))[1].add(entry)
+        self.base_shape: tuple[Principal, np.ndarray, list[dict]] | None = None
+        self.partitions: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+class BulkEvaluator:
+    def __init__(self, model: AccountModel, outcome_actions: frozenset[str] = frozenset()) -> None:
+        self.model = model
+        self.lookups = Lookups(model)
+        self.principal_features = PrincipalFeatures(model, self.lookups)
+        self.target_features = TargetFeatures(model, self.lookups)
+        self.outcome_actions = outcome_actions
+        self.classes: list[CellValues] = []
+        self._class_index: dict[tuple, int] = {}
+        self._memo: dict[tuple, _Result] = {}
+        self._canonical_codes: dict[bytes, np.ndarray] = {}
+        self._components: dict[tuple, dict[int, tuple]] = {}
+        self._tokens: dict[int, Hashable] = {}
+        self._shape_ids: dict[Hashable, int] = {(): 0}
+        self._shape_values: list[Hashable] = [()]
+        self.evaluations = 0
+        principals = model.principals
+        self._scp_exempt = np.array([p.service_linked or model.management_account for p in principals],
+                                    dtype=np.int64)
+        # principals with the same identity policies and boundary look their statements up once
+        seen: dict[tuple, int] = {}
+        self._set_of = np.array([seen.setdefault((tuple(map(id, p.identity_policies)), id(p.boundary)), len(seen))
+                                 for p in principals], dtype=np.int64)
+        # per set: its identity policies and boundary (by id); per policy: the sets holding it
+        self._policies: dict[int, object] = {}
+        self._set_policies: list[tuple[tuple[int, ...], int | None]] = [None] * len(seen)  # type: ignore
+        holders: dict[int, set[int]] = {}
+        for principal in principals:
+            set_index = int(self._set_of[principal.index])
+            if self._set_policies[set_index] is not None:
+                continue
+            for policy in (*principal.identity_policies, principal.boundary):
+                if policy is not None:
+                    self._policies[id(policy)] = policy
+                    holders.setdefault(id(policy), set()).add(set_index)
+            self._set_policies[set_index] = (tuple(map(id, principal.identity_policies)),
+                                             None if principal.boundary is None else id(principal.boundary))
+        self._sets_with_policy = {key: np.array(sorted(sets), dtype=np.int64) for key, sets in holders.items()}
+
+    # ------------------------------------------------------------------------------ public
+    def run(self) -> BulkResult:
+        blocks: list[Block] = []
+        outcomes: dict[str, GroupOutcomes] = {}
+        copies: dict[int, list[int]] = {}
+        for actions in action_classes(self.model):
+            group_blocks, group_outcomes, group_copies = self.run_actions(actions)
+            blocks.extend(group_blocks)
+            outcomes.update(group_outcomes)
+            copies.update(group_copies)
+        return BulkResult(self.classes, blocks, outcomes, self.evaluations, copies)
+
+    def run_actions(self, actions: list[str]) -> tuple[list[Block], dict[str, GroupOutcomes], dict[int, list[int]]]:
+        """One class of equivalent actions (see :func:`action_classes`): decided for the first,
+        its outcomes shared by the others, and its rows copied for them (``copies``)."""
+        index_of = {action: index for index, action in enumerate(self.model.actions)}
+        first = actions[0]
+        keep = any(action in self.outcome_actions for action in actions)
+        blocks, outcome = self._action(index_of[first], first, keep)
+        outcomes = {action: outcome for action in actions if outcome is not None and action in self.outcome_actions}
+        return blocks, outcomes, {index_of[first]: [index_of[action] for action in actions[1:]]}
+
+    # --------------------------------------------------------------------------- one action
+    def _action(self, action_index: int, action: str, keep_outcomes: bool) -> tuple[list[Block], GroupOutcomes | None]:
+        model = self.model
+        state = _ActionState(self, action)
+        self._canonical_codes = {}
+        n_principals, n_targets = len(model.principals), len(state.targets)
+        blocks: list[Block] = []
+        if not n_principals or not n_targets:
+            empty = np.zeros((1, n_targets), dtype=np.int8)
+            return blocks, GroupOutcomes(np.zeros(n_principals, dtype=np.int32), empty) if keep_outcomes else None
+        identity_code, org_code, resource_code = self._principal_parts(state)
+        groups, firsts = factorize_rows([identity_code, org_code, resource_code], n_principals)
+        outcome = GroupOutcomes(groups.astype(np.int32), np.zeros((len(firsts), n_targets), dtype=np.int8)) \
+            if keep_outcomes else None
+        order = np.argsort(groups, kind="stable")
+        bounds = np.searchsorted(groups[order], np.arange(len(firsts) + 1))
+        for group, first in enumerate(firsts.tolist()):
+            members = order[bounds[group]:bounds[group + 1]].astype(np.int32)
+            principal = model.principals[first]
+            identity = self._identity_part(state, int(identity_code[first]), principal)
+            org = self._org_part(state, int(org_code[first]), principal)
+            shapes = self._shape_part(state, int(resource_code[first]), principal)
+            partition_key = (id(identity.codes), id(org.codes), id(shapes.codes))
+            partition = state.partitions.get(partition_key)
+            if partition is None:
+                partition = state.partitions[partition_key] = factorize_rows(
+                    [identity.codes, org.codes, shapes.codes, state.same_account], n_targets)
+            target_groups, target_firsts = partition
+            results = []
+            for target in target_firsts.tolist():
+                identity_key = identity.keys[identity.codes[target]]
+                shape = shapes.keys[shapes.codes[target]]
+                if not state.wildcard and not identity_key[0] and shape == ():
+                    results.append(None)  # no identity or resource statement can apply: not a row
+                    continue
+                key = (state.wildcard, int(state.same_account[target]), identity_key,
+                       org.keys[org.codes[target]], shape)
+                result = self._memo.get(key)
+                if result is None:
+                    result = self._memo[key] = self._decide(principal, action, state.targets[target])
+                results.append(result)
+            if state.wildcard:
+                cell_class = self._combined_class(state, [results[g] for g in target_groups.tolist()])
+                if cell_class >= 0:
+                    blocks.append(Block(action_index, members, np.zeros(1, dtype=np.int32),
+                                        np.array([cell_class], dtype=np.int32)))
+            else:
+                class_of_target = self._target_classes(state, results, target_groups)
+                stored = np.nonzero(class_of_target >= 0)[0]
+                if len(stored):
+                    blocks.append(Block(action_index, members, stored.astype(np.int32),
+                                        class_of_target[stored].astype(np.int32)))
+            if outcome is not None:
+                outcome_of_group = np.array([0 if r is None else r.outcome for r in results], dtype=np.int8)
+                outcome.rows[group] = outcome_of_group[target_groups]
+        return blocks, outcome
+
+    # --------------------------------------------------------------------- principal parts
+    def _principal_parts(self, state: _ActionState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Three codes per principal: what the action's identity and boundary statements, its
+        organisation statements, and its repository/registry statements see of the principal."""
+        features = self.principal_features
+        count = len(self.model.principals)
+        action = state.action
+        # per policy (not per principal): the ids of its statements that name the action and can
+        # apply somewhere; one that reads nothing of the principal and can never apply (a condition
+        # false for everyone, a Resource matching no repository) does not tell principals apart
+        anyone = self.model.principals[0]
+        named = {}
+        for key, policy in self._policies.items():
+            ids = []
+            for statement in policy.statements_for_action(action):
+                codes, values, _ = features.codes(statement, IGNORE)
+                if len(values) == 1 and (values[0] == NEVER or
+                                         not self._target_codes(statement, anyone, values[0], state.wildcard)[0].any()):
+                    continue
+                ids.append(id(statement))
+            named[key] = tuple(ids)
+        signatures: dict[tuple, int] = {}
+        signature = np.empty(len(self._set_policies), dtype=np.int64)
+        for set_index, (identity, boundary) in enumerate(self._set_policies):
+            key = (tuple(i for policy in identity for i in named[policy]),
+                   None if boundary is None else named[boundary])
+            signature[set_index] = signatures.setdefault(key, len(signatures))
+        identity_columns = [signature[self._set_of]]
+        for key, policy in self._policies.items():
+            for statement in policy.statements_for_action(action):
+                codes, values, _ = features.codes(statement, IGNORE)
+                if len(values) > 1:
+                    holds = np.isin(self._set_of, self._sets_with_policy[key])
+                    identity_columns.append(np.where(holds, codes + 1, 0))
+        org_columns = [self._scp_exempt]
+        for rule, levels in ((IGNORE, state.scp_levels), (OPTIONAL, state.rcp_levels)):
+            for statement in (s for level in levels for s in level):
+                codes, values, _ = features.codes(statement, rule)
+                if len(values) > 1:
+                    org_columns.append(codes)
+        resource_columns = []
+        for statement in state.resource_statements:
+            codes, values, _ = features.codes(statement, REQUIRED)
+            if len(values) > 1:
+                resource_columns.append(codes)
+        return (factorize_rows(identity_columns, count)[0], factorize_rows(org_columns, count)[0],
+                factorize_rows(resource_columns, count)[0])
+
+    def _identity_statements(self, principal: Principal, action: str
+                             ) -> tuple[tuple[Statement, ...], tuple[Statement, ...] | None]:
+        identity = tuple(s for policy in principal.identity_policies for s in policy.statements_for_action(action))
+        boundary = None if principal.boundary is None else principal.boundary.statements_for_action(action)
+        return identity, boundary
+
+    def _applicable(self, statements, rule: str, principal: Principal) -> list[tuple[Statement, Hashable]]:
+        found = []
+        for statement in statements:
+            codes, values, _ = self.principal_features.codes(statement, rule)
+            value = values[codes[principal.index]]
+            if value != NEVER:
+                found.append((statement, value))
+        return found
+
+    def _target_codes(self, statement: Statement, principal: Principal, value: Hashable, wildcard: bool
+                      ) -> tuple[np.ndarray, list]:
+        dependence = self.principal_features.dependence(statement)
+        return self.target_features.codes(statement, dependence, principal, value, wildcard)
+
+    def _statement_columns(self, state: _ActionState, applicable, principal: Principal
+                           ) -> list[tuple[Statement, Hashable, np.ndarray, list]]:
+        found = []
+        for statement, value in applicable:
+            dependence = self.principal_features.dependence(statement)
+            codes, values = self.target_features.codes(statement, dependence, principal, value, state.wildcard)
+            if codes.any():
+                found.append((statement, value, codes, values))
+        return found
+
+    # ------------------------------------------------------------------------ target parts
+    def _identity_part(self, state: _ActionState, code: int, principal: Principal) -> _Part:
+        """Identity and boundary statements that can apply, as the engine will meet them per target.
+        A key is ``(identity statements, boundary statements or None)``, each ``(statement,
+        principal value, target value)``."""
+        found = state.identity_parts.get(code)
+        if found is None:
+            identity, boundary = self._identity_statements(principal, state.action)
+            identity_columns = self._statement_columns(state, self._applicable(identity, IGNORE, principal), principal)
+            boundary_columns = None if boundary is None else \
+                self._statement_columns(state, self._applicable(boundary, IGNORE, principal), principal)
+            columns = [c for _, _, c, _ in identity_columns] + [c for _, _, c, _ in boundary_columns or ()]
+            codes, firsts = self._partition(state, columns)
+
+            def key(target: int) -> Hashable:
+                own = tuple((s, v, values[c[target]]) for s, v, c, values in identity_columns if c[target])
+                limit = None if boundary_columns is None else \
+                    tuple((s, v, values[c[target]]) for s, v, c, values in boundary_columns if c[target])
+                return own, limit
+
+            found = state.identity_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])
+        return found
+
+    def _partition(self, state: _ActionState, columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Targets grouped by the given feature columns; statements share column arrays (one per
+        distinct Resource element), so the same partitions come back often and are cached."""
+        unique = list({id(column): column for column in columns}.values())
+        key = ("columns", *sorted(map(id, unique)))
+        found = state.partitions.get(key)
+        if found is None:
+            found = state.partitions[key] = factorize_rows(unique, len(state.targets))
+        return found
+
+    def _canonical(self, codes: np.ndarray) -> np.ndarray:
+        """One array object per distinct content, so partitions can be cached by object id."""
+        return self._canonical_codes.setdefault(codes.tobytes(), codes)
+
+    def _org_part(self, state: _ActionState, code: int, principal: Principal) -> _Part:
+        """SCP levels (none when the principal is exempt) and RCP levels, statements per level."""
+        found = state.org_parts.get(code)
+        if found is None:
+            exempt = bool(self._scp_exempt[principal.index])
+            levels = [("scp", i, self._statement_columns(state, self._applicable(level, IGNORE, principal), principal))
+                      for i, level in enumerate(state.scp_levels) if not exempt]
+            levels += [("rcp", i, self._statement_columns(state, self._applicable(level, OPTIONAL, principal),
+                                                          principal))
+                       for i, level in enumerate(state.rcp_levels)]
+            columns = [c for _, _, level in levels for _, _, c, _ in level]
+            codes, firsts = self._partition(state, columns)
+
+            def key(target: int) -> Hashable:
+                return exempt, tuple((kind, i, tuple((s, v, values[c[target]]) for s, v, c, values in level
+                                                     if c[target])) for kind, i, level in levels)
+
+            found = state.org_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])
+        return found
+
+    def _token(self, statement: Statement) -> Hashable:
+        """A resource-policy statement by its text and place, not its policy id."""
+        found = self._tokens.get(id(statement))
+        if found is None:
+            found = self._tokens[id(statement)] = (statement.index, json.dumps(statement.raw, sort_keys=True))
+        return found
+
+    def _shape_part(self, state: _ActionState, code: int, principal: Principal) -> _Part:
+        """Per target, the *shape* of its repository and registry policy: the statements that can
+        apply to the group, by text and features, so that repositories whose policies say the same
+        thing share decisions (the policy ids are swapped afterwards).
+
+        Computed in full for the first principal group of the action; for every other group only
+        the policies whose statements see that group differently are recomputed."""
+        found = state.shape_parts.get(code)
+        if found is not None:
+            return found
+        if state.base_shape is None:
+            components = [self._component(state, entry, principal) for entry in range(len(state.policy_entries))]
+            shape_codes = np.zeros(len(state.targets), dtype=np.int64)
+            for position in np.nonzero((state.repository_entry >= 0) | (state.registry_entry >= 0))[0].tolist():
+                shape_codes[position] = self._shape_id(state, components, position)
+            state.base_shape = (principal, shape_codes, components)
+        else:
+            base, base_codes, base_components = state.base_shape
+            changed: set[int] = set()
+            for statement, entries in state.entries_of_statement.values():
+                codes = self.principal_features.codes(statement, REQUIRED)[0]
+                if codes[principal.index] != codes[base.index]:
+                    changed |= entries
+            shape_codes = base_codes
+            if changed:
+                components = list(base_components)
+                for entry in changed:
+                    components[entry] = self._component(state, entry, principal)
+                shape_codes = base_codes.copy()
+                positions = np.concatenate([state.policy_entries[entry][2] for entry in changed])
+                for position in np.unique(positions).tolist():
+                    shape_codes[position] = self._shape_id(state, components, position)
+        local, firsts = factorize_rows([shape_codes], len(state.targets))
+        found = state.shape_parts[code] = _Part(self._canonical(local),
+                                                [self._shape_values[shape_codes[t]] for t in firsts.tolist()])
+        return found
+
+    def _component(self, state: _ActionState, entry: int, principal: Principal) -> dict[int, tuple]:
+        """What one policy contributes to the shape at each target it governs."""
+        _, policy, positions = state.policy_entries[entry]
+        applicable = self._applicable(policy.statements_for_action(state.action), REQUIRED, principal)
+        key = (id(policy), state.wildcard, tuple((id(s), v) for s, v in applicable))
+        found = self._components.get(key)
+        if found is None:
+            columns = self._statement_columns(state, applicable, principal)
+            found = self._components[key] = {
+                position: tuple((self._token(s), v, values[c[position]]) for s, v, c, values in columns if c[position])
+                for position in positions.tolist()}
+        return found
+
+    def _shape_id(self, state: _ActionState, components: list[dict[int, tuple]], position: int) -> int:
+        parts = []
+        for role, column in (("repository", state.repository_entry), ("registry", state.registry_entry)):
+            entry = column[position]
+            if entry >= 0:
+                items = components[entry][position]
+                if items:
+                    parts.append((role, items))
+        shape = tuple(parts)
+        shape_id = self._shape_ids.get(shape)
+        if shape_id is None:
+            shape_id = self._shape_ids[shape] = len(self._shape_values)
+            self._shape_values.append(shape)
+        return shape_id
+
+    # ------------------------------------------------------------------------ decisions
+    def _decide(self, principal: Principal, action: str, target: Repository | Region) -> _Result:
+        self.evaluations += 1
+        model = self.model
+        request = model.request(principal, action, target)
+        decision = model.decide_in(principal, action, target, request=request)
+        identity_allowed = model.identity_allowed(principal, action, target, decision, request)
+        region = target if isinstance(target, Region) else model.region_of(target)
+        repository = target.policy.policy_id if isinstance(target, Repository) and target.policy else None
+        registry = region.registry_policy.policy_id if model.registry_applies(region, action) else None
+        return _Result(decision, identity_allowed, repository, registry)
+
+    def _mapping(self, state: _ActionState, result: _Result, target: int) -> tuple:
+        pairs = ((result.repository_policy, state.repository_ids[target]),
+                 (result.registry_policy, state.registry_ids[target]))
+        return tuple((old, new) for old, new in pairs if old is not None and new != old)
+
+    def _target_classes(self, state: _ActionState, results: list[_Result | None],
+                        target_groups: np.ndarray) -> np.ndarray:
+        """The class of every target's cell (-1: not a row)."""
+        class_of_group = np.full(len(results), -1, dtype=np.int64)
+        relabelled = []
+        for group, result in enumerate(results):
+            if result is None:
+                continue
+            if result.relabels:
+                class_of_group[group] = _UNKNOWN_CLASS
+                relabelled.append(group)
+            else:
+                class_of_group[group] = self._class_of(result, ())
+        class_of_target = class_of_group[target_groups]
+        for group in relabelled:
+            result = results[group]
+            if result.target_classes is None:
+                result.target_classes = np.full(len(state.targets), _UNKNOWN_CLASS, dtype=np.int64)
+            positions = np.nonzero(target_groups == group)[0]
+            cached = result.target_classes[positions]
+            for position in positions[cached == _UNKNOWN_CLASS].tolist():
+                result.target_classes[position] = self._class_of(result, self._mapping(state, result, position))
+            class_of_target[positions] = result.target_classes[positions]
+        return class_of_target
+
+    def _class_of(self, result: _Result, mapping: tuple) -> int:
+        """The class id of ``result`` with ``mapping``'s policy ids swapped in; -1: not a row."""
+        key = (id(result), mapping)
+        found = self._class_index.get(key)
+        if found is None:
+            found = self._add_class(key, result.values(mapping))
+        return found
+
+    def _add_class(self, key: tuple, values: CellValues) -> int:
+        found = -1
+        if values.stored:
+            found = len(self.classes)
+            self.classes.append(values)
+        self._class_index[key] = found
+        return found
+
+    def _combined_class(self, state: _ActionState, results: list[_Result]) -> int:
+        """A wildcard-only cell: its regions' decisions combined (see ``combine_regions``)."""
+        mappings = [self._mapping(state, result, position) for position, result in enumerate(results)]
+        key = ("regions", tuple((id(result), mapping) for result, mapping in zip(results, mappings)))
+        found = self._class_index.get(key)
+        if found is None:
+            regional = [(region.name, relabel(result.decision, dict(mapping)))
+                        for region, result, mapping in zip(self.model.regions, results, mappings)]
+            identity_allowed = any(result.identity_allowed for result in results)
+            found = self._add_class(key, cell_values(combine_regions(regional), identity_allowed))
+        return found
+
+
+# ------------------------------------------------------------------------------ two or more cores
+_WORKER: dict[str, object] = {}
+
+
+def _work(task: tuple[int, list[str]]) -> tuple:
+    """In a worker process: decide one class of actions with this process's evaluator (its caches
+    and memo persist across the tasks it runs), and return the classes it has added since."""
+    index, actions = task
+    evaluator: BulkEvaluator = _WORKER.get("evaluator")  # type: ignore[assignment]
+    if evaluator is None:
+        evaluator = _WORKER["evaluator"] = BulkEvaluator(_WORKER["model"], _WORKER["outcome_actions"])
+        _WORKER["sent"] = 0
+        _WORKER["evaluations"] = 0
+    blocks, outcomes, copies = evaluator.run_actions(actions)
+    start = _WORKER["sent"]
+    _WORKER["sent"] = len(evaluator.classes)
+    evaluations = evaluator.evaluations - _WORKER["evaluations"]
+    _WORKER["evaluations"] = evaluator.evaluations
+    return index, os.getpid(), start, evaluator.classes[start:], blocks, outcomes, evaluations, copies
+
+
+def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: int) -> BulkResult:
+    """The same result as ``BulkEvaluator(model).run()``, with the action classes spread over
+    ``workers`` forked processes (they read the model their parent built, copy-on-write).
+
+    Rows come out in the same order; only the numbering of classes differs between runs."""
+    groups = action_classes(model)
+    context = multiprocessing.get_context("fork")
+    _WORKER.clear()
+    _WORKER.update(model=model, outcome_actions=outcome_actions)
+    tasks = list(enumerate(groups))  # heaviest first (see action_classes)
+    try:
+        with context.Pool(workers) as pool:
+            results = list(pool.imap_unordered(_work, tasks, chunksize=1))
+    finally:
+        _WORKER.clear()
+    # number every worker's classes globally, in the order each worker created them
+    classes: list[CellValues] = []
+    global_of: dict[int, np.ndarray] = {}
+    for _, pid, start, new_classes, *_ in sorted(results, key=lambda item: (item[1], item[2])):
+        offset = len(classes)
+        classes.extend(new_classes)
+        mapping = np.arange(offset, offset + len(new_classes), dtype=np.int64)
+        global_of[pid] = np.concatenate([global_of.get(pid, np.zeros(0, dtype=np.int64)), mapping])
+    blocks: list[Block] = []
+    outcomes: dict[str, GroupOutcomes] = {}
+    copies: dict[int, list[int]] = {}
+    for _, pid, _, _, group_blocks, group_outcomes, _, group_copies in sorted(results, key=lambda item: item[0]):
+        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32))
+                      for b in group_blocks)
+        outcomes.update(group_outcomes)
+        copies.update(group_copies)
+    return BulkResult(classes, blocks, outcomes, sum(item[6] for item in results), copies)
