@@ -649,6 +649,13 @@ REPOSITORIES: tuple[Repository, ...] = (
             "Principal": {"AWS": workload_arn("role/ml/sagemaker-training")}, "Action": list(PULL)}),
         lifecycle_policy=_EXPIRE_UNTAGGED_AND_OLD_RELEASES, scan_on_push=True),
     Repository(region="us-east-1", name="legacy/monolith"),
+    # the open-source CLI image, opened to everyone for customers instead of going to ECR Public
+    Repository(
+        region="us-east-1", name="oss/acme-cli", tags={"team": "platform", "visibility": "public"},
+        policy=_policy({
+            "Sid": "AnyoneMayPullTheCli", "Effect": "Allow", "Principal": "*",
+            "Action": [*PULL, "ecr:BatchCheckLayerAvailability"]}),
+        scan_on_push=True),
 )
 
 REGISTRIES: tuple[Registry, ...] = (
@@ -800,6 +807,8 @@ DEMO_CASES: dict[str, str] = {
     "broad_write_access": workload_arn("role/platform/platform-admin"),
     "cross_account_grant": repository_arn("eu-west-1", "platform/base-images"),
     "public_principal_repository_policy": repository_arn("eu-west-1", "web/storefront"),
+    # Principal "*" with no condition at all (web/storefront's is limited to source IPs)
+    "unconditional_public_repository": repository_arn("us-east-1", "oss/acme-cli"),
     "rcp_limits_outside_principals": "RestrictEcrToKnownAccounts",
     "break_glass_admin": workload_arn("user/admin/break-glass-admin"),
     "vendor_role": workload_arn("role/vendor/container-scanner"),

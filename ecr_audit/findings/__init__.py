@@ -1,0 +1,100 @@
+"""Findings: one small rule per finding type, run over an audit's tables.
+
+``find(audit, expectations=None) -> DataFrame`` runs every rule of the registry
+(:mod:`ecr_audit.findings.registry`; one module per rule under :mod:`ecr_audit.findings.rules`)
+and returns the findings table, sorted by severity, rule, principal, repository and id.
+``Audit.findings`` is this table for the audit's expectations (see ``Audit.with_expectations``).
+
+Rules read the documented tables only (``principals``, ``policies``, ``statements``,
+``repositories``, ``attachments``, and the evaluated ``permissions`` and ``capabilities``), so each
+can be tested on small hand-built frames. ``docs/expectations.md`` describes the expectations file.
+
+================================  ========  =====================================================
+rule                              severity  groups by (the key hashed into the finding id)
+================================  ========  =====================================================
+``allow-blocked-by-boundary``     low       boundary policy
+``allow-blocked-by-org-policy``   low       organisation level (``scp:<level id>``)
+``allow-cancelled-by-deny``       low       the cancelling Deny statements
+``broad-write-access``            high      the granting statement (written for every repository)
+``conditional-access``            info      the undecided conditions
+``cross-account-access``          medium    grantee account (``org:<id>``, ``*``)
+``expectation-exceeded``          high      expectation, principal, capability
+``expectation-unmet``             high      expectation, principal, capability
+``login-scoped-to-repository``    medium    statement
+``missing-login``                 high      principal
+``partial-capability``            medium    principal, capability, missing actions
+``public-repository``             critical  statement
+``stale-write-access``            medium    principal
+``unrecognized-policy-element``   medium    policy, statement, issue kind, detail
+================================  ========  =====================================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+import pandas as pd
+
+from ecr_audit.expectations import Expectations
+from ecr_audit.findings.context import FindingContext
+from ecr_audit.findings.model import FINDING_COLUMNS, SEVERITIES, SEVERITY_RANK, Finding, finding_id, sorted_unique
+from ecr_audit.findings.registry import Rule, all_rules, rule, rules_by_id
+from ecr_audit.tables._columns import build_frame
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Audit
+
+__all__ = ["find", "run_rules", "FindingContext", "Finding", "Rule", "rule", "all_rules", "rules_by_id",
+           "FINDING_COLUMNS", "SEVERITIES"]
+
+
+def find(audit: "Audit", expectations: Expectations | None = None, *, permissions: pd.DataFrame | None = None,
+         capabilities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The findings table of ``audit``; ``permissions``/``capabilities`` default to the audit's own."""
+    context = FindingContext(audit, permissions=permissions, capabilities=capabilities, expectations=expectations)
+    return run_rules(context)
+
+
+def run_rules(context: FindingContext, rules: Iterable[Rule] | None = None) -> pd.DataFrame:
+    """Run ``rules`` (default: every registered rule) and build the findings table."""
+    rows = []
+    for each in all_rules() if rules is None else rules:
+        seen: set[str] = set()
+        for finding in each(context):
+            row = _row(context, each, finding)
+            if row["id"] in seen:
+                raise ValueError(f"rule {each.id} yielded two findings with the key {finding.key!r}")
+            seen.add(row["id"])
+            rows.append(row)
+    rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], row["rule"], row["principal_arn"] or "",
+                               row["repository_arn"] or "", row["id"]))
+    return build_frame(rows, FINDING_COLUMNS).reset_index(drop=True)
+
+
+def _sentence(message: str) -> str:
+    """Messages start with a label (``role 'x'``, ``repository policy of ...``): capitalise it, never an ARN."""
+    if not message or message.startswith("arn:"):
+        return message
+    return message[0].upper() + message[1:]
+
+
+def _row(context: FindingContext, each: Rule, finding: Finding) -> dict:
+    principals = sorted_unique(finding.principals)
+    repositories = sorted_unique(finding.repositories)
+    statements = sorted_unique(finding.statements)
+    policies = sorted_unique([*finding.policies, *(context.policy_of(statement_id) for statement_id in statements)])
+    return {
+        "id": finding_id(each.id, tuple(finding.key)),
+        "rule": each.id,
+        "severity": each.severity,
+        "title": each.title,
+        "principal_arn": principals[0] if len(principals) == 1 else None,
+        "repository_arn": repositories[0] if len(repositories) == 1 else None,
+        "principals": principals,
+        "repositories": repositories,
+        "actions": sorted_unique(finding.actions),
+        "policies": policies,
+        "statements": statements,
+        "message": _sentence(finding.message),
+        "remediation": finding.remediation or each.remediation,
+    }

@@ -1,0 +1,295 @@
+"""What every rule reads: the audit's tables, the evaluated tables, the expectations, and names.
+
+Rules share lookups (a statement by id, a policy's name, a principal's label) and the engine's
+parse of each policy; building those once here keeps each rule to its own logic. The evaluated
+tables are passed in or read from the :class:`~ecr_audit.tables.Audit` lazily, so a rule that only
+reads statements never triggers the effective-permission computation, and tests can hand-build
+``permissions`` / ``capabilities`` frames with the documented columns.
+
+Labels are plain text that quote names (``role 'codebuild-storefront'``, ``'payments/api'
+(eu-west-1)``); the report escapes them when it renders HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ecr_audit.expectations import NO_FILE, Expectations, Shortfall, evaluate_expectations
+from ecr_audit.findings.frames import isin, per_value
+from ecr_audit.findings.grants import grants_everyone
+from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
+from ecr_audit.tables._columns import parse_timestamp
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Audit
+
+#: decisions under which a principal holds an action: conditional is not rounded away
+HOLDING = ("allowed", "conditional")
+#: policy kinds whose Allow statements grant (as opposed to SCPs and boundaries, which only limit)
+GRANTING_KINDS = frozenset({"managed", "aws_managed", "inline", "repository", "registry"})
+IDENTITY_KINDS = frozenset({"managed", "aws_managed", "inline"})
+RESOURCE_KINDS = frozenset({"repository", "registry"})
+
+_STATEMENT_ID = re.compile(r"^(?P<policy>.*)#(?P<index>\d+)(?::(?P<sid>.*))?$")
+_KIND_LABELS = {"managed": "customer managed policy", "aws_managed": "AWS managed policy", "scp": "SCP",
+                "rcp": "RCP"}
+_NOT_COLLECTED = re.compile(r"^(?P<kind>scp|rcp):(?P<level>.+)#not-collected$")
+#: how many names a message lists before "and N more"
+LISTED = 5
+
+
+#: an undecided condition as the permissions table spells it: ``key operator [values] (statement id)``
+_UNDECIDED = re.compile(r"^(?P<text>.*) \((?P<statement>[^()]*#\d+(?::[^()]*)?)\)$")
+
+
+def split_undecided(entry: Any) -> tuple[str, str | None]:
+    """(the condition's text, the id of its statement or None) of one undecided condition.
+
+    The table holds text; a hand-built frame may hold ``(key, operator, values, statement id)``."""
+    if not isinstance(entry, str):
+        key, operator, values, statement_id = (tuple(entry) + (None,) * 4)[:4]
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        return f"{key} {operator} {json.dumps(values)}", statement_id
+    match = _UNDECIDED.match(entry)
+    return (match.group("text"), match.group("statement")) if match else (entry, None)
+
+
+def _undecided_statements(entries: Any) -> list[str]:
+    return [statement_id for entry in entries or () if (statement_id := split_undecided(entry)[1])]
+
+
+class FindingContext:
+    def __init__(self, audit: "Audit", *, permissions: pd.DataFrame | None = None,
+                 capabilities: pd.DataFrame | None = None, expectations: Expectations | None = None) -> None:
+        self.audit = audit
+        self._permissions = permissions
+        self._capabilities = capabilities
+        self.expectations = expectations if expectations is not None else NO_FILE
+        self._parsed: dict[str, Policy | PolicyParseError | None] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per context: for what several rules read (e.g. scoped login statements)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    # --- tables -------------------------------------------------------------------------------
+    @cached_property
+    def permissions(self) -> pd.DataFrame:
+        return self._permissions if self._permissions is not None else self.audit.permissions
+
+    @cached_property
+    def capabilities(self) -> pd.DataFrame:
+        return self._capabilities if self._capabilities is not None else self.audit.capabilities
+
+    @cached_property
+    def holding_mask(self) -> np.ndarray:
+        """Per permissions row: the principal holds the action there (allowed or conditional)."""
+        return isin(self.permissions["decision"], HOLDING)
+
+    @cached_property
+    def own_mask(self) -> np.ndarray:
+        """Per permissions row: held through the principal's *own* grants, an identity-based
+        statement or a resource-policy statement that names it (or its account).
+
+        A repository policy open to everyone (``Principal: "*"``, usually under a network
+        condition) makes every principal of the account hold its actions; rules about what a
+        principal was given (a missing login, a service role that cannot pull) read this mask so
+        that such a grant does not make finance users and service-linked roles look like
+        half-configured image pullers."""
+        permissions = self.permissions
+        if permissions.empty:
+            return np.zeros(0, dtype=bool)
+        own = per_value(permissions["allowing"], self._own_grant_in) | \
+            per_value(permissions["undecided"], lambda entries: self._own_grant_in(_undecided_statements(entries)))
+        return self.holding_mask & own
+
+    def rows(self, mask: np.ndarray, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """The permissions rows under ``mask`` (only ``columns``: copies of 10^8 rows are costly)."""
+        frame = self.permissions if columns is None else self.permissions[list(columns)]
+        return frame.loc[mask]
+
+    def _own_grant_in(self, statement_ids: Any) -> bool:
+        for statement_id in statement_ids or ():
+            row = self.statement_rows.get(statement_id)
+            if row is None or row["effect"] != "Allow":
+                continue
+            if row["policy_kind"] in IDENTITY_KINDS:
+                return True
+            if row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row):
+                return True
+        return False
+
+    @cached_property
+    def shortfalls(self) -> list[Shortfall]:
+        """Unmet and exceeded expectations, computed once for both expectation rules."""
+        return evaluate_expectations(self.expectations.all_entries(), self.audit.principals,
+                                     self.audit.repositories, self.capabilities, self.permissions,
+                                     access=self.own_mask)
+
+    @cached_property
+    def collected_at(self) -> _dt.datetime | None:
+        return parse_timestamp(self.audit.snapshot.get("collected_at"))
+
+    @property
+    def account_id(self) -> str:
+        return self.audit.account_id
+
+    @property
+    def partition(self) -> str:
+        return self.audit.snapshot.get("account", {}).get("partition") or "aws"
+
+    @cached_property
+    def organization(self) -> dict[str, Any]:
+        return self.audit.snapshot.get("organization") or {}
+
+    # --- lookups ------------------------------------------------------------------------------
+    @cached_property
+    def principal_rows(self) -> dict[str, dict[str, Any]]:
+        return {row["principal_arn"]: row for row in self.audit.principals.to_dict("records")}
+
+    @cached_property
+    def repository_rows(self) -> dict[str, dict[str, Any]]:
+        return {row["repository_arn"]: row for row in self.audit.repositories.to_dict("records")}
+
+    @cached_property
+    def policy_rows(self) -> dict[str, dict[str, Any]]:
+        return {row["policy_id"]: row for row in self.audit.policies.to_dict("records")}
+
+    @cached_property
+    def statement_rows(self) -> dict[str, dict[str, Any]]:
+        return {row["statement_id"]: row for row in self.audit.statements.to_dict("records")}
+
+    @cached_property
+    def attached_to(self) -> dict[str, tuple[str, ...]]:
+        """policy id -> principals it reaches as a grant (direct, inline, group), not as a boundary or SCP."""
+        attachments = self.audit.attachments
+        granting = attachments[attachments["policy_kind"].isin(IDENTITY_KINDS)
+                               & (attachments["via"] != "boundary")]
+        found: dict[str, set[str]] = {}
+        for policy_id, principal in zip(granting["policy_id"], granting["principal_arn"]):
+            found.setdefault(policy_id, set()).add(principal)
+        return {policy_id: tuple(sorted(principals)) for policy_id, principals in found.items()}
+
+    def policy_of(self, statement_id: str) -> str:
+        row = self.statement_rows.get(statement_id)
+        if row is not None:
+            return row["policy_id"]
+        match = _STATEMENT_ID.match(statement_id)
+        return match.group("policy") if match else statement_id
+
+    def kind_of(self, statement_id: str) -> str | None:
+        row = self.statement_rows.get(statement_id)
+        if row is not None:
+            return row["policy_kind"]
+        policy = self.policy_rows.get(self.policy_of(statement_id))
+        return policy["policy_kind"] if policy else None
+
+    def parsed(self, policy_id: str) -> Policy | PolicyParseError | None:
+        """The engine's parse of a policy: the one made while loading (``Audit.parsed_policies``),
+        else parsed here once; the error when the engine rejects the document; None when the
+        snapshot has no readable document."""
+        loaded = getattr(self.audit, "parsed_policies", None) or {}
+        if policy_id in loaded:
+            return loaded[policy_id]
+        if policy_id not in self._parsed:
+            row = self.policy_rows.get(policy_id)
+            document = row["document"] if row else None
+            if document is None:
+                self._parsed[policy_id] = None
+            else:
+                try:
+                    self._parsed[policy_id] = parse_policy(document, policy_id)
+                except PolicyParseError as error:
+                    self._parsed[policy_id] = error
+        return self._parsed[policy_id]
+
+    def engine_statement(self, statement_id: str) -> Statement | None:
+        row = self.statement_rows.get(statement_id)
+        if row is None:
+            return None
+        policy = self.parsed(row["policy_id"])
+        if not isinstance(policy, Policy) or row["index"] >= len(policy.statements):
+            return None
+        return policy.statements[row["index"]]
+
+    # --- labels -------------------------------------------------------------------------------
+    def principal_label(self, arn: str) -> str:
+        row = self.principal_rows.get(arn)
+        if row is None:
+            return f"'{arn}'"
+        return f"{row['principal_type']} '{row['name']}'"
+
+    def repository_label(self, arn: str) -> str:
+        row = self.repository_rows.get(arn)
+        if row is not None:
+            return f"'{row['name']}' ({row['region']})"
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("repository/"):
+            return f"'{parts[5][len('repository/'):]}' ({parts[3]})"
+        return f"'{arn}'"
+
+    def policy_label(self, policy_id: str) -> str:
+        placeholder = _NOT_COLLECTED.match(policy_id)
+        if placeholder:  # the stand-in for organisation policies that could not be listed
+            level = placeholder.group("level")
+            where = "above the account" if level == "unknown" else f"at level {level}"
+            return f"the {placeholder.group('kind').upper()}s {where}"
+        row = self.policy_rows.get(policy_id)
+        if row is None:
+            return f"policy '{policy_id}'"
+        kind = row["policy_kind"]
+        if kind == "inline":
+            return f"inline policy '{row['name']}' of {self._owner_label(row['owner_arn'])}"
+        if kind == "repository":
+            return f"repository policy of {self.repository_label(row['owner_arn'])}"
+        if kind == "registry":
+            return f"registry policy ({row['region']})"
+        return f"{_KIND_LABELS.get(kind, kind)} '{row['name'] or policy_id}'"
+
+    def _owner_label(self, arn: str | None) -> str:
+        if arn in self.principal_rows:
+            return self.principal_label(arn)
+        resource = (arn or "").split(":", 5)[-1]
+        kind, _, rest = resource.partition("/")
+        return f"{kind} '{rest.rsplit('/', 1)[-1]}'" if rest else f"'{arn}'"
+
+    def statement_label(self, statement_id: str) -> str:
+        row = self.statement_rows.get(statement_id)
+        if row is None:
+            match = _STATEMENT_ID.match(statement_id)
+            if not match:
+                return f"statement '{statement_id}'"
+            policy_id, index, sid = match.group("policy"), match.group("index"), match.group("sid")
+        else:
+            policy_id, index, sid = row["policy_id"], row["index"], row["sid"]
+        which = f"statement '{sid}'" if sid else f"statement #{index}"
+        return f"{self.policy_label(policy_id)}, {which}"
+
+    def listing(self, labels: Iterable[str], limit: int = LISTED) -> str:
+        """``a, b, c and 4 more``: messages stay readable on large accounts."""
+        labels = list(labels)
+        if len(labels) <= limit:
+            return ", ".join(labels)
+        return f"{', '.join(labels[:limit])} and {len(labels) - limit} more"
+
+    def repositories_text(self, arns: Iterable[str]) -> str:
+        arns = sorted(set(arns))
+        noun = "repository" if len(arns) == 1 else "repositories"
+        return f"{len(arns)} {noun} ({self.listing(self.repository_label(arn) for arn in arns)})"
+
+    def principals_text(self, arns: Iterable[str]) -> str:
+        arns = sorted(set(arns))
+        noun = "principal" if len(arns) == 1 else "principals"
+        return f"{len(arns)} {noun} ({self.listing(self.principal_label(arn) for arn in arns)})"
+
+    def statements_text(self, statement_ids: Iterable[str]) -> str:
+        return "; ".join(self.statement_label(sid) for sid in sorted(set(statement_ids)))

@@ -1,0 +1,75 @@
+"""What a rule yields and what the findings table holds: one row per finding, columns declared once.
+
+A rule yields :class:`Finding` objects carrying only what it knows (the grouping key, who, which
+repositories, statements, the message); the runner adds the rule's own metadata (id, severity,
+title) and the row id, so every rule spells a row the same way.
+
+**Finding ids.** ``id`` is the first 16 hex digits of the SHA-256 of the rule id and the rule's
+grouping *key*, joined by the unit separator (U+001F). Each rule documents its key; it is made of
+names that do not change from one run to the next (principal ARN, statement id, capability,
+expectation name, grantee account...), never of counts or of the list of repositories, so that
+``ecr-audit diff`` sees "the same finding, now on three repositories" rather than one finding
+disappearing and another appearing.
+
+**Aggregation.** A finding stands for a group of cells, not one cell, so that a large account does
+not produce hundreds of thousands of rows: each rule says what it groups by. ``principals`` and
+``repositories`` list every principal and repository the finding covers; ``principal_arn`` and
+``repository_arn`` hold the one principal / repository when there is exactly one, else None, so a
+table of findings can still be filtered on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterable
+
+from ecr_audit.tables._columns import Column, describe_columns
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+FINDING_COLUMNS: tuple[Column, ...] = (
+    Column("id", "object", "str", "stable id: 16 hex digits of SHA-256(rule + the rule's grouping key)"),
+    Column("rule", "object", "str", "the rule id, e.g. 'missing-login'"),
+    Column("severity", "object", "str", "critical, high, medium, low or info (the rule's)"),
+    Column("title", "object", "str", "the rule's title"),
+    Column("principal_arn", "object", "str or None", "the principal when the finding covers exactly one"),
+    Column("repository_arn", "object", "str or None", "the repository when the finding covers exactly one"),
+    Column("principals", "object", "tuple[str, ...]", "every principal (ARN) the finding covers, sorted"),
+    Column("repositories", "object", "tuple[str, ...]", "every repository (ARN) the finding covers, sorted"),
+    Column("actions", "object", "tuple[str, ...]",
+           "the actions concerned, sorted; for missing-login, partial-capability and expectation-unmet the "
+           "missing ones"),
+    Column("policies", "object", "tuple[str, ...]", "policies.policy_id of the policies concerned, sorted"),
+    Column("statements", "object", "tuple[str, ...]", "statements.statement_id of the statements concerned, sorted"),
+    Column("message", "object", "str", "what was found, quoting names (plain text, never markup)"),
+    Column("remediation", "object", "str", "how to fix it: text, and a policy JSON document where one fixes it"),
+)
+
+if __doc__:
+    __doc__ += describe_columns("findings", FINDING_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding as a rule yields it; ``key`` identifies it within the rule (see the module doc)."""
+
+    key: tuple[str, ...]
+    message: str
+    principals: Iterable[str] = ()
+    repositories: Iterable[str] = ()
+    actions: Iterable[str] = ()
+    statements: Iterable[str] = ()
+    #: policy ids; the runner adds the policy of every statement
+    policies: Iterable[str] = ()
+    remediation: str = ""
+
+
+def finding_id(rule_id: str, key: tuple[str, ...]) -> str:
+    digest = hashlib.sha256("\x1f".join((rule_id, *key)).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+def sorted_unique(values: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(sorted({value for value in values if value}))

@@ -1,0 +1,88 @@
+"""The rule registry: every module under :mod:`ecr_audit.findings.rules` defines one rule.
+
+A rule is its metadata and its check, side by side in one small module (as Prowler keeps a check
+next to its metadata)::
+
+    @rule(id="missing-login", severity="high", title="...", rationale="...", remediation="...")
+    def check(context: FindingContext) -> Iterator[Finding]:
+        ...
+
+The registry imports every module of the package and collects the :class:`Rule` objects it finds,
+so adding a finding type is adding a file: nothing else lists the rules, and there is no if-chain
+to extend.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from ecr_audit.findings.model import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from ecr_audit.findings.context import FindingContext
+
+Check = Callable[["FindingContext"], Iterable[Finding]]
+
+_RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+RULES_PACKAGE = "ecr_audit.findings.rules"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    title: str
+    #: why it matters, for the report and the documentation
+    rationale: str
+    #: the general fix; each finding adds its own (often a policy document)
+    remediation: str
+    check: Check
+
+    def __post_init__(self) -> None:
+        if not _RULE_ID.match(self.id):
+            raise ValueError(f"rule id {self.id!r} must be lower-case words joined by '-'")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"rule {self.id}: severity {self.severity!r} is not one of {SEVERITIES}")
+        for name in ("title", "rationale", "remediation"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"rule {self.id}: {name} is empty")
+
+    def __call__(self, context: "FindingContext") -> Iterable[Finding]:
+        return self.check(context)
+
+
+def rule(*, id: str, severity: str, title: str, rationale: str, remediation: str) -> Callable[[Check], Rule]:
+    """Decorator: the check function becomes a :class:`Rule` carrying its metadata."""
+
+    def wrap(check: Check) -> Rule:
+        return Rule(id=id, severity=severity, title=title, rationale=" ".join(rationale.split()),
+                    remediation=" ".join(remediation.split()), check=check)
+
+    return wrap
+
+
+@lru_cache(maxsize=None)
+def all_rules(package: str = RULES_PACKAGE) -> tuple[Rule, ...]:
+    """Every rule defined in ``package``'s modules, sorted by id; duplicate ids are an error."""
+    found: dict[str, Rule] = {}
+    module = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda item: item.name):
+        if info.name.startswith("_"):
+            continue
+        submodule = importlib.import_module(f"{package}.{info.name}")
+        for value in vars(submodule).values():
+            if not isinstance(value, Rule):
+                continue
+            if value.id in found and found[value.id] is not value:
+                raise ValueError(f"rule id {value.id!r} is defined twice ({package}.{info.name})")
+            found[value.id] = value
+    return tuple(found[rule_id] for rule_id in sorted(found))
+
+
+def rules_by_id() -> dict[str, Rule]:
+    return {each.id: each for each in all_rules()}

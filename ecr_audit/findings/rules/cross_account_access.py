@@ -1,0 +1,141 @@
+"""``cross-account-access``: ECR access granted to other AWS accounts, listed per account.
+
+Two routes give another account ECR access:
+
+- a repository or registry policy Allow naming the account (its root, a user, a role, a session),
+  or naming everyone with an account-restricting condition (``aws:PrincipalAccount``,
+  ``aws:SourceAccount``, ``aws:PrincipalOrgID`` -> the organisation); everyone restricted only by
+  network conditions (``aws:SourceIp``, ``aws:SourceVpce``...) is "any AWS account" (``*``). A
+  grant to everyone with no restriction is ``public-repository``'s;
+- a role of this account whose trust policy lets the account assume it, when the role holds any
+  ECR action (trust conditions such as ``sts:ExternalId`` are not evaluated: they narrow who in
+  that account, not which account).
+
+The audited account itself is never a grantee. One finding per grantee (account id, ``org:<id>``
+or ``*``), listing every route. Key: the grantee.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
+from ecr_audit.findings.frames import isin
+from ecr_audit.findings.grants import (EVERYONE, account_of, grantees_from_conditions, grants_everyone,
+                                       named_accounts, restricting_clauses)
+from ecr_audit.findings.model import Finding
+from ecr_audit.findings.registry import rule
+from ecr_audit.findings.rules.public_repository import repositories_of
+
+
+@rule(
+    id="cross-account-access",
+    severity="medium",
+    title="ECR access granted to another account",
+    rationale="""Another account can pull, push or administer repositories here, through a
+        repository or registry policy or by assuming a role. Each such grant should be known and
+        still needed: the other account's own IAM decides which of its principals use it.""",
+    remediation="""Remove grants that are no longer needed; name specific roles rather than the
+        account root, restrict with aws:PrincipalOrgID or aws:SourceAccount, and grant only the
+        actions required (usually pull).""",
+)
+def check(context: FindingContext) -> Iterator[Finding]:
+    routes: dict[str, dict[str, set]] = {}
+
+    def route(grantee: str) -> dict[str, set]:
+        return routes.setdefault(grantee, {"statements": set(), "repositories": set(), "actions": set(),
+                                           "roles": set(), "texts": set()})
+
+    _resource_policy_routes(context, route)
+    _role_trust_routes(context, route)
+    for grantee, found in sorted(routes.items()):
+        repositories = sorted(found["repositories"])
+        actions = sorted(found["actions"])
+        roles = sorted(found["roles"])
+        yield Finding(
+            key=(grantee,),
+            principals=roles,
+            repositories=repositories,
+            actions=actions,
+            statements=sorted(found["statements"]),
+            message=f"{_grantee_label(context, grantee)} has ECR access: " + "; ".join(sorted(found["texts"])) + ".",
+            remediation=("Check with the owner of the other account that each grant is still needed; remove the "
+                         "others. Prefer naming the roles that need access over the account root, and grant "
+                         "pull only unless the account must push."),
+        )
+
+
+def _resource_policy_routes(context: FindingContext, route) -> None:
+    statements = context.audit.statements
+    rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(RESOURCE_KINDS)]
+    for row in rows.to_dict("records"):
+        engine_statement = context.engine_statement(row["statement_id"])
+        actions = engine_statement.matching_actions("ecr") if engine_statement is not None else ()
+        if not actions:
+            continue
+        grantees = named_accounts(row["principal"])
+        if grants_everyone(row):
+            restricting = restricting_clauses(row["condition"])
+            if not restricting:
+                continue  # public-repository
+            by_account = grantees_from_conditions(restricting)
+            grantees |= by_account or {EVERYONE}
+            limited = "; ".join(clause.describe() for clause in restricting)
+        else:
+            limited = ""
+        grantees.discard(context.account_id)
+        if not grantees:
+            continue
+        repositories = repositories_of(context, row)
+        text = (f"{context.statement_label(row['statement_id'])} allows {', '.join(actions)}"
+                + (f" on {context.repositories_text(repositories)}" if repositories else "")
+                + (f" (limited by {limited})" if limited else ""))
+        for grantee in grantees:
+            found = route(grantee)
+            found["statements"].add(row["statement_id"])
+            found["repositories"].update(repositories)
+            found["actions"].update(actions)
+            found["texts"].add(text)
+
+
+def _role_trust_routes(context: FindingContext, route) -> None:
+    trusted_by: dict[str, set[str]] = {}
+    for arn, row in context.principal_rows.items():
+        if row["principal_type"] != "role":
+            continue
+        trusted_principals = row.get("trusted_principals") or {}
+        accounts = {account_of(value) for value in trusted_principals.get("AWS") or ()}
+        if trusted_principals.get("*") or EVERYONE in (trusted_principals.get("AWS") or ()):
+            accounts.add(EVERYONE)
+        accounts -= {None, context.account_id}
+        if accounts:
+            trusted_by[arn] = accounts
+    if not trusted_by:
+        return
+    permissions = context.permissions
+    mask = context.own_mask & isin(permissions["principal_arn"], trusted_by)
+    cells_by_role = context.rows(mask, ["principal_arn", "action", "repository_arn"])
+    for arn, cells in cells_by_role.groupby("principal_arn", sort=True, observed=True):
+        actions = sorted(set(cells["action"]))
+        repositories = sorted(set(cells["repository_arn"]) - {"*"})
+        text = (f"it can assume {context.principal_label(arn)}, which holds {len(actions)} ECR action(s)"
+                + (f" on {context.repositories_text(repositories)}" if repositories else "")
+                + f" ({', '.join(actions[:5])}{', ...' if len(actions) > 5 else ''})")
+        for grantee in trusted_by[arn]:
+            found = route(grantee)
+            found["roles"].add(arn)
+            found["repositories"].update(repositories)
+            found["actions"].update(actions)
+            found["texts"].add(text)
+
+
+def _grantee_label(context: FindingContext, grantee: str) -> str:
+    if grantee == EVERYONE:
+        return "Any AWS account (within the conditions listed)"
+    if grantee.startswith("org:"):
+        org_id = grantee[4:]
+        own = " (this account's organisation)" if org_id == context.organization.get("id") else ""
+        return f"Every account of organisation {org_id}{own}"
+    if grantee == context.organization.get("management_account_id"):
+        return f"Account {grantee} (the organisation's management account)"
+    return f"Account {grantee}"
