@@ -20,6 +20,9 @@ COMMANDS: dict[str, str] = {
     "collect": "collect",
     "demo": "demo",
     "simulate": "simulate",
+    "findings": "findings",
+    "report": "report",
+    "explain": "explain",
 }
 
 

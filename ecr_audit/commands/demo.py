@@ -1,8 +1,9 @@
 """``ecr-audit demo``: the embedded Acme Freight account, seeded and collected end to end.
 
-Exit codes: 0 when the snapshot was written; 1 when the demo itself failed (the emulator could not
-be seeded or collected: a bug or a moto change, reported with the step that failed); 2 when the
-snapshot cannot be written where asked. Ctrl-C stops the emulator and exits 130 (``ecr_audit.cli``).
+Exit codes: 0 when the snapshot and its HTML report were written; 1 when the demo itself failed
+(the emulator could not be seeded or collected, or the report notebook failed: a bug or a moto
+change, reported with the step that failed); 2 when the snapshot cannot be written where asked.
+Ctrl-C stops the emulator and exits 130 (``ecr_audit.cli``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "Run the embedded demo account (moto on 127.0.0.1): seed a company, collect it, write a snapshot."
+HELP = ("Run the embedded demo account (moto on 127.0.0.1): seed a company, collect it, write a snapshot "
+        "and its HTML report.")
 DEFAULT_OUTPUT_DIR = "reports"
 
 
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from ecr_audit.commands.collect import _progress_bar
     from ecr_audit.demo.run import collect_demo, write_demo_snapshot
     from ecr_audit.demo.seed import DemoSeedError
+    from ecr_audit.report.runner import ReportError, run_report
 
     if not args.quiet:
         print("Starting the embedded account on 127.0.0.1 and seeding Acme Freight...", file=sys.stderr)
@@ -48,4 +51,12 @@ def run(args: argparse.Namespace) -> int:
           f"collected in {demo.collect_seconds:.1f} s from the embedded account at {demo.endpoint_url} "
           "(now stopped).")
     print(f"Snapshot: {path}")
+    if not args.quiet:
+        print("Writing the HTML report...", file=sys.stderr, flush=True)
+    try:
+        report = run_report(path, args.output_dir)
+    except (ReportError, OSError) as error:
+        print(f"ecr-audit demo: error: the report could not be written: {error}", file=sys.stderr)
+        return 1
+    print(f"Report: {report.html}")
     return 0

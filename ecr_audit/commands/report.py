@@ -1,0 +1,62 @@
+"""``ecr-audit report``: the audit notebook executed on a snapshot, exported as one HTML file.
+
+Exit codes: 0 when the HTML was written (also when ``--pdf`` could not print: that is said on
+stderr, and the HTML stands); 1 when the report notebook itself failed (a bug; the partly executed
+notebook is kept to show where); 2 for a bad snapshot, baseline or expectations file, or an output
+folder that cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "Write the audit report: the notebook run on a snapshot, exported as self-contained HTML (and PDF)."
+DEFAULT_OUTPUT_DIR = "reports"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ecr_audit.findings.model import SEVERITIES
+
+    parser.add_argument("snapshot", metavar="SNAPSHOT",
+                        help="snapshot file (ecr-audit collect/demo) or AWS CLI authorization details JSON")
+    parser.add_argument("--expectations", metavar="FILE", help="expectations YAML: who must / must not have what")
+    parser.add_argument("--baseline", metavar="OLD", help="an earlier snapshot of the account, to compare with")
+    parser.add_argument("--min-severity", choices=SEVERITIES, default="info", metavar="S",
+                        help=f"lowest severity listed in the findings table: {', '.join(SEVERITIES)} (default: info)")
+    parser.add_argument("--title", metavar="T", help="report title (default: names the account)")
+    parser.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
+                        help=f"folder for the report files (default: {DEFAULT_OUTPUT_DIR}/)")
+    parser.add_argument("--pdf", action="store_true", help="also print the report to PDF with headless Chromium")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ecr_audit.expectations import ExpectationsError
+    from ecr_audit.report.runner import ReportError, run_report
+    from ecr_audit.snapshot import SnapshotError
+
+    print("Running the audit notebook...", file=sys.stderr, flush=True)
+    try:
+        files = run_report(args.snapshot, args.output_dir, expectations=args.expectations, baseline=args.baseline,
+                           min_severity=args.min_severity, title=args.title, pdf=args.pdf)
+    except SnapshotError as error:
+        print(f"ecr-audit report: error: {error}", file=sys.stderr)
+        return 2
+    except ExpectationsError as error:
+        print(f"ecr-audit report: error: expectations {error}", file=sys.stderr)
+        return 2
+    except ReportError as error:
+        print(f"ecr-audit report: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"ecr-audit report: error: cannot write the report under {args.output_dir}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return 2
+    print(f"Notebook: {files.notebook}")
+    print(f"Report: {files.html}")
+    if args.pdf:
+        if files.pdf is not None:
+            print(f"PDF: {files.pdf}")
+        else:
+            print(f"ecr-audit report: no PDF written: {files.pdf_problem}", file=sys.stderr)
+    return 0

@@ -1,0 +1,53 @@
+"""Audit reports: a parameterised notebook, executed with papermill, exported as one HTML file.
+
+The deliverable people read without Jupyter, offline, from a mail attachment. The pieces:
+
+- :mod:`ecr_audit.report.data`: what the report says, as frames computed from an ``Audit``;
+- :mod:`ecr_audit.report.sections`: each section as escaped HTML (the notebook displays them);
+- :mod:`ecr_audit.report.html`: the escaping building blocks and the interactive-table payload;
+- :mod:`ecr_audit.report.runner`: papermill + nbconvert (template under ``templates/``);
+- :mod:`ecr_audit.report.kernel`: the kernel is always the running interpreter;
+- :mod:`ecr_audit.report.chromium`: PDF printing with headless Chromium, where installed.
+
+``notebooks/ecr_access_audit.ipynb`` stays thin: its parameters cell, one :func:`load_report`
+call, one ``sections.<name>(report)`` per cell.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ecr_audit.report.data import Report, build_report
+
+__all__ = ["Report", "build_report", "load_report", "load_audit", "check_expectations"]
+
+
+def check_expectations(path: str | os.PathLike[str]) -> Any:
+    """Read and validate an expectations file (raises ``ExpectationsError`` naming file and entry)."""
+    from ecr_audit.expectations import load_expectations
+
+    return load_expectations(path)
+
+
+def load_audit(snapshot: str | os.PathLike[str], expectations: str | os.PathLike[str] | None = None) -> Any:
+    """The snapshot as an ``Audit`` whose findings use ``expectations`` (built-in ones only when None)."""
+    import ecr_audit
+
+    audit = ecr_audit.load(snapshot)
+    return audit.with_expectations(expectations) if expectations is not None else audit
+
+
+def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | os.PathLike[str] | None = None,
+                baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
+                title: str | None = None) -> Report:
+    """Everything the report shows, for the notebook: the audit (and the baseline's) computed here."""
+    from ecr_audit.findings.registry import rules_by_id
+
+    if snapshot is None:
+        raise ValueError("set the notebook's `snapshot` parameter to a snapshot file "
+                         "(ecr-audit collect or ecr-audit demo writes one)")
+    audit = load_audit(snapshot, expectations)
+    baseline_audit = load_audit(baseline, expectations) if baseline is not None else None
+    return build_report(audit, min_severity=min_severity, title=title, baseline_audit=baseline_audit,
+                        rules=rules_by_id(), expectations=str(expectations) if expectations else None)

@@ -1,0 +1,875 @@
+"""What the report says, computed from an :class:`~ecr_audit.tables.Audit` as plain frames and values.
+
+Pure and fast: everything here reads frames that the pipeline already computed (tables,
+``permissions``, ``capabilities``, ``findings``) and reshapes them, on integer codes where the frames
+are large, so the report of a large account costs seconds on top of the audit itself. The notebook
+calls :func:`build_report` once and hands the result to :mod:`ecr_audit.report.sections`, which
+only displays; tests reach every decision made here without a kernel.
+
+Sections that the snapshot cannot support say so instead of showing empty tables: an IAM-only
+snapshot has no repositories, and ``AccountFacts`` tells the display which inputs were collected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ecr_audit.effective.capabilities import CAPABILITIES
+from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
+from ecr_audit.report.gaps import coverage_gaps
+
+#: rules whose findings are "a principal lacks actions it needs"
+MISSING_ACTION_RULES = ("missing-login", "partial-capability", "expectation-unmet")
+#: rules whose findings are "an allow that something else cancels"
+CONFLICT_RULES = ("allow-cancelled-by-deny", "allow-blocked-by-boundary", "allow-blocked-by-org-policy")
+#: rules that make a repository reachable from outside the account
+PUBLIC_RULE, CROSS_ACCOUNT_RULE = "public-repository", "cross-account-access"
+
+#: capabilities grouped as the per-repository view names them
+PULL_CAPABILITIES = ("pull",)
+PUSH_CAPABILITIES = ("push",)
+ADMIN_CAPABILITIES = ("policy_admin", "repository_admin")
+#: most principal names a per-repository cell lists before "and N more"
+NAMES_PER_CELL = 12
+#: most names a findings cell lists before "and N more" (the findings command lists every one)
+LIST_LIMIT = 20
+#: longest message or remediation a cell shows (a few findings of a large account enumerate
+#: thousands of names in their message; the findings command has them whole)
+TEXT_LIMIT = 2000
+
+WILDCARD_RESOURCE = "*"
+LOGIN_ACTION = "ecr:GetAuthorizationToken"
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """Who and when: the header of the report."""
+
+    account_id: str
+    aliases: tuple[str, ...]
+    partition: str
+    source: str
+    collected_at: str | None
+    regions: tuple[str, ...]
+    caller_arn: str | None
+    organization_id: str | None
+    management_account_id: str | None
+    feature_set: str | None
+    #: organisation levels from the root down to the account, "Root > Workloads > acme-prod"
+    organization_path: str | None
+    iam_collected: bool
+    ecr_collected: bool
+    organization_collected: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    principals: int
+    users: int
+    roles: int
+    #: principals allowed at least one ECR action outright
+    principals_with_access: int
+    #: principals whose only ECR access depends on conditions the audit cannot decide
+    principals_conditional_only: int
+    repositories: int
+    repositories_by_region: dict[str, int]
+    #: every severity, highest first, including zeros (counts before the minimum-severity filter)
+    findings_by_severity: dict[str, int]
+    findings_total: int
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """"Since the baseline" until the diff API lands: when it was taken and finding counts per rule."""
+
+    account_id: str
+    collected_at: str | None
+    same_account: bool
+    #: rule, severity, baseline, now, change; rules with a change first
+    by_rule: pd.DataFrame
+    baseline_total: int
+    current_total: int
+
+
+@dataclass
+class Report:
+    title: str
+    facts: AccountFacts
+    gaps: pd.DataFrame
+    summary: Summary
+    min_severity: str
+    #: findings at or above ``min_severity``, highest first, ready to display
+    findings: pd.DataFrame
+    #: rule id -> (title, severity, rationale), for the rules that fired
+    rules: dict[str, tuple[str, str, str]]
+    missing_actions: pd.DataFrame
+    conflicts: pd.DataFrame
+    capability_matrix: pd.DataFrame
+    repository_access: pd.DataFrame
+    baseline: BaselineComparison | None = None
+    expectations: str | None = None
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+def short_arn(arn: Any, account_id: str) -> str:
+    """An ARN as a reader scans it: the resource part for the audited account, whole otherwise.
+
+    ``arn:aws:iam::111122223333:role/ci/deployer`` -> ``role/ci/deployer``;
+    ``arn:aws:ecr:eu-west-1:111122223333:repository/web`` -> ``web (eu-west-1)``.
+    """
+    if not isinstance(arn, str) or not arn:
+        return ""
+    if arn == WILDCARD_RESOURCE:
+        return "* (account-wide)"
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[4] != account_id:
+        return arn
+    service, region, resource = parts[2], parts[3], parts[5]
+    if service == "ecr" and resource.startswith("repository/"):
+        return f"{resource[len('repository/'):]} ({region})"
+    return resource
+
+
+def clipped(text: Any, limit: int = TEXT_LIMIT) -> str:
+    """Text cut at ``limit`` characters with a note saying how much more there is and where it is."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    return (text[:limit].rstrip() + f" ... ({len(text) - limit} more characters: "
+            "ecr-audit findings SNAPSHOT --format json has the whole text)")
+
+
+def capped(names: Sequence[str], limit: int = LIST_LIMIT) -> list[str]:
+    """At most ``limit`` names, then "... and N more (T in total)": a cell stays readable and small."""
+    names = list(names)
+    if len(names) <= limit:
+        return names
+    return names[:limit] + [f"... and {len(names) - limit} more ({len(names)} in total)"]
+
+
+class Namer:
+    """Principal and repository ARNs as a reader scans them, lists capped, "every repository" said once.
+
+    A finding that covers every repository of the account (``ecr:*`` on ``*``) would otherwise
+    repeat 1,500 names in each of its cells; it says "every repository (1,500)" instead.
+    """
+
+    def __init__(self, account_id: str, repository_arns: Iterable[str]) -> None:
+        self.account_id = account_id
+        self.every = frozenset(repository_arns)
+        self._short: dict[str, str] = {}
+
+    def short(self, arn: str) -> str:
+        if arn not in self._short:
+            self._short[arn] = short_arn(arn, self.account_id)
+        return self._short[arn]
+
+    def principals(self, many: Any, one: Any = None) -> list[str]:
+        return capped([self.short(arn) for arn in (_as_tuple(many) or _as_tuple(one))])
+
+    def repositories(self, many: Any, one: Any = None) -> list[str]:
+        arns = _as_tuple(many) or _as_tuple(one)
+        if len(self.every) > 1 and len(arns) == len(self.every) and set(arns) == self.every:
+            return [f"every repository ({len(arns)})"]
+        return capped([self.short(arn) for arn in arns])
+
+
+def _as_tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(value)
+    try:
+        if pd.isna(value):
+            return ()
+    except (TypeError, ValueError):
+        pass
+    return (value,)
+
+
+def tag_list(tags: Any) -> list[str] | None:
+    """``{"team": "web"}`` -> ``["team=web"]``; None (tags not collected) stays None."""
+    if tags is None:
+        return None
+    if not isinstance(tags, dict):
+        return []
+    return [f"{key}={value}" for key, value in sorted(tags.items())]
+
+
+def layer_label(layer: Any, level_names: dict[str, str]) -> str:
+    """``scp:ou-ab12`` -> ``SCP at Workloads (ou-ab12)`` (the level's name); ``boundary`` -> ``permissions boundary``."""
+    if not isinstance(layer, str) or not layer:
+        return ""
+    kind, _, level = layer.partition(":")
+    if kind in ("scp", "rcp") and level:
+        name = level_names.get(level)
+        return f"{kind.upper()} at {name} ({level})" if name else f"{kind.upper()} at {level}"
+    return {"boundary": "permissions boundary", "identity": "identity policies", "resource": "resource policy",
+            "session": "session policy", "repository": "repository policy", "registry": "registry policy",
+            }.get(kind, layer)
+
+
+# --- header ---------------------------------------------------------------------------------------
+
+def account_facts(snapshot: dict[str, Any]) -> AccountFacts:
+    account = snapshot.get("account") or {}
+    organization = snapshot.get("organization")
+    coverage = snapshot.get("coverage") or []
+    organization_gap = any(isinstance(row, dict) and row.get("service") == "organizations" for row in coverage)
+    levels = (organization or {}).get("levels") or []
+    path = " > ".join(str(level.get("name") or level.get("id")) for level in levels) if levels else None
+    return AccountFacts(
+        account_id=str(account.get("id", "")),
+        aliases=tuple(account.get("aliases") or ()),
+        partition=str(account.get("partition") or "aws"),
+        source=str(snapshot.get("source") or "collector"),
+        collected_at=snapshot.get("collected_at"),
+        regions=tuple(snapshot.get("regions") or ()),
+        caller_arn=(snapshot.get("caller") or {}).get("Arn"),
+        organization_id=(organization or {}).get("id"),
+        management_account_id=(organization or {}).get("management_account_id"),
+        feature_set=(organization or {}).get("feature_set"),
+        organization_path=path,
+        iam_collected=snapshot.get("iam") is not None,
+        ecr_collected=snapshot.get("ecr") is not None and any(snapshot.get("ecr", {}).values()),
+        organization_collected=organization is not None or not organization_gap,
+    )
+
+
+def organization_level_names(snapshot: dict[str, Any]) -> dict[str, str]:
+    levels = ((snapshot.get("organization") or {}).get("levels")) or []
+    return {str(level.get("id")): str(level.get("name") or level.get("id")) for level in levels}
+
+
+# --- vectorised helpers -----------------------------------------------------------------------------
+# A large account's permissions frame has ~10^8 rows and its capabilities ~10^7, all categorical:
+# these work on the integer codes (bincount, fancy indexing), never on per-row Python objects. A
+# hand-built frame of plain objects is factorised first, so tests exercise the same code.
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 for missing) and the values they stand for."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, pd.Index(uniques, dtype=object)
+
+
+#: rows per step of the passes below: temporaries stay a few megabytes instead of gigabytes
+CHUNK_ROWS = 1 << 22
+
+
+def _mask(series: pd.Series, values: Iterable[Any]) -> np.ndarray:
+    """Rows whose value is one of ``values``.
+
+    A few values: one comparison of the narrow codes each. Many: a lookup table indexed by the codes
+    chunk by chunk (indexing converts codes to 64-bit integers; whole, that is 8 bytes a row).
+    """
+    codes, categories = _codes(series)
+    wanted_values = set(values)
+    wanted = [position for position, value in enumerate(categories) if value in wanted_values]
+    mask = np.zeros(len(codes), dtype=bool)
+    if len(wanted) <= 4:
+        for position in wanted:
+            mask |= codes == position
+        return mask
+    table = np.zeros(len(categories) + 1, dtype=bool)  # the last entry answers code -1
+    table[wanted] = True
+    for start in range(0, len(codes), CHUNK_ROWS):
+        mask[start:start + CHUNK_ROWS] = table[codes[start:start + CHUNK_ROWS]]
+    return mask
+
+
+def _positions(values: pd.Index, order: Sequence[Any]) -> np.ndarray:
+    """For each code, the value's position in ``order`` (-1 when absent); index it with codes, -1 included."""
+    lookup = {value: position for position, value in enumerate(order)}
+    return np.array([lookup.get(value, -1) for value in values] + [-1], dtype=np.int64)
+
+
+def _present(codes: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    """Which of ``size`` codes occur on the rows of ``mask``, chunk by chunk."""
+    present = np.zeros(size, dtype=bool)
+    for start in range(0, len(codes), CHUNK_ROWS):
+        selected = codes[start:start + CHUNK_ROWS][mask[start:start + CHUNK_ROWS]]
+        selected = selected[selected >= 0]
+        if selected.size:
+            present |= np.bincount(selected.astype(np.intp), minlength=size) > 0
+    return present
+
+
+def _distinct(series: pd.Series, mask: np.ndarray) -> set[Any]:
+    """The distinct values of ``series`` on the rows of ``mask``."""
+    codes, values = _codes(series)
+    return set(values[_present(codes, mask, len(values))])
+
+
+# --- summary --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Access:
+    """Who holds any ECR action: outright, or only under conditions the audit cannot decide."""
+
+    allowed: frozenset[str]
+    conditional_only: frozenset[str]
+
+    @property
+    def any(self) -> frozenset[str]:
+        return self.allowed | self.conditional_only
+
+
+def principals_with_access(permissions: pd.DataFrame) -> Access:
+    """Computed once per report and shared by the summary and the matrix (10^8 rows on a large account)."""
+    allowed = _distinct(permissions["principal_arn"], _mask(permissions["decision"], ("allowed",)))
+    conditional = _distinct(permissions["principal_arn"], _mask(permissions["decision"], ("conditional",)))
+    return Access(allowed=frozenset(allowed), conditional_only=frozenset(conditional - allowed))
+
+
+def summarize(audit: Any, findings: pd.DataFrame, access: Access | None = None) -> Summary:
+    principals = audit.principals
+    access = access or principals_with_access(audit.permissions)
+    severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
+    repositories = audit.repositories
+    return Summary(
+        principals=len(principals),
+        users=int((principals["principal_type"] == "user").sum()),
+        roles=int((principals["principal_type"] == "role").sum()),
+        principals_with_access=len(access.allowed),
+        principals_conditional_only=len(access.conditional_only),
+        repositories=len(repositories),
+        repositories_by_region={str(k): int(v) for k, v in repositories["region"].value_counts(sort=False).items()},
+        findings_by_severity={severity: int(severities.get(severity, 0)) for severity in SEVERITIES},
+        findings_total=len(findings),
+    )
+
+
+# --- findings -------------------------------------------------------------------------------------
+
+def policy_names(policies: pd.DataFrame) -> dict[str, str]:
+    """policy_id -> "kind name" as a reader knows it (a repository policy by its repository)."""
+    names = {}
+    for policy_id, kind, name in zip(policies["policy_id"], policies["policy_kind"], policies["name"]):
+        label = name or policy_id
+        if kind == "registry":
+            label = policy_id.split("#", 1)[0].replace("registry:", "registry policy ")
+            names[policy_id] = label
+            continue
+        names[policy_id] = f"{label} ({kind.replace('_', ' ')})"
+    return names
+
+
+def statement_labels(statements: pd.DataFrame, names: dict[str, str]) -> dict[str, str]:
+    """statement_id -> "<policy as named> #<index>[:<Sid>]": the id with its policy ARN made readable."""
+    return {
+        statement_id: f"{names.get(policy_id, policy_id)} #{statement_id[len(policy_id) + 1:]}"
+        if statement_id.startswith(policy_id + "#") else statement_id
+        for statement_id, policy_id in zip(statements["statement_id"], statements["policy_id"])
+    }
+
+
+def _names(values: Iterable[str], lookup: dict[str, str]) -> list[str]:
+    return [lookup.get(value, value) for value in values]
+
+
+def findings_view(findings: pd.DataFrame, *, namer: Namer, policies: pd.DataFrame, statements: pd.DataFrame,
+                  min_severity: str) -> pd.DataFrame:
+    """Findings at or above ``min_severity``, highest severity first, names shortened for reading.
+
+    Every finding is a row. Its cells list up to :data:`LIST_LIMIT` principals, repositories,
+    policies and statements and count the rest, and say "every repository" when that is what it
+    covers: a large account's findings each cover hundreds of repositories, and listing them all
+    would make the report hundreds of megabytes (``ecr-audit findings --format csv`` lists them).
+    """
+    floor = SEVERITY_RANK[min_severity]
+    ranks = findings["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
+    kept = findings.loc[ranks <= floor].assign(_rank=ranks[ranks <= floor])
+    kept = kept.sort_values(["_rank", "rule", "id"], kind="stable")
+    names = policy_names(policies)
+    labels = statement_labels(statements, names)
+    return pd.DataFrame({
+        "severity": kept["severity"].tolist(),
+        "rule": kept["rule"].tolist(),
+        "title": kept["title"].tolist(),
+        "principals": [namer.principals(many, one) for many, one in zip(_column(kept, "principals"),
+                                                                          kept["principal_arn"])],
+        "repositories": [namer.repositories(many, one) for many, one in zip(_column(kept, "repositories"),
+                                                                              kept["repository_arn"])],
+        "actions": [list(_as_tuple(value)) for value in kept["actions"]],
+        "message": [clipped(text) for text in kept["message"]],
+        "remediation": [clipped(text) for text in kept["remediation"]],
+        "policies": [capped(_names(_as_tuple(value), names)) for value in kept["policies"]],
+        "statements": [capped(_names(_as_tuple(value), labels)) for value in kept["statements"]],
+        "id": kept["id"].tolist(),
+    })
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    return frame[name].tolist() if name in frame else [None] * len(frame)
+
+
+# --- missing actions --------------------------------------------------------------------------------
+
+def _blocking_text(decision: Any, deciding_layer: Any, blocked_by: Any, level_names: dict[str, str]) -> str:
+    if decision == "explicit_deny":
+        return f"explicitly denied by the {layer_label(blocked_by or deciding_layer, level_names)}"
+    if decision == "implicit_deny" and isinstance(blocked_by, str) and blocked_by:
+        return f"allowed by identity or resource policy, but the {layer_label(blocked_by, level_names)} does not allow it"
+    if decision == "conditional":
+        return "allowed only when conditions hold that the audit cannot check"
+    if decision == "allowed":
+        return "allowed"
+    return "no policy allows it"
+
+
+def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, str],
+                    namer: Namer | None = None) -> pd.DataFrame:
+    """Who lacks which required actions, the layer that blocks each, and the fix.
+
+    Findings of :data:`MISSING_ACTION_RULES` say who and what; the permissions frame says why each
+    action is refused on the finding's repositories (``*`` for wildcard-only actions such as
+    ``ecr:GetAuthorizationToken``). A cell absent from ``permissions`` is an implicit deny with no
+    statement involved: no policy mentions that action for that principal.
+    """
+    columns = ["severity", "rule", "principals", "repositories", "missing", "blocked_at", "fix", "id"]
+    wanted = findings[findings["rule"].isin(MISSING_ACTION_RULES)]
+    if wanted.empty:
+        return pd.DataFrame(columns=columns)
+    namer = namer or Namer(audit.account_id, audit.repositories["repository_arn"])
+    cells = []
+    for position, (principals, principal, repositories, repository, actions) in enumerate(zip(
+            _column(wanted, "principals"), wanted["principal_arn"], _column(wanted, "repositories"),
+            wanted["repository_arn"], wanted["actions"])):
+        for each_principal in _as_tuple(principals) or _as_tuple(principal):
+            for action in _as_tuple(actions):
+                cells.append((position, each_principal, action))
+    wanted_cells = pd.DataFrame(cells, columns=["finding", "principal_arn", "action"])
+    scope = pd.DataFrame(
+        [(position, arn) for position, (many, one) in
+         enumerate(zip(_column(wanted, "repositories"), wanted["repository_arn"]))
+         for arn in (*(_as_tuple(many) or _as_tuple(one)), WILDCARD_RESOURCE)],
+        columns=["finding", "repository_arn"],
+    )
+    permissions = audit.permissions
+    relevant = permissions[_mask(permissions["principal_arn"], wanted_cells["principal_arn"].unique())
+                           & _mask(permissions["action"], wanted_cells["action"].unique())]
+    joined = (wanted_cells.merge(relevant[["principal_arn", "action", "repository_arn", "decision",
+                                           "deciding_layer", "blocked_by"]],
+                                 on=["principal_arn", "action"], how="inner")
+              .merge(scope, on=["finding", "repository_arn"], how="inner"))
+    reasons: dict[tuple[int, str], set[str]] = {}
+    found: dict[tuple[int, str], int] = {}
+    account_wide: set[tuple[int, str]] = set()
+    for finding, action, repository, decision, layer, blocked in zip(
+            joined["finding"], joined["action"], joined["repository_arn"], joined["decision"],
+            joined["deciding_layer"], joined["blocked_by"]):
+        reasons.setdefault((finding, action), set()).add(_blocking_text(decision, layer, blocked, level_names))
+        found[(finding, action)] = found.get((finding, action), 0) + 1
+        if repository == WILDCARD_RESOURCE:
+            account_wide.add((finding, action))
+    rows = []
+    for position, row in enumerate(wanted.to_dict("records")):
+        actions = _as_tuple(row["actions"])
+        principal_count = len(_as_tuple(row.get("principals")) or _as_tuple(row["principal_arn"]))
+        repository_count = len(_as_tuple(row.get("repositories")) or _as_tuple(row["repository_arn"]))
+        blocked_at = []
+        for action in actions:
+            texts = reasons.get((position, action), set())
+            # cells with no permissions row at all: nothing mentions the action there
+            cells = principal_count * (1 if (position, action) in account_wide else max(repository_count, 1))
+            if found.get((position, action), 0) < cells:
+                texts = texts | {"no policy allows it"}
+            blocked_at.append(f"{action}: {'; '.join(sorted(texts))}")
+        rows.append({
+            "severity": row["severity"],
+            "rule": row["rule"],
+            "principals": namer.principals(row.get("principals"), row["principal_arn"]),
+            "repositories": namer.repositories(row.get("repositories"), row["repository_arn"]),
+            "missing": list(actions),
+            "blocked_at": blocked_at,
+            "fix": clipped(row["remediation"]),
+            "id": row["id"],
+        })
+    frame = pd.DataFrame(rows, columns=columns)
+    ranks = frame["severity"].map(SEVERITY_RANK)
+    return frame.assign(_rank=ranks).sort_values(["_rank", "rule"], kind="stable").drop(columns="_rank")
+
+
+# --- conflicts --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuotedStatement:
+    statement_id: str
+    policy: str
+    effect: str
+    #: "<policy as named>, statement #<index>[:<Sid>]"
+    where: str
+    text: str
+
+
+def statement_quotes(audit: Any, statement_ids: Iterable[str], names: dict[str, str]) -> dict[str, QuotedStatement]:
+    """Statement id -> the statement as written in its policy, with the policy's name.
+
+    Quoted from the policy document itself (not the normalised statements row), so the reader sees
+    exactly what to look for in the console.
+    """
+    wanted = set(statement_ids)
+    if not wanted:
+        return {}
+    statements = audit.statements
+    rows = statements[statements["statement_id"].isin(wanted)]
+    documents = audit.policies.set_index("policy_id")["document"]
+    quotes = {}
+    for statement_id, policy_id, index, effect in zip(rows["statement_id"], rows["policy_id"], rows["index"],
+                                                      rows["effect"]):
+        document = documents.get(policy_id)
+        body = (document or {}).get("Statement") if isinstance(document, dict) else None
+        items = body if isinstance(body, list) else [body] if body is not None else []
+        statement = items[int(index)] if int(index) < len(items) else None
+        suffix = statement_id[len(policy_id) + 1:] if statement_id.startswith(policy_id + "#") else statement_id
+        quotes[statement_id] = QuotedStatement(
+            statement_id=statement_id, policy=names.get(policy_id, policy_id), effect=str(effect),
+            where=f"{names.get(policy_id, policy_id)}, statement #{suffix}",
+            text=json.dumps(statement, indent=2, sort_keys=False, ensure_ascii=False) if statement is not None else "",
+        )
+    return quotes
+
+
+def conflicts(audit: Any, findings: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
+    """Each allow with what cancels it: a deny statement, a boundary, or an SCP/RCP level.
+
+    From the findings of :data:`CONFLICT_RULES`: the finding's Allow statements are one side; its
+    Deny statements, or (for boundary and organisation blocks, where nothing denies and the policy
+    simply does not allow) the blocking policies' documents, are the other. Both are quoted.
+    """
+    columns = ["severity", "rule", "title", "principals", "actions", "repositories", "allow_policies",
+               "allow", "blocked_by", "block", "message", "id"]
+    wanted = findings[findings["rule"].isin(CONFLICT_RULES)]
+    if wanted.empty:
+        return pd.DataFrame(columns=columns)
+    names = policy_names(audit.policies)
+    quotes = statement_quotes(audit, (s for value in wanted["statements"] for s in _as_tuple(value)), names)
+    documents = audit.policies.set_index("policy_id")["document"]
+    namer = namer or Namer(audit.account_id, audit.repositories["repository_arn"])
+    rows = []
+    for row in wanted.to_dict("records"):
+        statement_ids = _as_tuple(row["statements"])
+        allows = [quotes[s] for s in statement_ids if s in quotes and quotes[s].effect == "Allow"]
+        denies = [quotes[s] for s in statement_ids if s in quotes and quotes[s].effect == "Deny"]
+        quoted_policies = {q.policy for q in allows + denies}
+        blocking_policies = [p for p in _as_tuple(row["policies"]) if names.get(p, p) not in quoted_policies]
+        if denies:
+            block = [f"{q.where}:\n{q.text}" for q in denies]
+            blocked_by = sorted({q.policy for q in denies})
+        else:
+            where = "the permissions boundary" if row["rule"] == "allow-blocked-by-boundary" else \
+                "the organisation level (every level from the root down must allow an action)"
+            block = [f"No statement of {where} allows these actions. Its policies:"]
+            for policy_id in blocking_policies:
+                document = documents.get(policy_id)
+                text = json.dumps(document, indent=2, ensure_ascii=False) if isinstance(document, dict) else "(not readable)"
+                block.append(f"{names.get(policy_id, policy_id)}:\n{text}")
+            blocked_by = [names.get(p, p) for p in blocking_policies]
+        rows.append({
+            "severity": row["severity"],
+            "rule": row["rule"],
+            "title": row["title"],
+            "principals": namer.principals(row.get("principals"), row["principal_arn"]),
+            "actions": list(_as_tuple(row["actions"])),
+            "repositories": namer.repositories(row.get("repositories"), row["repository_arn"]),
+            "allow_policies": sorted({q.policy for q in allows}),
+            "allow": "\n\n".join(f"{q.where}:\n{q.text}" for q in allows),
+            "blocked_by": blocked_by,
+            "block": "\n\n".join(block),
+            "message": clipped(row["message"]),
+            "id": row["id"],
+        })
+    frame = pd.DataFrame(rows, columns=columns)
+    ranks = frame["severity"].map(SEVERITY_RANK)
+    return frame.assign(_rank=ranks).sort_values(["_rank", "rule"], kind="stable").drop(columns="_rank")
+
+
+# --- access matrix --------------------------------------------------------------------------------
+
+CAPABILITY_NAMES = tuple(capability.name for capability in CAPABILITIES)
+LEVELS = ("full", "conditional", "partial")
+
+
+def capability_matrix(audit: Any, access: Access | None = None) -> pd.DataFrame:
+    """Principals x capabilities: for each, how many repositories at full / conditional / partial.
+
+    Only principals with some ECR access are rows. ``login`` is answered on ``*`` from the
+    permissions frame (it names no repository, and an IAM-only snapshot still decides it): "yes",
+    "conditional" or "no".
+    """
+    principals = audit.principals
+    capabilities = audit.capabilities
+    permissions = audit.permissions
+    account_id = audit.account_id
+    login_rows = _mask(permissions["action"], (LOGIN_ACTION,)) & _mask(permissions["repository_arn"], (WILDCARD_RESOURCE,))
+    login = permissions.loc[login_rows, ["principal_arn", "decision"]]
+    login_level = {arn: {"allowed": "yes", "conditional": "conditional"}.get(decision, "no")
+                   for arn, decision in zip(login["principal_arn"], login["decision"])}
+    shown = tuple(name for name in CAPABILITY_NAMES if name != "login")
+    principal_codes, principal_values = _codes(capabilities["principal_arn"])
+    capability_codes, capability_values = _codes(capabilities["capability"])
+    level_codes, level_values = _codes(capabilities["level"])
+    capability_lookup, level_lookup = _positions(capability_values, shown), _positions(level_values, LEVELS)
+    size = len(principal_values) * len(shown) * len(LEVELS)
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(principal_codes), CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        principal = principal_codes[rows].astype(np.intp)
+        capability, level = capability_lookup[capability_codes[rows]], level_lookup[level_codes[rows]]
+        valid = (principal >= 0) & (capability >= 0) & (level >= 0)
+        counts += np.bincount((principal[valid] * len(shown) + capability[valid]) * len(LEVELS) + level[valid],
+                              minlength=size)
+    counts = counts.reshape(len(principal_values), len(shown), len(LEVELS))
+    count_row = {arn: counts[position] for position, arn in enumerate(principal_values) if counts[position].any()}
+    with_access = set((access or principals_with_access(permissions)).any)
+    with_access.update(count_row)
+    info = {row["principal_arn"]: row for row in
+            principals[["principal_arn", "principal_type", "tags", "last_used", "last_used_source"]].to_dict("records")}
+    nothing = np.zeros((len(shown), len(LEVELS)), dtype=np.int64)
+    rows = []
+    for arn in sorted(with_access):
+        known = info.get(arn, {})
+        row: dict[str, Any] = {
+            "principal": short_arn(arn, account_id),
+            "type": known.get("principal_type"),
+            "tags": tag_list(known.get("tags")) if known else None,
+            "login": login_level.get(arn, "no"),
+        }
+        per_capability = count_row.get(arn, nothing)
+        for position, capability in enumerate(shown):
+            row[capability] = per_capability[position].tolist()
+        row["last_used"] = _last_used(known.get("last_used"), known.get("last_used_source"))
+        rows.append(row)
+    columns = ["principal", "type", "login", *shown, "last_used", "tags"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _last_used(last_used: Any, source: Any) -> str:
+    if source == "not_collected":
+        return "unknown (not collected)"
+    if isinstance(last_used, pd.Timestamp) and not pd.isna(last_used):
+        return last_used.strftime("%Y-%m-%d")
+    return "never"
+
+
+# --- per repository -------------------------------------------------------------------------------
+
+def _exposure(findings: pd.DataFrame, repositories: pd.DataFrame) -> dict[str, tuple[int, str]]:
+    """repository ARN -> (rank, text): public first, then cross-account, then unknown, then private."""
+    exposure: dict[str, tuple[int, str]] = {}
+    for arn, collected in zip(repositories["repository_arn"], repositories["policy_collected"]):
+        exposure[arn] = (3, "private") if collected else (2, "unknown: repository policy not collected")
+    cross: dict[str, set[str]] = {}
+    for rule, many, one, message in zip(findings["rule"], _column(findings, "repositories"),
+                                        findings["repository_arn"], findings["message"]):
+        if rule not in (PUBLIC_RULE, CROSS_ACCOUNT_RULE):
+            continue
+        for arn in _as_tuple(many) or _as_tuple(one):
+            if arn not in exposure:
+                continue
+            if rule == PUBLIC_RULE:
+                exposure[arn] = (0, "public")
+            else:
+                cross.setdefault(arn, set()).add(_grantee(message))
+    for arn, grantees in cross.items():
+        if exposure[arn][0] > 0:
+            exposure[arn] = (1, "cross-account: " + "; ".join(sorted(grantees)))
+    return exposure
+
+
+def _grantee(message: Any) -> str:
+    """Who a cross-account finding grants to: its message opens "<grantee> has ECR access: ..."."""
+    text = str(message or "")
+    grantee, found, _ = text.partition(" has ECR access")
+    return grantee if found and grantee else "another account"
+
+
+#: the per-repository groups and the capabilities that make each
+ACCESS_GROUPS = (("pull", PULL_CAPABILITIES), ("push", PUSH_CAPABILITIES), ("admin", ADMIN_CAPABILITIES))
+#: cells of the (repository, group, principal) state array built at once; more repositories go in chunks
+STATE_CELLS_PER_CHUNK = 200_000_000
+
+
+@dataclass(frozen=True)
+class _CapabilityCodes:
+    """The capabilities frame as codes, with lookups from each code to the view's own numbering."""
+
+    principal: np.ndarray
+    repository: np.ndarray
+    capability: np.ndarray
+    level: np.ndarray
+    #: code -> position in the repositories table, group (pull, push, admin), state (0, 1 conditional, 2 full);
+    #: each has a last entry for code -1
+    repository_lookup: np.ndarray
+    group_lookup: np.ndarray
+    state_lookup: np.ndarray
+
+
+def _access_states(block: slice, principal_count: int, codes: _CapabilityCodes) -> np.ndarray:
+    """state[repository, group, principal] for the repositories of ``block``: 0 none, 1 conditional, 2 full.
+
+    Full through one capability of a group (policy admin) outweighs conditional through another,
+    whichever row comes first.
+    """
+    state = np.zeros((block.stop - block.start, len(ACCESS_GROUPS), principal_count), dtype=np.int8)
+    flat = state.reshape(-1)
+    for start in range(0, len(codes.principal), CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        repository = codes.repository_lookup[codes.repository[rows]]
+        group = codes.group_lookup[codes.capability[rows]]
+        level = codes.state_lookup[codes.level[rows]]
+        principal = codes.principal[rows].astype(np.intp)
+        valid = ((group >= 0) & (level > 0) & (principal >= 0)
+                 & (repository >= block.start) & (repository < block.stop))
+        cells = ((repository[valid] - block.start) * len(ACCESS_GROUPS) + group[valid]) * principal_count \
+            + principal[valid]
+        level = level[valid]
+        conditional = cells[level == 1]
+        flat[conditional] = np.maximum(flat[conditional], 1)
+        flat[cells[level == 2]] = 2
+    return state
+
+
+def repository_access(audit: Any, findings: pd.DataFrame) -> pd.DataFrame:
+    """Per repository: exposure, and who can pull, push and administer it (full or conditional).
+
+    Public and cross-account repositories come first. Cells name at most :data:`NAMES_PER_CELL`
+    principals (alphabetically) and count the rest; the count columns hold the totals. Built on the
+    capabilities frame's codes: a large account has tens of millions of capability rows.
+    """
+    repositories = audit.repositories
+    columns = ["repository", "region", "exposure", "pull_count", "pull", "push_count", "push", "admin_count",
+               "administer", "tags", "_rank"]
+    if repositories.empty:
+        return pd.DataFrame(columns=columns[:-1])
+    account_id = audit.account_id
+    capabilities = audit.capabilities
+    repository_arns = repositories["repository_arn"].tolist()
+    repository_names, repository_regions = repositories["name"].tolist(), repositories["region"].tolist()
+    repository_tags = repositories["tags"].tolist()
+    principal_codes, principal_values = _codes(capabilities["principal_arn"])
+    repository_codes, repository_values = _codes(capabilities["repository_arn"])
+    capability_codes, capability_values = _codes(capabilities["capability"])
+    level_codes, level_values = _codes(capabilities["level"])
+    group_of = {name: index for index, (_, names) in enumerate(ACCESS_GROUPS) for name in names}
+    codes = _CapabilityCodes(
+        principal=principal_codes, repository=repository_codes, capability=capability_codes, level=level_codes,
+        repository_lookup=_positions(repository_values, repository_arns),
+        group_lookup=np.array([group_of.get(value, -1) for value in capability_values] + [-1], dtype=np.int64),
+        state_lookup=np.array([{"full": 2, "conditional": 1}.get(value, 0) for value in level_values] + [0],
+                              dtype=np.int8),
+    )
+    names = [short_arn(arn, account_id) for arn in principal_values]
+    alphabetical = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+    exposure = _exposure(findings, repositories)
+    per_chunk = max(1, STATE_CELLS_PER_CHUNK // max(1, len(ACCESS_GROUPS) * len(names)))
+    rows = []
+    for start in range(0, len(repository_arns), per_chunk):
+        chunk = slice(start, min(len(repository_arns), start + per_chunk))
+        state = _access_states(chunk, len(names), codes)[:, :, alphabetical]
+        for offset, index in enumerate(range(chunk.start, chunk.stop)):
+            arn, tags = repository_arns[index], repository_tags[index]
+            row: dict[str, Any] = {"repository": repository_names[index], "region": repository_regions[index],
+                                   "tags": tag_list(tags) if tags is not None else ["(not collected)"]}
+            rank, row["exposure"] = exposure.get(arn, (3, "private"))
+            for group_position, (group, _) in enumerate(ACCESS_GROUPS):
+                held = state[offset, group_position]
+                holders = np.flatnonzero(held)
+                cell = [names[alphabetical[i]] + (" (conditional)" if held[i] == 1 else "")
+                        for i in holders[:NAMES_PER_CELL]]
+                if len(holders) > NAMES_PER_CELL:
+                    cell.append(f"... and {len(holders) - NAMES_PER_CELL} more (see the access matrix)")
+                row[f"{group}_count"] = len(holders)
+                row["administer" if group == "admin" else group] = cell
+            row["_rank"] = rank
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["_rank", "repository", "region"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+
+# --- baseline -------------------------------------------------------------------------------------
+
+def compare_baseline(baseline_snapshot: dict[str, Any], baseline_findings: pd.DataFrame,
+                     current_findings: pd.DataFrame, account_id: str) -> BaselineComparison:
+    """Finding counts per rule then and now (the diff API of a later issue will say which ones)."""
+    before = baseline_findings.groupby("rule").size() if len(baseline_findings) else pd.Series(dtype=int)
+    after = current_findings.groupby("rule").size() if len(current_findings) else pd.Series(dtype=int)
+    severity = {**dict(zip(baseline_findings["rule"], baseline_findings["severity"])),
+                **dict(zip(current_findings["rule"], current_findings["severity"]))}
+    rules = sorted(set(before.index) | set(after.index))
+    frame = pd.DataFrame({
+        "rule": rules,
+        "severity": [severity.get(rule) for rule in rules],
+        "baseline": [int(before.get(rule, 0)) for rule in rules],
+        "now": [int(after.get(rule, 0)) for rule in rules],
+    })
+    frame["change"] = frame["now"] - frame["baseline"]
+    frame = (frame.assign(_changed=frame["change"] == 0, _rank=frame["severity"].map(SEVERITY_RANK))
+             .sort_values(["_changed", "_rank", "rule"], kind="stable").drop(columns=["_changed", "_rank"])
+             .reset_index(drop=True))
+    baseline_account = str((baseline_snapshot.get("account") or {}).get("id", ""))
+    return BaselineComparison(
+        account_id=baseline_account,
+        collected_at=baseline_snapshot.get("collected_at"),
+        same_account=baseline_account == account_id,
+        by_rule=frame,
+        baseline_total=len(baseline_findings),
+        current_total=len(current_findings),
+    )
+
+
+# --- everything -----------------------------------------------------------------------------------
+
+def default_title(facts: AccountFacts) -> str:
+    alias = f" ({facts.aliases[0]})" if facts.aliases else ""
+    return f"ECR access audit: account {facts.account_id}{alias}"
+
+
+def build_report(audit: Any, *, findings: pd.DataFrame | None = None, min_severity: str = "info",
+                 title: str | None = None, baseline_audit: Any | None = None,
+                 baseline_findings: pd.DataFrame | None = None, rules: dict[str, Any] | None = None,
+                 expectations: str | None = None) -> Report:
+    """Everything the report shows, from an audit whose evaluated frames are computed or computable."""
+    if min_severity not in SEVERITY_RANK:
+        raise ValueError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    findings = audit.findings if findings is None else findings
+    facts = account_facts(audit.snapshot)
+    level_names = organization_level_names(audit.snapshot)
+    namer = Namer(facts.account_id, audit.repositories["repository_arn"])
+    access = principals_with_access(audit.permissions)
+    view = findings_view(findings, namer=namer, policies=audit.policies, statements=audit.statements,
+                         min_severity=min_severity)
+    fired = {}
+    for rule_id in dict.fromkeys(findings["rule"]):
+        meta = (rules or {}).get(rule_id)
+        if meta is not None:
+            fired[rule_id] = (meta.title, meta.severity, meta.rationale)
+    baseline = None
+    if baseline_audit is not None:
+        old_findings = baseline_audit.findings if baseline_findings is None else baseline_findings
+        baseline = compare_baseline(baseline_audit.snapshot, old_findings, findings, facts.account_id)
+    return Report(
+        title=title or default_title(facts),
+        facts=facts,
+        gaps=coverage_gaps(audit.coverage, audit.policies),
+        summary=summarize(audit, findings, access),
+        min_severity=min_severity,
+        findings=view,
+        rules=fired,
+        missing_actions=missing_actions(audit, findings, level_names, namer),
+        conflicts=conflicts(audit, findings, namer),
+        capability_matrix=capability_matrix(audit, access),
+        repository_access=repository_access(audit, findings),
+        baseline=baseline,
+        expectations=expectations,
+    )

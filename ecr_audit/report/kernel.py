@@ -1,0 +1,59 @@
+"""The kernel that executes report notebooks: always this interpreter, whatever kernelspecs exist.
+
+A kernelspec is looked up by name in the user's Jupyter folders before the environment's, so a
+``python3`` spec left in ``~/.local/share/jupyter`` by another installation would run the report
+with an interpreter that lacks ecr-audit (or has another version of it). The report therefore
+never looks one up: its kernel manager is given a spec built from ``sys.executable``, which works
+in a fresh ``.venv`` run without activation and needs no ``ipykernel install`` step.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from traitlets import default
+
+KERNEL_NAME = "ecr-audit-python"
+
+
+def current_interpreter_spec() -> KernelSpec:
+    return KernelSpec(
+        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (ecr-audit)",
+        language="python",
+        metadata={"debugger": False},
+    )
+
+
+class CurrentInterpreterSpecs(KernelSpecManager):
+    """Knows one kernel, :data:`KERNEL_NAME`, started with the running interpreter."""
+
+    def find_kernel_specs(self) -> dict[str, str]:
+        return {KERNEL_NAME: sys.prefix}
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name != KERNEL_NAME:
+            raise NoSuchKernel(kernel_name)
+        return current_interpreter_spec()
+
+    def get_all_specs(self) -> dict[str, dict]:
+        return {KERNEL_NAME: {"resource_dir": sys.prefix, "spec": current_interpreter_spec().to_dict()}}
+
+
+class CurrentInterpreterKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager, resolving kernel names with :class:`CurrentInterpreterSpecs` only.
+
+    It talks to the kernel over Unix sockets in Jupyter's runtime folder rather than TCP ports on
+    127.0.0.1: nothing listens on the network while a report runs (the kernel would otherwise
+    warn that its TCP traffic is unencrypted), and the socket files go when the kernel stops.
+    """
+
+    @default("kernel_spec_manager")
+    def _current_interpreter_specs(self) -> KernelSpecManager:
+        return CurrentInterpreterSpecs(parent=self)
+
+    @default("transport")
+    def _unix_socket_transport(self) -> str:
+        return "ipc"

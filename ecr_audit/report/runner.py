@@ -1,0 +1,203 @@
+"""Run the audit notebook with papermill and export it to one self-contained HTML file.
+
+Steps, each failing with a message that names what to fix: read the snapshot (and the baseline)
+in this process, so a bad file is reported before a kernel starts; execute
+``notebooks/ecr_access_audit.ipynb`` with the parameters, in a kernel that is this interpreter
+(:mod:`ecr_audit.report.kernel`); keep the executed notebook next to the HTML; export with the
+project's own nbconvert template (no code, no prompts, no remote assets); optionally print a PDF
+with headless Chromium. Files are named ``ecr-audit-<account>-<YYYYMMDD>`` after the snapshot's
+collection date, so reports of different days sit side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert.exporters import TemplateExporter
+from traitlets import default
+
+from ecr_audit import __version__
+from ecr_audit.findings.model import SEVERITIES
+from ecr_audit.report.data import account_facts, default_title
+from ecr_audit.snapshot import read_snapshot
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_NAME = "ecr_audit"
+NOTEBOOK = PACKAGE_DIR.parent.parent / "notebooks" / "ecr_access_audit.ipynb"
+
+
+class ReportError(RuntimeError):
+    """The report could not be produced; the message names the step and the cause."""
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    notebook: Path
+    pdf: Path | None
+    #: why no PDF was written when one was asked for; None otherwise
+    pdf_problem: str | None
+    execute_seconds: float
+    export_seconds: float
+
+
+class ReportExporter(TemplateExporter):
+    """nbconvert exporter for the project's template: one HTML page, outputs only.
+
+    A :class:`TemplateExporter` rather than nbconvert's ``HTMLExporter``: the latter's templates
+    pull MathJax and require.js from CDNs and re-parse the whole page with BeautifulSoup, which
+    costs seconds on a large account's report and adds nothing here.
+    """
+
+    export_from_notebook = None
+    output_mimetype = "text/html"
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".html"
+
+    @default("template_name")
+    def _template_name_default(self) -> str:
+        return TEMPLATE_NAME
+
+    @default("extra_template_basedirs")
+    def _extra_template_basedirs_default(self) -> list[str]:
+        return [str(TEMPLATES_DIR)]
+
+
+def report_stem(snapshot: dict[str, Any]) -> str:
+    """``ecr-audit-<account>-<YYYYMMDD>``: the collection date (UTC), today for inputs without one."""
+    collected_at = snapshot.get("collected_at")
+    when = None
+    if collected_at:
+        try:
+            when = _dt.datetime.fromisoformat(str(collected_at))
+        except ValueError:
+            when = None
+    if when is None:
+        when = _dt.datetime.now(_dt.timezone.utc)
+    elif when.tzinfo is not None:
+        when = when.astimezone(_dt.timezone.utc)
+    return f"ecr-audit-{snapshot['account']['id']}-{when:%Y%m%d}"
+
+
+def export_html(notebook: nbformat.NotebookNode, *, title: str, notebook_name: str) -> str:
+    """The executed notebook as the report page (code cells and prompts left out)."""
+    exporter = ReportExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    resources = {"ecr_audit": {
+        "title": title,
+        "css": (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
+        "js": (TEMPLATES_DIR / TEMPLATE_NAME / "report.js").read_text(encoding="utf-8"),
+        "nonce": secrets.token_urlsafe(18),
+        "version": __version__,
+        "notebook_name": notebook_name,
+    }}
+    body, _ = exporter.from_notebook_node(notebook, resources=resources)
+    return body
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Atomically: a mail client or a browser never picks up half a report.
+
+    The file gets the permissions an ordinary write would (``mkstemp`` makes it owner-only): a
+    report is written to be shared.
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _execution_error(error: Exception, notebook: Path, output: Path) -> ReportError:
+    name = getattr(error, "ename", type(error).__name__)
+    value = getattr(error, "evalue", str(error))
+    return ReportError(f"the notebook {notebook.name} failed ({name}: {value}); the executed copy, up to the "
+                       f"failing cell, is {output}")
+
+
+def execute_notebook(notebook: str | os.PathLike[str], output: str | os.PathLike[str],
+                     parameters: dict[str, Any], *, log_output: bool = False) -> nbformat.NotebookNode:
+    """Run a notebook with papermill in a kernel of this interpreter; the executed copy is written to ``output``.
+
+    Raises :class:`ReportError` naming the failing cell's error and where the executed copy is.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from ecr_audit.report.kernel import KERNEL_NAME, CurrentInterpreterKernelManager
+
+    try:
+        return papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
+            kernel_manager_class=CurrentInterpreterKernelManager, progress_bar=False, log_output=log_output,
+            request_save_on_cell_execute=False,
+        )
+    except PapermillExecutionError as error:
+        raise _execution_error(error, Path(notebook), Path(output)) from None
+
+
+def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathLike[str] = "reports", *,
+               expectations: str | os.PathLike[str] | None = None,
+               baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
+               title: str | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
+               log_output: bool = False) -> ReportFiles:
+    """Execute the audit notebook on a snapshot and write ``<stem>.ipynb``, ``<stem>.html`` (and ``.pdf``).
+
+    Raises :class:`ecr_audit.snapshot.SnapshotError` for an unusable snapshot or baseline,
+    :class:`ReportError` when the notebook fails, ``OSError`` when the folder cannot be written.
+    """
+    from ecr_audit.report import check_expectations
+
+    if min_severity not in SEVERITIES:
+        raise ReportError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    snapshot = read_snapshot(snapshot_path)
+    if baseline is not None:
+        read_snapshot(baseline)
+    if expectations is not None:
+        check_expectations(expectations)
+    if not notebook.exists():
+        raise ReportError(f"the report notebook {notebook} is missing (is ecr-audit installed from its source tree?)")
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(snapshot)
+    notebook_path, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
+    parameters = {
+        "snapshot": str(Path(snapshot_path).resolve()),
+        "expectations": str(Path(expectations).resolve()) if expectations else None,
+        "baseline": str(Path(baseline).resolve()) if baseline else None,
+        "min_severity": min_severity,
+        "title": title,
+    }
+    started = time.perf_counter()
+    executed = execute_notebook(notebook, notebook_path, parameters, log_output=log_output)
+    executed_at = time.perf_counter()
+    page_title = title or default_title(account_facts(snapshot))
+    _write_text(html_path, export_html(executed, title=page_title, notebook_name=notebook_path.name))
+    exported_at = time.perf_counter()
+    pdf_path, pdf_problem = None, None
+    if pdf:
+        from ecr_audit.report.chromium import ChromiumError, print_pdf
+
+        try:
+            pdf_path = print_pdf(html_path, folder / f"{stem}.pdf")
+        except ChromiumError as error:
+            pdf_problem = str(error)
+    return ReportFiles(html=html_path, notebook=notebook_path, pdf=pdf_path, pdf_problem=pdf_problem,
+                       execute_seconds=executed_at - started, export_seconds=exported_at - executed_at)
+

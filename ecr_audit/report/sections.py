@@ -1,0 +1,426 @@
+"""The report's sections as displayable HTML, one function per section, called by the notebook.
+
+Display only: every number and table comes from :class:`ecr_audit.report.data.Report`. Every
+value from the account goes through :mod:`ecr_audit.report.html`, which escapes it; nothing here
+writes markup with string formatting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
+from ecr_audit.findings.model import SEVERITIES
+from ecr_audit.report.data import CAPABILITY_NAMES, LIST_LIMIT, Report
+from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
+
+#: sections in reading order: (anchor, heading)
+SECTIONS = (
+    ("summary", "Executive summary"),
+    ("findings", "Findings"),
+    ("missing", "Missing required actions"),
+    ("conflicts", "Conflicting policies"),
+    ("access", "Access matrix"),
+    ("method", "Method and coverage"),
+)
+_HEADINGS = dict(SECTIONS)
+#: conflicts shown as side-by-side cards before the rest are left to the table
+CONFLICT_CARDS = 8
+
+CAPABILITY_LABELS = {
+    "login": "Login", "pull": "Pull", "push": "Push", "pull_through_cache": "Pull-through cache",
+    "lifecycle_admin": "Lifecycle admin", "policy_admin": "Policy admin", "repository_admin": "Repository admin",
+}
+
+
+def _section(anchor: str, *content: Any) -> Section:
+    return Section(element("section", element("h2", _HEADINGS[anchor]), *content, id=anchor), anchor)
+
+
+def _facts(pairs: list[tuple[str, Any]]) -> Markup:
+    return element("dl", join(element("dt", label) + element("dd", value) for label, value in pairs if value),
+                   class_="ea-facts")
+
+
+def _when(timestamp: str | None) -> str:
+    if not timestamp:
+        return "unknown (the input does not say)"
+    try:
+        parsed = pd.Timestamp(timestamp)
+    except (ValueError, TypeError):
+        return str(timestamp)
+    if parsed.tzinfo is None:
+        parsed = parsed.tz_localize("UTC")
+    return parsed.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else (plural or noun + 's')}"
+
+
+# --- header ---------------------------------------------------------------------------------------
+
+def header(report: Report) -> Section:
+    """Title, who/when/where, the table of contents, and the coverage warning."""
+    facts = report.facts
+    source = {"collector": "ecr-audit collector",
+              "aws-cli-authorization-details": "AWS CLI get-account-authorization-details (IAM only)"}
+    if facts.organization_id:
+        organization = (f"{facts.organization_id}, management account {facts.management_account_id}"
+                        + (f", feature set {facts.feature_set}" if facts.feature_set else ""))
+    elif not facts.organization_collected:
+        organization = "not collected (see the coverage warning)"
+    else:
+        organization = "none (not in an organisation)"
+    pairs = [
+        ("Account", facts.account_id),
+        ("Alias", ", ".join(facts.aliases) or "none"),
+        ("Organisation", organization),
+        ("Organisation path", facts.organization_path),
+        ("Collected", _when(facts.collected_at)),
+        ("Regions", ", ".join(facts.regions) or "none (ECR not collected)"),
+        ("Source", source.get(facts.source, facts.source)),
+        ("Collected as", facts.caller_arn),
+        ("Expectations", report.expectations or "built-in inferred expectations only"),
+        ("Findings shown", f"severity {report.min_severity} and above"),
+    ]
+    toc = element("nav", join(element("a", heading, href=f"#{anchor}") for anchor, heading in SECTIONS),
+                  class_="ea-toc")
+    subtitle = f"Account {facts.account_id}" + (f" ({facts.aliases[0]})" if facts.aliases else "") + \
+               f", collected {_when(facts.collected_at)}"
+    return Section(element("header", element("h1", report.title), element("p", subtitle, class_="ea-subtitle"),
+                           _facts(pairs), toc, coverage_warning(report)), "header")
+
+
+def coverage_warning(report: Report) -> Markup:
+    """Every gap, visible at the top: what was not collected and what the report cannot vouch for."""
+    gaps = report.gaps
+    if gaps.empty:
+        return element("div", "Everything asked for was collected: no coverage gaps.", class_="ea-ok")
+    items = []
+    # one line per kind of gap; every place it happened is named (a denied call often fails for
+    # hundreds of repositories alike)
+    for (what, code, consequence), group in gaps.groupby(["what", "code", "consequence"], sort=False):
+        places = group["where"].tolist()
+        if len(places) == 1:
+            items.append(element("li", element("strong", what), f" ({places[0]}): the report cannot vouch for ",
+                                 consequence, ". ", element("small", group["error"].iat[0])))
+        else:
+            items.append(element("li", element("strong", what), f" failed ({code}) in {len(places)} places: "
+                                 f"the report cannot vouch for {consequence}. ",
+                                 element("small", "Where: " + "; ".join(places))))
+    items = join(items)
+    return element(
+        "div",
+        element("h3", f"Coverage gaps: {_count(len(gaps), 'thing')} could not be collected or read"),
+        element("p", "Silence about these is not evidence of no access. Each gap and what it weakens:"),
+        element("ul", items),
+        class_="ea-warning", role="note", id="coverage-gaps",
+    )
+
+
+# --- summary --------------------------------------------------------------------------------------
+
+def _card(number: Any, what: str) -> Markup:
+    return element("div", element("span", str(number), class_="ea-number"), element("span", what, class_="ea-what"),
+                   class_="ea-card")
+
+
+def summary(report: Report) -> Section:
+    counts = report.summary
+    regions = ", ".join(f"{region} {n}" for region, n in counts.repositories_by_region.items())
+    conditional = (f" (+{counts.principals_conditional_only} only under conditions)"
+                   if counts.principals_conditional_only else "")
+    cards = element("div",
+                    _card(counts.principals, f"principals ({_count(counts.users, 'user')}, {_count(counts.roles, 'role')})"),
+                    _card(counts.principals_with_access, "principals with ECR access" + conditional),
+                    _card(counts.repositories, "repositories" + (f" ({regions})" if regions else "")),
+                    _card(counts.findings_total, "findings, all severities"),
+                    class_="ea-cards")
+    chart = bar_chart_svg(counts.findings_by_severity, title="Findings by severity",
+                          classes={s: f"ea-sev-{s}" for s in SEVERITIES})
+    by_rule = _rules_table(report)
+    parts: list[Any] = [cards, element("div", element("div", element("h3", "Findings by severity"), chart),
+                                       element("div", element("h3", "Findings by rule"), by_rule),
+                                       class_="ea-columns")]
+    if not report.facts.ecr_collected:
+        parts.append(element("p", "No ECR data was collected, so repository access, public and cross-account "
+                                  "grants cannot be judged; only account-wide login (ecr:GetAuthorizationToken) "
+                                  "and identity-policy statements are assessed.", class_="ea-warning"))
+    parts.append(baseline(report))
+    return _section("summary", *parts)
+
+
+def _rules_table(report: Report) -> Markup:
+    findings = report.findings
+    if report.summary.findings_total == 0:
+        return element("p", "No findings.", class_="ea-empty")
+    shown = findings.groupby(["rule", "severity"], sort=False).size().reset_index(name="count")
+    if shown.empty:
+        return element("p", f"No findings at severity {report.min_severity} or above.", class_="ea-empty")
+    rows = join(element("tr", element("td", element("span", severity, class_=f"ea-sev ea-sev-{severity}")),
+                        element("td", rule), element("td", report.rules.get(rule, ("",))[0]),
+                        element("td", str(count), class_="ea-num"))
+                for rule, severity, count in shown.itertuples(index=False))
+    head = element("tr", element("th", "Severity"), element("th", "Rule"), element("th", "Title"),
+                   element("th", "Findings", class_="ea-num"))
+    return element("table", element("thead", head), element("tbody", rows), class_="ea-plain")
+
+
+def baseline(report: Report) -> Markup:
+    comparison = report.baseline
+    if comparison is None:
+        return element("p", "No baseline snapshot was given, so there is no comparison with an earlier audit.",
+                       class_="ea-note")
+    parts: list[Any] = [element("h3", "Since the baseline"),
+                        element("p", f"Baseline collected {_when(comparison.collected_at)} "
+                                     f"(account {comparison.account_id}): {comparison.baseline_total} findings then, "
+                                     f"{comparison.current_total} now. Counts per rule, all severities; which "
+                                     "individual findings appeared or went is for ecr-audit diff.")]
+    if not comparison.same_account:
+        parts.append(element("p", f"The baseline is of account {comparison.account_id}, not "
+                                  f"{report.facts.account_id}: the comparison is between different accounts.",
+                             class_="ea-warning"))
+    rows = join(
+        element("tr", element("td", rule), element("td", severity or ""), element("td", str(before), class_="ea-num"),
+                element("td", str(now), class_="ea-num"),
+                element("td", f"{change:+d}" if change else "0", class_="ea-num " + (
+                    "ea-delta-up" if change > 0 else "ea-delta-down" if change < 0 else "")))
+        for rule, severity, before, now, change in comparison.by_rule.itertuples(index=False))
+    head = element("tr", element("th", "Rule"), element("th", "Severity"), element("th", "Baseline", class_="ea-num"),
+                   element("th", "Now", class_="ea-num"), element("th", "Change", class_="ea-num"))
+    parts.append(element("table", element("thead", head), element("tbody", rows), class_="ea-plain")
+                 if len(comparison.by_rule) else element("p", "No findings then or now.", class_="ea-empty"))
+    return join(parts)
+
+
+# --- findings -------------------------------------------------------------------------------------
+
+FINDING_COLUMNS = (
+    TableColumn("severity", "Severity", "severity"),
+    TableColumn("title", "Finding"),
+    TableColumn("principals", "Principals", "list"),
+    TableColumn("repositories", "Repositories", "list"),
+    TableColumn("actions", "Actions", "list"),
+    TableColumn("message", "Message"),
+    TableColumn("remediation", "Remediation", "code", "What fixes it; policy JSON where a statement does"),
+    TableColumn("rule", "Rule"),
+    TableColumn("policies", "Policies", "list"),
+    TableColumn("statements", "Statements", "list"),
+    TableColumn("id", "Finding id", title="Stable across runs: the same finding keeps its id"),
+)
+
+
+def findings(report: Report) -> Section:
+    shown, total = len(report.findings), report.summary.findings_total
+    intro = (f"{_count(shown, 'finding')} at severity {report.min_severity} or above"
+             + (f" ({total} in total)." if shown != total else "."))
+    glossary = join(element("li", element("strong", rule), f" ({severity}), {title}: {rationale}")
+                    for rule, (title, severity, rationale) in sorted(report.rules.items()))
+    parts: list[Any] = [element("p", intro)]
+    if report.rules:
+        parts.append(element("details", element("summary", "What each rule means"), element("ul", glossary)))
+    parts.append(data_table(report.findings, FINDING_COLUMNS, name="findings", sort=None,
+                            caption=f"Sort by a heading; filter under it; Copy and CSV take the filtered rows. "
+                                    f"A cell names up to {LIST_LIMIT} principals or repositories and counts the "
+                                    f"rest; ecr-audit findings SNAPSHOT --format csv lists every one.",
+                            empty=f"No findings at severity {report.min_severity} or above."))
+    return _section("findings", *parts)
+
+
+# --- missing actions ------------------------------------------------------------------------------
+
+MISSING_COLUMNS = (
+    TableColumn("severity", "Severity", "severity"),
+    TableColumn("rule", "Rule"),
+    TableColumn("principals", "Who", "list"),
+    TableColumn("repositories", "Repositories", "list"),
+    TableColumn("missing", "Missing actions", "list"),
+    TableColumn("blocked_at", "Which layer blocks", "list"),
+    TableColumn("fix", "The fix", "code"),
+    TableColumn("id", "Finding id"),
+)
+
+
+def missing(report: Report) -> Section:
+    text = ("Principals that hold part of what a job needs but not all of it, or that an expectation says must "
+            "have access: the actions they lack, where each is refused (no policy allows it, a permissions "
+            "boundary or an SCP/RCP level does not allow it, or a deny forbids it), and the statement that fixes "
+            "it. All severities.")
+    return _section("missing", element("p", text),
+                    data_table(report.missing_actions, MISSING_COLUMNS, name="missing-actions",
+                               empty="No principal is missing a required action."))
+
+
+# --- conflicts ------------------------------------------------------------------------------------
+
+CONFLICT_COLUMNS = (
+    TableColumn("severity", "Severity", "severity"),
+    TableColumn("rule", "Rule"),
+    TableColumn("principals", "Principals", "list"),
+    TableColumn("actions", "Actions", "list"),
+    TableColumn("repositories", "Repositories", "list"),
+    TableColumn("allow", "The allow", "code"),
+    TableColumn("blocked_by", "Cancelled by", "list"),
+    TableColumn("block", "What cancels it", "code"),
+    TableColumn("id", "Finding id"),
+)
+
+
+def _conflict_card(row: dict[str, Any]) -> Markup:
+    who = ", ".join(row["principals"][:6]) + (f" and {len(row['principals']) - 6} more" if len(row["principals"]) > 6 else "")
+    return element(
+        "div",
+        element("h3", element("span", row["severity"], class_=f"ea-sev ea-sev-{row['severity']}"), " ", row["title"]),
+        element("p", f"{who}: {', '.join(row['actions'])}"
+                     + (f" on {', '.join(row['repositories'][:6])}" if row["repositories"] else "")
+                     + ("..." if len(row["repositories"]) > 6 else "")),
+        element("div",
+                element("div", element("h4", "Allowed by"), element("pre", row["allow"] or "(statement not found)"),
+                        class_="ea-side-allow"),
+                element("div", element("h4", "Cancelled by " + ", ".join(row["blocked_by"])),
+                        element("pre", row["block"] or "(not found)"), class_="ea-side-block"),
+                class_="ea-sides"),
+        class_="ea-conflict",
+    )
+
+
+def conflicts(report: Report) -> Section:
+    frame = report.conflicts
+    text = ("Allows that do not take effect: an explicit Deny elsewhere wins over any Allow, and a permissions "
+            "boundary or an SCP/RCP level that does not allow an action blocks it whatever identity policies say. "
+            "Both sides are quoted as written. All severities.")
+    parts: list[Any] = [element("p", text)]
+    if frame.empty:
+        parts.append(element("p", "No allow is cancelled by a deny, a boundary or an organisation policy.",
+                             class_="ea-empty"))
+        return _section("conflicts", *parts)
+    records = frame.to_dict("records")
+    parts.extend(_conflict_card(row) for row in records[:CONFLICT_CARDS])
+    if len(records) > CONFLICT_CARDS:
+        parts.append(element("p", f"All {len(records)} conflicts:"))
+        parts.append(data_table(frame, CONFLICT_COLUMNS, name="conflicts"))
+    return _section("conflicts", *parts)
+
+
+# --- access matrix --------------------------------------------------------------------------------
+
+def _matrix_columns() -> tuple[TableColumn, ...]:
+    heat = tuple(TableColumn(name, CAPABILITY_LABELS.get(name, name), "heat",
+                             f"{CAPABILITY_BY_NAME[name].title}: repositories with full access; + those only "
+                             "under conditions, + those with some of its actions only")
+                 for name in CAPABILITY_NAMES if name != "login")
+    return (TableColumn("principal", "Principal"), TableColumn("type", "Type"),
+            TableColumn("login", "Login", title="ecr:GetAuthorizationToken on *"),
+            *heat, TableColumn("last_used", "Last used"), TableColumn("tags", "Tags", "list"))
+
+
+REPOSITORY_COLUMNS = (
+    TableColumn("repository", "Repository"),
+    TableColumn("region", "Region"),
+    TableColumn("exposure", "Exposure", title="public and cross-account grants come first"),
+    TableColumn("pull_count", "Can pull", "number"),
+    TableColumn("pull", "Who can pull", "list"),
+    TableColumn("push_count", "Can push", "number"),
+    TableColumn("push", "Who can push", "list"),
+    TableColumn("admin_count", "Can administer", "number", "policy admin or repository admin"),
+    TableColumn("administer", "Who can administer", "list"),
+    TableColumn("tags", "Tags", "list"),
+)
+
+
+def access(report: Report) -> Section:
+    legend = element("div", element("span", "repositories with full access (darker: more)", class_="ea-l-full"),
+                     element("span", "only under conditions", class_="ea-l-conditional"),
+                     element("span", "some actions of the capability only", class_="ea-l-partial"),
+                     class_="ea-legend")
+    matrix_text = ("Each principal with any ECR access, and for each capability the number of repositories it has "
+                   "in full; \"+N conditional\" counts repositories where access depends on conditions the audit "
+                   "cannot decide, \"+N partial\" those where only some of the capability's actions are granted. "
+                   "Login is account-wide. Sort by a column to see the broadest grants.")
+    parts: list[Any] = [element("h3", "Principals by capability"), element("p", matrix_text), legend,
+                        data_table(report.capability_matrix, _matrix_columns(), name="access-matrix",
+                                   sort=("push", "desc"), empty="No principal has any ECR access.")]
+    parts.append(element("h3", "Who can pull, push and administer each repository"))
+    if not report.facts.ecr_collected:
+        parts.append(element("p", "Repositories were not collected: per-repository access cannot be judged.",
+                             class_="ea-warning"))
+    else:
+        parts.append(element("p", "Public and cross-account repositories first. Administer means policy admin "
+                                  "(can grant others access) or repository admin (can delete). \"(conditional)\" "
+                                  "marks access that depends on conditions."))
+        parts.append(data_table(report.repository_access, REPOSITORY_COLUMNS, name="repository-access",
+                                empty="No repositories."))
+    return _section("access", *parts)
+
+
+# --- method ---------------------------------------------------------------------------------------
+
+OUTCOMES = (
+    ("allowed", "AWS would allow the request: some policy allows it, every layer that must allow it does, and "
+                "nothing denies it."),
+    ("conditional", "Allowed only if conditions hold that the snapshot cannot decide (source IP, MFA, request "
+                    "tags, VPC endpoint...). The conditions are listed; the audit never rounds this to allowed or "
+                    "denied."),
+    ("implicit_deny", "Nothing allows it, or an identity/resource allow is not matched by the permissions "
+                      "boundary or an SCP/RCP level that must also allow it."),
+    ("explicit_deny", "A Deny statement applies (identity, boundary, repository or registry policy, SCP or RCP); "
+                      "it wins over every Allow."),
+)
+
+METHOD = (
+    "Every IAM user and role of the account was evaluated against every ECR action, on every repository "
+    "(or on * for the account-wide actions such as ecr:GetAuthorizationToken), the way AWS evaluates a "
+    "request: identity policies (inline, managed and group policies), permissions boundaries, SCPs and RCPs at "
+    "every level of the organisation from the root down (the management account and service-linked roles are "
+    "exempt from SCPs), repository policies and the registry policy (scope V2 applies it to every ECR request; "
+    "V1 only to replication, pull-through-cache import and repository creation). The policy documents are "
+    "those collected: AWS managed policies as the account returned them, not a bundled copy.",
+    "Capabilities (login, pull, push, pull-through cache, lifecycle, policy and repository administration) are "
+    "the sets of actions a job needs; a principal has one in full when every action is allowed.",
+    "Findings are produced by one rule per finding type; expectations (built-in ones for workload roles, and the "
+    "user's file when given) say who must or must not have which capability.",
+)
+
+OUT_OF_SCOPE = (
+    "VPC endpoint policies (ECR's and the S3 endpoint layers are pulled through) and other network controls: "
+    "security groups, firewalls, private DNS.",
+    "KMS key policies of KMS-encrypted repositories (ECR uses grants on the key; no kms: permission is needed "
+    "to push or pull).",
+    "Session policies and session tags passed when a role is assumed, and role chaining: a role is judged by "
+    "its own policies, not by the roles that may assume it.",
+    "Principals of other accounts: their own identity policies are not in this snapshot, so a cross-account "
+    "grant is reported as what this account allows them.",
+    "Amazon ECR Public (ecr-public) and image contents (vulnerabilities, signatures).",
+)
+
+GAP_COLUMNS = (
+    TableColumn("what", "What"),
+    TableColumn("where", "Where"),
+    TableColumn("error", "Error"),
+    TableColumn("consequence", "What the report cannot vouch for"),
+)
+
+
+def method(report: Report) -> Section:
+    outcomes = element("dl", join(element("dt", name) + element("dd", meaning) for name, meaning in OUTCOMES),
+                       class_="ea-outcomes")
+    parts: list[Any] = [
+        element("h3", "How decisions were made"), join(element("p", text) for text in METHOD),
+        element("h3", "The four outcomes"), outcomes,
+        element("h3", "Out of scope"), element("ul", join(element("li", text) for text in OUT_OF_SCOPE)),
+        element("h3", "Coverage"),
+    ]
+    if report.gaps.empty:
+        parts.append(element("p", "Every call the collector made succeeded and every policy was readable."))
+    else:
+        parts.append(data_table(report.gaps, GAP_COLUMNS, name="coverage-gaps"))
+    return _section("method", *parts)
+
+
+def all_sections(report: Report) -> list[Section]:
+    """Every section in reading order (the notebook displays them one cell each)."""
+    return [header(report), summary(report), findings(report), missing(report), conflicts(report),
+            access(report), method(report)]

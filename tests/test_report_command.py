@@ -1,0 +1,282 @@
+"""``ecr-audit report`` on small inputs: bad input, an IAM-only account, hostile names, the notebooks.
+
+Each report run starts a kernel (a few seconds); the demo account's report is in
+``test_report_demo.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from fixtures import AWS_CLI_DETAILS, SMALL_SNAPSHOT
+from test_report_html import decode_column
+
+from ecr_audit.cli import build_parser, main
+from ecr_audit.report.kernel import KERNEL_NAME, CurrentInterpreterKernelManager, CurrentInterpreterSpecs
+from ecr_audit.report.runner import report_stem
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = SMALL_SNAPSHOT
+AWS_CLI = AWS_CLI_DETAILS
+REPORT_NOTEBOOK = REPO / "notebooks" / "ecr_access_audit.ipynb"
+EXPLORE_NOTEBOOK = REPO / "notebooks" / "explore.ipynb"
+
+HOSTILE_ROLE = "ci-<script>alert('role')</script>"
+HOSTILE_POLICY = "\"><img src=x onerror=alert('policy')>"
+HOSTILE_SID = "<img src=x onerror=alert('sid')>"
+HOSTILE_TAG = "\"><svg onload=alert('tag')>"
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes; text outside scripts; the raw text of each script."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._script: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._script = dict(attrs)
+            self.scripts.append((self._script, ""))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = None
+
+    def handle_data(self, data):
+        if self._script is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+        else:
+            self.text.append(data)
+
+    def table_payloads(self) -> list[dict[str, Any]]:
+        return [json.loads(text) for attrs, text in self.scripts if attrs.get("type") == "application/json"]
+
+
+def parse_page(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def payload_strings(payload: dict[str, Any]) -> set[str]:
+    """Every string a table carries (dictionary-coded or plain, lists flattened)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for column in payload["data"]:
+        walk(decode_column(column))
+    return found
+
+
+def report_paths(output: str) -> dict[str, Path]:
+    return {kind.lower(): Path(path) for kind, path in re.findall(r"^(Report|Notebook|PDF): (.+)$", output, re.M)}
+
+
+# --- bad input: refused before any kernel starts --------------------------------------------------
+
+def test_a_missing_snapshot_exits_2_naming_the_file(tmp_path, capsys):
+    missing = tmp_path / "nope.json.gz"
+
+    assert main(["report", str(missing), "-o", str(tmp_path / "out")]) == 2
+
+    err = capsys.readouterr().err
+    assert str(missing) in err and "no such file" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_snapshot_that_is_not_json_exits_2_with_the_parse_error(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema_version": 1,,}')
+
+    assert main(["report", str(broken), "-o", str(tmp_path)]) == 2
+
+    err = capsys.readouterr().err
+    assert f"{broken}: is not JSON" in err
+
+
+def test_a_bad_baseline_exits_2_naming_it(tmp_path, capsys):
+    assert main(["report", str(SMALL), "--baseline", str(tmp_path / "old.json"), "-o", str(tmp_path)]) == 2
+
+    assert "old.json" in capsys.readouterr().err
+
+
+def test_an_invalid_expectations_file_exits_2_naming_the_file(tmp_path, capsys):
+    expectations = tmp_path / "expect.yml"
+    expectations.write_text("version: 1\nexpectations:\n  - nonsense: true\n")
+
+    assert main(["report", str(SMALL), "--expectations", str(expectations), "-o", str(tmp_path)]) == 2
+
+    assert str(expectations) in capsys.readouterr().err
+
+
+def test_an_unknown_minimum_severity_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["report", str(SMALL), "--min-severity", "severe"])
+    assert exit_info.value.code == 2
+
+
+def test_report_options_default_to_everything_under_reports():
+    args = build_parser().parse_args(["report", "snap.json"])
+
+    assert (args.output_dir, args.min_severity, args.pdf, args.title) == ("reports", "info", False, None)
+
+
+def test_report_files_carry_the_account_and_the_collection_day():
+    assert report_stem({"account": {"id": "111122223333"}, "collected_at": "2026-11-29T23:30:00-02:00"}) == \
+        "ecr-audit-111122223333-20261130"
+
+
+# --- the kernel -----------------------------------------------------------------------------------
+
+def test_the_report_kernel_is_this_interpreter_whatever_kernelspecs_are_installed(tmp_path, monkeypatch):
+    # a user-level "python3" spec pointing elsewhere must not matter: the report never looks one up
+    shadow = tmp_path / "kernels" / "python3"
+    shadow.mkdir(parents=True)
+    (shadow / "kernel.json").write_text(json.dumps({"argv": ["/nonexistent/python", "-m", "ipykernel_launcher",
+                                                             "-f", "{connection_file}"],
+                                                    "display_name": "elsewhere", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+
+    manager = CurrentInterpreterKernelManager(kernel_name=KERNEL_NAME)
+
+    assert manager.kernel_spec.argv[0] == sys.executable
+    assert manager.transport == "ipc"
+    assert list(CurrentInterpreterSpecs().find_kernel_specs()) == [KERNEL_NAME]
+
+
+# --- the committed notebooks ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [REPORT_NOTEBOOK, EXPLORE_NOTEBOOK], ids=lambda p: p.name)
+def test_committed_notebooks_carry_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
+
+
+def test_the_report_notebook_takes_the_documented_parameters_in_a_tagged_cell():
+    notebook = nbformat.read(REPORT_NOTEBOOK, as_version=4)
+
+    tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
+             for target in node.targets}
+    assert names == {"snapshot", "expectations", "baseline", "min_severity", "title"}
+
+
+def test_the_report_notebook_only_calls_into_the_package():
+    """Thin: after the parameters, one load and one display call per section, nothing else."""
+    notebook = nbformat.read(REPORT_NOTEBOOK, as_version=4)
+    code = [cell.source for cell in notebook.cells
+            if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", [])]
+
+    statements = [node for source in code for node in ast.parse(source).body]
+    assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
+    displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
+    assert displayed == ["sections.header", "sections.summary", "sections.findings", "sections.missing",
+                         "sections.conflicts", "sections.access", "sections.method"]
+
+
+# --- reports that run the notebook ------------------------------------------------------------------
+
+def run_report(arguments: list[str], capsys) -> tuple[int, dict[str, Path], str]:
+    code = main(["report", *arguments])
+    captured = capsys.readouterr()
+    return code, report_paths(captured.out), captured.err
+
+
+def test_an_iam_only_snapshot_reports_what_it_cannot_judge(tmp_path, capsys):
+    code, paths, err = run_report([str(AWS_CLI), "-o", str(tmp_path)], capsys)
+
+    assert code == 0, err
+    page = parse_page(paths["report"])
+    text = " ".join(" ".join(page.text).split())
+    assert "ecr: everything" in text and "organizations: everything" in text
+    assert "repository-level access, public and cross-account grants cannot be judged" in text
+    assert "Repositories were not collected: per-repository access cannot be judged." in text
+    assert "collected unknown (the input does not say)" in text
+
+
+def hostile_snapshot() -> dict[str, Any]:
+    """The small fixture with markup in a role name, every policy name, statement Sids and tags."""
+    snapshot = json.loads(SMALL.read_text())
+
+    def edit(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: edit(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            if key in ("Tags", "tags"):
+                return [{**tag, "Value": HOSTILE_TAG} for tag in value]
+            return [edit(item) for item in value]
+        if not isinstance(value, str):
+            return value
+        if key in ("policyText", "content") and value.lstrip().startswith("{"):
+            try:
+                return json.dumps(edit(json.loads(value)))
+            except json.JSONDecodeError:
+                return value  # the fixture's deliberately broken policy stays broken
+        if key == "Sid" and value:
+            return HOSTILE_SID
+        if key == "PolicyName":
+            return value + HOSTILE_POLICY
+        return value.replace("ci-deployer", HOSTILE_ROLE)
+
+    return edit(copy.deepcopy(snapshot))
+
+
+def test_hostile_names_tags_and_sids_are_shown_escaped_never_as_markup(tmp_path, capsys):
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(hostile_snapshot()))
+
+    code, paths, err = run_report([str(path), "-o", str(tmp_path / "out"), "--title", "Audit <b>bold</b>"], capsys)
+
+    assert code == 0, err
+    raw = paths["report"].read_text(encoding="utf-8")
+    page = parse_page(paths["report"])
+    # nothing injected: no image, no event-handler attribute, no svg but the charts, one runnable script
+    assert not [tag for tag, _ in page.tags if tag in ("img", "iframe", "object", "embed", "b")]
+    assert not [(tag, name) for tag, attrs in page.tags for name in attrs if name.lower().startswith("on")]
+    assert all(attrs.get("class") == "ea-chart" for tag, attrs in page.tags if tag == "svg")
+    runnable = [attrs for attrs, _ in page.scripts if attrs.get("type") != "application/json"]
+    assert len(runnable) == 1 and runnable[0].get("nonce")
+    for hostile in (HOSTILE_ROLE, HOSTILE_POLICY, HOSTILE_SID, HOSTILE_TAG):
+        assert hostile not in raw
+    # ...and they are there, as text: in the page and in the tables' data
+    shown = " ".join(page.text) + " ".join(s for payload in page.table_payloads() for s in payload_strings(payload))
+    assert f"role/ci/{HOSTILE_ROLE}" in shown
+    assert f"team={HOSTILE_TAG}" in shown
+    assert f"deploy{HOSTILE_POLICY} (inline)" in shown
+    assert f"#0:{HOSTILE_SID}" in shown
+    assert "Audit <b>bold</b>" in shown
+
+
+def test_the_explore_notebook_runs_on_a_snapshot(tmp_path):
+    from ecr_audit.report.runner import execute_notebook
+
+    executed = execute_notebook(EXPLORE_NOTEBOOK, tmp_path / "explore.ipynb", {"snapshot": str(SMALL)})
+
+    explained = next(cell for cell in executed.cells if cell.get("id") == "explain")
+    text = "".join(output.get("text", "") for output in explained.outputs)
+    assert "ecr:GetAuthorizationToken" in text
