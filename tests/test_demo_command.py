@@ -41,6 +41,10 @@ def test_demo_writes_a_loadable_snapshot_of_the_member_account_and_stops_the_ser
         assert f"{region} {count} repositories" in out
     url = re.search(r"at (http://127\.0\.0\.1:\d+)", out).group(1)
     assert _port_is_closed(url)
+    report = Path(re.search(r"^Report: (.+)$", out, re.MULTILINE).group(1))
+    html = report.read_text(encoding="utf-8")
+    # the demo's own expectations file is applied, so rules that need it appear in its report
+    assert "expectation-exceeded" in html and "expectation-unmet" in html
 
 
 def test_demo_writes_under_reports_by_default():

@@ -7,17 +7,15 @@ One seeding and collection serve the session (``demo_snapshot_path`` in ``confte
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ecr_audit.cli import main
+from ecr_audit.demo import DEMO_EXPECTATIONS
 from ecr_audit.demo.company import DEMO_CASES, NO_ECR_ACCESS, REGIONS, repository_arn
 from ecr_audit.findings import all_rules
 
 pytestmark = pytest.mark.moto
-
-DEMO_EXPECTATIONS = Path(__file__).resolve().parent.parent / "ecr_audit" / "demo" / "expectations.yml"
 
 
 @pytest.fixture(scope="session")

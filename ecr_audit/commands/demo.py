@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ecr_audit.collect import CollectionError
     from ecr_audit.collect.summary import summarize_snapshot
     from ecr_audit.commands.collect import _progress_bar
+    from ecr_audit.demo import DEMO_EXPECTATIONS
     from ecr_audit.demo.run import collect_demo, write_demo_snapshot
     from ecr_audit.demo.seed import DemoSeedError
     from ecr_audit.report.runner import ReportError, run_report
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print("Writing the HTML report...", file=sys.stderr, flush=True)
     try:
-        report = run_report(path, args.output_dir)
+        report = run_report(path, args.output_dir, expectations=DEMO_EXPECTATIONS)
     except (ReportError, OSError) as error:
         print(f"ecr-audit demo: error: the report could not be written: {error}", file=sys.stderr)
         return 1

@@ -5,6 +5,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ecr_audit.demo.company import DEMO_CASES
 
-__all__ = ["DEMO_CASES"]
+#: what the demo company's teams say they need; with it the demo fires every finding rule
+DEMO_EXPECTATIONS = Path(__file__).resolve().parent / "expectations.yml"
+
+__all__ = ["DEMO_CASES", "DEMO_EXPECTATIONS"]
