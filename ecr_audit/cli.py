@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "findings": "findings",
     "report": "report",
     "explain": "explain",
+    "diff": "diff",
 }
 
 

@@ -1,0 +1,540 @@
+"""What changed between two audits of an account: ``diff_audits(old, new) -> AuditDiff``.
+
+The tool runs every month; the diff is what a reader of the second report wants first: which
+findings appeared or were resolved, who gained or lost access to what, which principals and
+repositories came or went. Pure: two :class:`~ecr_audit.tables.Audit` objects in (their
+``findings`` and ``capabilities`` are computed on first use), a dataclass out.
+
+**Findings** are matched by ``id``, which each rule builds from names that survive a rerun (see
+:mod:`ecr_audit.findings.model`): a finding whose id is in the new audit only *appeared*, in the old
+only was *resolved*; the same id with another severity is *severity_changed*; the rest are counted
+as *unchanged* (a finding that now covers more repositories keeps its id and is unchanged).
+
+**Access** is matched by principal ARN x repository ARN x capability; a row the ``capabilities``
+table leaves out has the level ``none``. Levels are ``full``, ``conditional``, ``partial``, ``none``:
+
+- *gained*: the level became ``full`` (from ``none``, ``partial`` or ``conditional``);
+- *lost*: the level was ``full`` and is now ``none`` or ``partial``: the job no longer works;
+- *changed*: every other change of level, e.g. ``full -> conditional``, ``none -> partial``.
+
+``full -> conditional`` is not *lost*: the access may still work, under conditions the audit cannot
+decide, and the design never rounds ``conditional`` to a deny. ``conditional -> full`` is *gained*:
+access that now works whatever the request holds deserves the same review as a new grant.
+
+Access of a principal (or on a repository) that was added or removed is listed too; the text names
+it "(new principal)", "(repository removed)" and so on, so a reader can tell a new grant from a new
+role. **Sorting** is deterministic: findings by severity (highest first), rule, principal,
+repository, id; access with the writing capabilities (push, the admin ones) first, then principal,
+repository and the capability order of :mod:`ecr_audit.effective.capabilities`.
+
+**Warnings** say when the comparison itself is doubtful: snapshots of different accounts, a "new"
+snapshot collected before the "old" one, and coverage gaps that one snapshot has and the other has
+not (what the new snapshot could not collect shows as removed or lost without having gone away; a
+gap both share hides the same things from both and changes nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME, CAPABILITY_LEVELS
+from ecr_audit.findings.model import SEVERITY_RANK
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Audit
+
+__all__ = ["AccessChange", "AuditDiff", "AuditSide", "FindingChange", "PrincipalChange", "RepositoryChange",
+           "diff_audits"]
+
+NONE_LEVEL = "none"
+FULL_LEVEL = "full"
+#: what identifies a coverage gap from one run to the next
+_GAP_KEY = ("service", "operation", "region", "resource", "error_code")
+#: the AuditDiff fields that list changes (what "empty" and the counts are about)
+_CHANGE_LISTS = ("findings_appeared", "findings_resolved", "findings_severity_changed", "access_gained", "access_lost",
+                 "access_changed", "principals_added", "principals_removed", "repositories_added",
+                 "repositories_removed")
+#: longest finding message a text line shows (some enumerate thousands of names; JSON has it whole)
+MESSAGE_LIMIT = 200
+#: most principal x repository cells compared densely (one byte each, per capability); beyond
+#: that, sorted set operations, slower but proportional to the rows
+DENSE_CELLS = 1 << 26
+#: most items a text section lists by default before "... and N more"
+DEFAULT_TEXT_LIMIT = 100
+
+
+# --- the result -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditSide:
+    """Which account and when, for one of the two audits."""
+
+    account_id: str
+    aliases: tuple[str, ...]
+    collected_at: str | None
+    principals: int
+    repositories: int
+    findings: int
+    #: calls that failed while collecting (len of ``coverage``)
+    coverage_gaps: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account_id": self.account_id, "aliases": list(self.aliases), "collected_at": self.collected_at,
+                "principals": self.principals, "repositories": self.repositories, "findings": self.findings,
+                "coverage_gaps": self.coverage_gaps}
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """A finding that appeared, was resolved or changed severity (its row in the audit that has it;
+    for a severity change, the new row and the old severity)."""
+
+    id: str
+    rule: str
+    severity: str
+    title: str
+    principal_arn: str | None
+    repository_arn: str | None
+    principals: tuple[str, ...]
+    repositories: tuple[str, ...]
+    message: str
+    #: severity_changed only: the severity in the old audit
+    old_severity: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "rule": self.rule, "severity": self.severity, "old_severity": self.old_severity,
+                "title": self.title, "principal_arn": self.principal_arn, "repository_arn": self.repository_arn,
+                "principals": list(self.principals), "repositories": list(self.repositories),
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """One principal x repository x capability whose level differs between the audits."""
+
+    principal_arn: str
+    repository_arn: str
+    capability: str
+    old_level: str
+    new_level: str
+    #: in the new audit: the capability's denied actions (partial) and conditional ones
+    missing_actions: tuple[str, ...] = ()
+    conditional_actions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"principal_arn": self.principal_arn, "repository_arn": self.repository_arn,
+                "capability": self.capability, "old_level": self.old_level, "new_level": self.new_level,
+                "missing_actions": list(self.missing_actions), "conditional_actions": list(self.conditional_actions)}
+
+
+@dataclass(frozen=True)
+class PrincipalChange:
+    principal_arn: str
+    principal_type: str | None
+    name: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"principal_arn": self.principal_arn, "principal_type": self.principal_type, "name": self.name}
+
+
+@dataclass(frozen=True)
+class RepositoryChange:
+    repository_arn: str
+    region: str | None
+    name: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"repository_arn": self.repository_arn, "region": self.region, "name": self.name}
+
+
+@dataclass(frozen=True)
+class AuditDiff:
+    old: AuditSide
+    new: AuditSide
+    warnings: tuple[str, ...] = ()
+    findings_appeared: tuple[FindingChange, ...] = ()
+    findings_resolved: tuple[FindingChange, ...] = ()
+    findings_severity_changed: tuple[FindingChange, ...] = ()
+    findings_unchanged: int = 0
+    access_gained: tuple[AccessChange, ...] = ()
+    access_lost: tuple[AccessChange, ...] = ()
+    access_changed: tuple[AccessChange, ...] = ()
+    principals_added: tuple[PrincipalChange, ...] = ()
+    principals_removed: tuple[PrincipalChange, ...] = ()
+    repositories_added: tuple[RepositoryChange, ...] = ()
+    repositories_removed: tuple[RepositoryChange, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing appeared, went or changed (warnings aside)."""
+        return not any(getattr(self, name) for name in _CHANGE_LISTS)
+
+    def counts(self) -> dict[str, int]:
+        found = {name: len(getattr(self, name)) for name in _CHANGE_LISTS}
+        found["findings_unchanged"] = self.findings_unchanged
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: lists, strings, numbers and None only."""
+
+        def listed(items: Iterable[Any]) -> list[dict[str, Any]]:
+            return [item.to_dict() for item in items]
+
+        return {
+            "old": self.old.to_dict(),
+            "new": self.new.to_dict(),
+            "warnings": list(self.warnings),
+            "counts": self.counts(),
+            "findings": {"appeared": listed(self.findings_appeared), "resolved": listed(self.findings_resolved),
+                         "severity_changed": listed(self.findings_severity_changed),
+                         "unchanged": self.findings_unchanged},
+            "access": {"gained": listed(self.access_gained), "lost": listed(self.access_lost),
+                       "changed": listed(self.access_changed)},
+            "principals": {"added": listed(self.principals_added), "removed": listed(self.principals_removed)},
+            "repositories": {"added": listed(self.repositories_added),
+                             "removed": listed(self.repositories_removed)},
+        }
+
+    def to_text(self, limit: int | None = DEFAULT_TEXT_LIMIT) -> str:
+        """For a person: a header, the warnings, then sections with counts and one line per item.
+
+        ``limit``: most lines per section (None: every one); the rest is counted, JSON has them all.
+        """
+        return "\n".join(_text_lines(self, limit))
+
+
+# --- computing it ---------------------------------------------------------------------------------
+
+def diff_audits(old: "Audit", new: "Audit") -> AuditDiff:
+    """What appeared, went or changed from ``old`` to ``new`` (see the module doc for the rules)."""
+    appeared, resolved, severity_changed, unchanged = _diff_findings(old.findings, new.findings)
+    gained, lost, changed = _diff_access(old.capabilities, new.capabilities)
+    principals_added, principals_removed = _diff_rows(old.principals, new.principals, "principal_arn",
+                                                      ("principal_type", "name"), PrincipalChange)
+    repositories_added, repositories_removed = _diff_rows(old.repositories, new.repositories, "repository_arn",
+                                                          ("region", "name"), RepositoryChange)
+    old_side, new_side = _side(old), _side(new)
+    return AuditDiff(
+        old=old_side, new=new_side, warnings=tuple(_warnings(old_side, new_side, old.coverage, new.coverage)),
+        findings_appeared=appeared, findings_resolved=resolved, findings_severity_changed=severity_changed,
+        findings_unchanged=unchanged,
+        access_gained=gained, access_lost=lost, access_changed=changed,
+        principals_added=principals_added, principals_removed=principals_removed,
+        repositories_added=repositories_added, repositories_removed=repositories_removed,
+    )
+
+
+def _side(audit: "Audit") -> AuditSide:
+    account = audit.snapshot.get("account") or {}
+    return AuditSide(account_id=str(account.get("id", "")), aliases=tuple(account.get("aliases") or ()),
+                     collected_at=audit.snapshot.get("collected_at"), principals=len(audit.principals),
+                     repositories=len(audit.repositories), findings=len(audit.findings),
+                     coverage_gaps=len(audit.coverage))
+
+
+def _warnings(old: AuditSide, new: AuditSide, old_coverage: pd.DataFrame, new_coverage: pd.DataFrame) -> list[str]:
+    found = []
+    if old.account_id != new.account_id:
+        found.append(f"the snapshots are of different accounts (old: {old.account_id}, new: {new.account_id}): "
+                     "every principal and repository shows as added or removed")
+    old_instant, new_instant = _instant(old.collected_at), _instant(new.collected_at)
+    if old_instant is not None and new_instant is not None and new_instant < old_instant:
+        found.append(f"the new snapshot was collected before the old one ({new.collected_at} < {old.collected_at}): "
+                     "are OLD and NEW given the wrong way round?")
+    for label, gaps, other, effect in (("old", old_coverage, new_coverage, "added or gained"),
+                                       ("new", new_coverage, old_coverage, "removed or lost")):
+        only_here = _gaps(gaps) - _gaps(other)
+        if only_here:
+            examples = "; ".join(_gap_words(gap) for gap in sorted(only_here, key=lambda gap: tuple(map(str, gap)))[:3])
+            more = f"; and {len(only_here) - 3} more" if len(only_here) > 3 else ""
+            found.append(f"the {label} snapshot has {len(only_here)} coverage gap(s) that the other has not "
+                         f"({examples}{more}): what could not be collected there may show as {effect}")
+    return found
+
+
+def _gaps(coverage: pd.DataFrame) -> set[tuple[Any, ...]]:
+    """Failed calls, without their messages (which carry request ids and differ from run to run)."""
+    return set(coverage[list(_GAP_KEY)].itertuples(index=False, name=None))
+
+
+def _gap_words(gap: tuple[Any, ...]) -> str:
+    service, operation, region, resource, error_code = gap
+    where = "".join(f" {word}" for word in (f"in {region}" if region else "", f"on {resource}" if resource else "")
+                    if word)
+    return f"{service}:{operation}{where}: {error_code}"
+
+
+def _instant(text: str | None) -> pd.Timestamp | None:
+    """A collection time as a UTC instant; None when absent (AWS CLI input) or unreadable."""
+    if not text:
+        return None
+    try:
+        instant = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        return None
+    return instant.tz_localize("UTC") if instant.tzinfo is None else instant
+
+
+def _finding_key(change: FindingChange) -> tuple:
+    return (SEVERITY_RANK.get(change.severity, len(SEVERITY_RANK)), change.rule, change.principal_arn or "",
+            change.repository_arn or "", change.id)
+
+
+def _finding(row: dict[str, Any], old_severity: str | None = None) -> FindingChange:
+    return FindingChange(id=row["id"], rule=row["rule"], severity=row["severity"], title=row["title"],
+                         principal_arn=row["principal_arn"], repository_arn=row["repository_arn"],
+                         principals=tuple(row["principals"] or ()), repositories=tuple(row["repositories"] or ()),
+                         message=row["message"], old_severity=old_severity)
+
+
+def _diff_findings(old: pd.DataFrame, new: pd.DataFrame) -> tuple[tuple[FindingChange, ...], tuple[FindingChange, ...],
+                                                                  tuple[FindingChange, ...], int]:
+    old_by_id = {row["id"]: row for row in old.to_dict("records")}
+    new_by_id = {row["id"]: row for row in new.to_dict("records")}
+    appeared = [_finding(row) for key, row in new_by_id.items() if key not in old_by_id]
+    resolved = [_finding(row) for key, row in old_by_id.items() if key not in new_by_id]
+    severity_changed = [_finding(row, old_by_id[key]["severity"]) for key, row in new_by_id.items()
+                        if key in old_by_id and old_by_id[key]["severity"] != row["severity"]]
+    unchanged = sum(1 for key, row in new_by_id.items()
+                    if key in old_by_id and old_by_id[key]["severity"] == row["severity"])
+    return (tuple(sorted(appeared, key=_finding_key)), tuple(sorted(resolved, key=_finding_key)),
+            tuple(sorted(severity_changed, key=_finding_key)), unchanged)
+
+
+def _codes(old: pd.Series, new: pd.Series, order: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both columns as codes into one array of their values: ``order`` first, then the old table's,
+    then those only the new one has. Read from the categorical codes, never from tens of millions
+    of Python strings; when a table's categories already are in that order, its codes are used as
+    they are."""
+    values = pd.Index(list(dict.fromkeys([*order, *_values(old), *_values(new)])), dtype=object)
+    return _recode(old, values), _recode(new, values), values.to_numpy(dtype=object)
+
+
+def _values(series: pd.Series) -> pd.Index:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return pd.Index(series.cat.categories, dtype=object)
+    return pd.Index(pd.unique(series.to_numpy(dtype=object)), dtype=object)
+
+
+def _recode(series: pd.Series, values: pd.Index) -> np.ndarray:
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return values.get_indexer(series.to_numpy(dtype=object)).astype(np.int64)
+    codes = series.cat.codes.to_numpy()
+    mapping = values.get_indexer(series.cat.categories)
+    if np.array_equal(mapping, np.arange(len(mapping))):
+        return codes
+    return mapping.astype(np.min_scalar_type(max(len(values), 1)))[codes]
+
+
+def _diff_access(old: pd.DataFrame, new: pd.DataFrame
+                 ) -> tuple[tuple[AccessChange, ...], tuple[AccessChange, ...], tuple[AccessChange, ...]]:
+    """Levels compared per capability on integer cell numbers (principal x repository), so tables of
+    tens of millions of rows compare in numpy; objects are built for the changes only."""
+    old_principal, new_principal, principals = _codes(old["principal_arn"], new["principal_arn"])
+    old_repository, new_repository, repositories = _codes(old["repository_arn"], new["repository_arn"])
+    old_capability, new_capability, capabilities = _codes(old["capability"], new["capability"],
+                                                          order=[c.name for c in CAPABILITIES])
+    old_level, new_level, levels = _codes(old["level"], new["level"], order=CAPABILITY_LEVELS)
+    width = len(repositories)
+    cells = len(principals) * width
+    cell_type = np.int32 if cells < 2 ** 31 else np.int64
+    old_cell = old_principal.astype(cell_type) * width + old_repository
+    new_cell = new_principal.astype(cell_type) * width + new_repository
+    found: list[tuple[np.ndarray, ...]] = []
+    old_rows_of, new_rows_of = _rows_by_code(old_capability, len(capabilities)), \
+        _rows_by_code(new_capability, len(capabilities))
+    for capability_code, (old_rows, new_rows) in enumerate(zip(old_rows_of, new_rows_of)):
+        if len(old_rows) or len(new_rows):
+            changed, before, after, at = _changed_cells(old_cell[old_rows], old_level[old_rows], new_cell[new_rows],
+                                                        new_level[new_rows], cells)
+            row = np.full(len(at), -1, dtype=np.int64)
+            row[at >= 0] = new_rows[at[at >= 0]]
+            found.append((changed, np.full(len(changed), capability_code, dtype=np.int64), before, after, row))
+    cell, capability, before, after, new_row = (np.concatenate(parts) for parts in zip(*found)) if found else \
+        (np.empty(0, dtype=np.int64),) * 5
+    principal, repository = (cell // width, cell % width) if width else (cell, cell)
+
+    writes = np.array([CAPABILITY_BY_NAME[name].writes if name in CAPABILITY_BY_NAME else True
+                       for name in capabilities], dtype=bool)
+    order = np.lexsort((capability, _text_rank(repositories)[repository], _text_rank(principals)[principal],
+                        ~writes[capability]))
+    full, partial, none = (CAPABILITY_LEVELS.index(level) for level in (FULL_LEVEL, "partial", NONE_LEVEL))
+    is_gained = after == full
+    is_lost = (before == full) & ((after == none) | (after == partial))
+    missing = _taken(new["missing_actions"], new_row)
+    conditional = _taken(new["conditional_actions"], new_row)
+
+    def changes(mask: np.ndarray) -> tuple[AccessChange, ...]:
+        rows = order[mask[order]]
+        return tuple(AccessChange(principal_arn=p, repository_arn=r, capability=c, old_level=b, new_level=a,
+                                  missing_actions=m, conditional_actions=k)
+                     for p, r, c, b, a, m, k in zip(principals[principal[rows]], repositories[repository[rows]],
+                                                    capabilities[capability[rows]], levels[before[rows]],
+                                                    levels[after[rows]], missing[rows], conditional[rows]))
+
+    return changes(is_gained), changes(is_lost), changes(~is_gained & ~is_lost)
+
+
+def _rows_by_code(codes: np.ndarray, count: int) -> list[np.ndarray]:
+    """The row numbers holding each code 0..count-1 (one stable sort instead of a scan per code)."""
+    ordered = len(codes) < 2 or bool(np.all(codes[1:] >= codes[:-1]))  # capability_frame's own order
+    rows = np.arange(len(codes)) if ordered else np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=count)[:count])
+    return np.split(rows, bounds[:-1]) if count else []
+
+
+def _text_rank(values: np.ndarray) -> np.ndarray:
+    """Each value's position in text order, so that sorting by it sorts by the text."""
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values.astype(str), kind="stable")] = np.arange(len(values))
+    return rank
+
+
+def _changed_cells(old_cell: np.ndarray, old_level: np.ndarray, new_cell: np.ndarray, new_level: np.ndarray,
+                   cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(cells whose level differs, sorted; old level; new level; row of ``new_cell`` holding it or -1)
+    for one capability; a cell missing from a table has the level none."""
+    none = CAPABILITY_LEVELS.index(NONE_LEVEL)
+    if cells <= DENSE_CELLS:  # one byte per cell: a flat comparison, no sorting
+        old_dense = np.full(cells, none, dtype=np.int8)
+        old_dense[old_cell] = old_level
+        new_dense = np.full(cells, none, dtype=np.int8)
+        new_dense[new_cell] = new_level
+        changed = np.flatnonzero(old_dense != new_dense)
+        before, after = old_dense[changed].astype(np.int64), new_dense[changed].astype(np.int64)
+    else:  # too many cells to hold densely: set operations on (cell, level) pairs
+        stride = max(int(old_level.max(initial=0)), int(new_level.max(initial=0)), none) + 1
+        old_state = old_cell.astype(np.int64) * stride + old_level
+        new_state = new_cell.astype(np.int64) * stride + new_level
+        old_moved = ~np.isin(old_state, new_state, assume_unique=True)
+        new_moved = ~np.isin(new_state, old_state, assume_unique=True)
+        changed = np.union1d(old_cell[old_moved], new_cell[new_moved])
+        before = np.full(len(changed), none, dtype=np.int64)
+        before[np.searchsorted(changed, old_cell[old_moved])] = old_level[old_moved]
+        after = np.full(len(changed), none, dtype=np.int64)
+        after[np.searchsorted(changed, new_cell[new_moved])] = new_level[new_moved]
+        differs = before != after  # a stored "none" row against a missing one is no change
+        changed, before, after = changed[differs], before[differs], after[differs]
+    at = np.full(len(changed), -1, dtype=np.int64)
+    if len(changed):
+        position = np.minimum(np.searchsorted(changed, new_cell), len(changed) - 1)
+        hit = changed[position] == new_cell
+        at[position[hit]] = np.flatnonzero(hit)
+    return changed, before, after, at
+
+
+def _taken(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """``column``'s action tuples at ``rows`` (-1: the cell is not in the table, no actions)."""
+    values = np.empty(len(rows), dtype=object)
+    for index in range(len(rows)):
+        values[index] = ()
+    present = np.flatnonzero(rows >= 0)
+    for index, value in zip(present, column.take(rows[present]).tolist()):
+        if isinstance(value, (tuple, list)):
+            values[index] = tuple(value)
+    return values
+
+
+def _diff_rows(old: pd.DataFrame, new: pd.DataFrame, key: str, details: tuple[str, str], make: type
+               ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(added, removed) rows of a table keyed by ``key``, sorted by it."""
+    old_keys, new_keys = set(old[key]), set(new[key])
+
+    def changes(frame: pd.DataFrame, keys: set[str]) -> tuple[Any, ...]:
+        rows = frame[frame[key].isin(keys)].drop_duplicates(key).sort_values(key)
+        return tuple(make(row[key], *(row[name] for name in details)) for row in rows.to_dict("records"))
+
+    return changes(new, new_keys - old_keys), changes(old, old_keys - new_keys)
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
+    from ecr_audit.report.data import short_arn  # imported here: the report may build on this module
+
+    account = diff.new.account_id
+
+    def short(arn: str | None) -> str:
+        return short_arn(arn, account) if arn else ""
+
+    def header(side: AuditSide, label: str) -> str:
+        alias = f" ({side.aliases[0]})" if side.aliases else ""
+        return (f"  {label}: account {side.account_id}{alias}, collected {side.collected_at or 'at an unknown time'}; "
+                f"{side.principals} principals, {side.repositories} repositories, {side.findings} findings")
+
+    lines = ["ecr-audit diff", header(diff.old, "old"), header(diff.new, "new")]
+    lines.extend(f"warning: {warning}" for warning in diff.warnings)
+    if diff.is_empty:
+        lines.append("")
+        lines.append(f"No changes: the same {diff.findings_unchanged} findings, the same access, the same principals "
+                     "and repositories.")
+        return lines
+
+    new_principals = {item.principal_arn for item in diff.principals_added}
+    gone_principals = {item.principal_arn for item in diff.principals_removed}
+    new_repositories = {item.repository_arn for item in diff.repositories_added}
+    gone_repositories = {item.repository_arn for item in diff.repositories_removed}
+
+    def finding_line(sign: str, item: FindingChange) -> str:
+        who = f"principal: {short(item.principal_arn)}" if item.principal_arn else \
+            f"principals: {len(item.principals)}" if item.principals else ""
+        where = f"repository: {short(item.repository_arn)}" if item.repository_arn else \
+            f"repositories: {len(item.repositories)}" if item.repositories else ""
+        severity = f"{item.old_severity} -> {item.severity}" if item.old_severity else item.severity
+        message = " ".join(item.message.split())  # one line per item, whatever the message holds
+        message = message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT].rstrip() + "..."
+        scope = "".join(f"  {part}" for part in (who, where) if part)
+        return f"    {sign} [{severity}] {item.rule}{scope}  (id {item.id}): {message}"
+
+    def access_line(sign: str, item: AccessChange) -> str:
+        notes = [note for note, present in (
+            ("new principal", item.principal_arn in new_principals),
+            ("principal removed", item.principal_arn in gone_principals),
+            ("new repository", item.repository_arn in new_repositories),
+            ("repository removed", item.repository_arn in gone_repositories)) if present]
+        detail = ""
+        if item.missing_actions:
+            detail += f"; missing {', '.join(item.missing_actions)}"
+        if item.conditional_actions:
+            detail += f"; conditional: {', '.join(item.conditional_actions)}"
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        return (f"    {sign} {short(item.principal_arn)}  {short(item.repository_arn)}  "
+                f"{item.capability}: {item.old_level} -> {item.new_level}{detail}{suffix}")
+
+    def section(title: str, items: tuple[Any, ...], render: Any) -> None:
+        if not items:
+            return
+        lines.append(f"  {title} ({len(items)}):")
+        shown = items if limit is None else items[:limit]
+        lines.extend(render(item) for item in shown)
+        if len(shown) < len(items):
+            lines.append(f"    ... and {len(items) - len(shown)} more (--limit 0 or --format json lists every one)")
+
+    lines.append("")
+    lines.append(f"Findings: {len(diff.findings_appeared)} appeared, {len(diff.findings_resolved)} resolved, "
+                 f"{len(diff.findings_severity_changed)} changed severity, {diff.findings_unchanged} unchanged")
+    section("appeared", diff.findings_appeared, lambda item: finding_line("+", item))
+    section("resolved", diff.findings_resolved, lambda item: finding_line("-", item))
+    section("severity changed", diff.findings_severity_changed, lambda item: finding_line("~", item))
+
+    lines.append("")
+    lines.append(f"Access (principal x repository x capability): {len(diff.access_gained)} gained, "
+                 f"{len(diff.access_lost)} lost, {len(diff.access_changed)} changed level")
+    section("gained", diff.access_gained, lambda item: access_line("+", item))
+    section("lost", diff.access_lost, lambda item: access_line("-", item))
+    section("changed level", diff.access_changed, lambda item: access_line("~", item))
+
+    lines.append("")
+    lines.append(f"Principals: {len(diff.principals_added)} added, {len(diff.principals_removed)} removed")
+    section("added", diff.principals_added,
+            lambda item: f"    + {short(item.principal_arn)} ({item.principal_type or 'principal'})")
+    section("removed", diff.principals_removed,
+            lambda item: f"    - {short(item.principal_arn)} ({item.principal_type or 'principal'})")
+    lines.append(f"Repositories: {len(diff.repositories_added)} added, {len(diff.repositories_removed)} removed")
+    section("added", diff.repositories_added, lambda item: f"    + {short(item.repository_arn)}")
+    section("removed", diff.repositories_removed, lambda item: f"    - {short(item.repository_arn)}")
+    return lines
