@@ -33,16 +33,15 @@ import argparse
 import datetime as _dt
 import functools
 import hashlib
-import importlib.util
 import json
 import math
 import random
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from ecr_audit.aws_managed_policies import aws_managed_policies
 from ecr_audit.snapshot import new_snapshot, write_snapshot
 
 __all__ = [
@@ -189,28 +188,9 @@ _LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 # AWS managed policies, from moto's bundled data
 
 
-@functools.lru_cache(maxsize=1)
-def _moto_managed_policies() -> dict[str, dict[str, Any]]:
-    """moto's copy of every AWS managed policy, keyed by name, parsed once per process.
-
-    The data module is loaded from the installed package by path: importing ``moto.iam`` the usual
-    way first imports all of moto's core (about 2 s), for one JSON string.
-    """
-    spec = importlib.util.find_spec("moto")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    candidates = [Path(location) / "iam" / "aws_managed_policies.py" for location in locations]
-    source = next((path for path in candidates if path.is_file()), None)
-    if source is None:
-        raise KeyError("moto's AWS managed policy data (moto/iam/aws_managed_policies.py) is not installed")
-    module_spec = importlib.util.spec_from_file_location("_ecr_audit_moto_managed_policies", source)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return json.loads(module.aws_managed_policies_data)
-
-
 def aws_managed_policy(name: str) -> dict[str, Any]:
     """One AWS managed policy from moto's data (Path, DefaultVersionId, Document, dates)."""
-    data = _moto_managed_policies()
+    data = aws_managed_policies()
     if name not in data:
         raise KeyError(f"AWS managed policy {name!r} is not in the installed moto's bundled data")
     return data[name]

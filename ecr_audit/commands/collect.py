@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_organization_wide(args, session, regions, config)
 
     started = time.monotonic()
-    with _progress_bar(enabled=not args.quiet) as progress:
+    with progress_bar(enabled=not args.quiet) as progress:
         try:
             snapshot = collect_account(session, regions=regions, progress=progress, config=config)
         except CollectionError as error:
@@ -116,7 +116,7 @@ def _run_organization_wide(args: argparse.Namespace, session: Any, regions: Any,
         return _error(str(error))
 
     started = time.monotonic()
-    with _progress_bar(enabled=not args.quiet, unit="account") as progress:
+    with progress_bar(enabled=not args.quiet, unit="account") as progress:
         try:
             index, path = collect_organization_wide(
                 session, args.org_role, output, regions=regions, accounts=accounts, max_workers=max_workers,
@@ -134,7 +134,7 @@ def _run_organization_wide(args: argparse.Namespace, session: Any, regions: Any,
 
 
 @contextlib.contextmanager
-def _progress_bar(enabled: bool, unit: str = "source") -> Iterator[Callable[[int, int, str], None] | None]:
+def progress_bar(enabled: bool, unit: str = "source") -> Iterator[Callable[[int, int, str], None] | None]:
     """A tqdm bar on stderr fed by collect_account's progress callback (silent off a terminal)."""
     if not enabled:
         yield None

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ecr_audit.collect import CollectionError
     from ecr_audit.collect.summary import summarize_snapshot
-    from ecr_audit.commands.collect import _progress_bar
+    from ecr_audit.commands.collect import progress_bar
     from ecr_audit.demo import DEMO_EXPECTATIONS
     from ecr_audit.demo.run import collect_demo, write_demo_snapshot
     from ecr_audit.demo.seed import DemoSeedError
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print("Starting the embedded account on 127.0.0.1 and seeding Acme Freight...", file=sys.stderr)
     try:
-        with _progress_bar(enabled=not args.quiet) as progress:
+        with progress_bar(enabled=not args.quiet) as progress:
             demo = collect_demo(progress=progress)
     except (DemoSeedError, CollectionError, ClientError, BotoCoreError, OSError) as error:
         print(f"ecr-audit demo: error: the embedded account failed: {error}", file=sys.stderr)

@@ -27,6 +27,7 @@ import re
 from functools import lru_cache
 from typing import Iterator
 
+from ecr_audit.aws_managed_policies import aws_managed_policies
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
@@ -46,10 +47,8 @@ _AWS_MANAGED_ARN = re.compile(r"^arn:[^:]+:iam::aws:policy(?P<path>/(?:[^*?]*/)?
 @lru_cache(maxsize=1)
 def aws_managed_catalogue() -> dict[str, str] | None:
     """AWS managed policy name -> path, from the copy moto ships; None when it is not installed."""
-    from ecr_audit.synthetic import _moto_managed_policies
-
     try:
-        data = _moto_managed_policies()
+        data = aws_managed_policies()
     except KeyError:
         return None
     return {name: entry.get("Path", "/") for name, entry in data.items()}
