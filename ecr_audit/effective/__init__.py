@@ -7,6 +7,8 @@
   rule; every other cell is an implicit deny, or an organisation-only deny). Actions that take no
   resource have one row per principal with ``repository_arn`` ``"*"``, decided in every region of
   the snapshot and combined. Columns: see :mod:`.frame`.
+- ``Effective.grouped_permissions``: the same cells, one row per principal x action x set of
+  repositories with equal values (see :mod:`.frame`); what findings and reports read.
 - ``Effective.decide(principal, action, repository=None) -> Decision``: any cell, row or not, by
   name or ARN (``Audit.permission``).
 - ``compute_capabilities(audit)``: see :mod:`.levels` (``Audit.capabilities``).
@@ -32,13 +34,15 @@ from ecr_audit.policy import Decision
 from ecr_audit.effective.account import AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, GroupOutcomes, run_parallel
 from ecr_audit.effective.capabilities import CAPABILITIES
-from ecr_audit.effective.frame import PERMISSION_COLUMNS, permissions_frame
+from ecr_audit.effective.frame import (GROUPED_PERMISSION_COLUMNS, PERMISSION_COLUMNS, grouped_permissions_frame,
+                                       permissions_frame)
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Audit
 
-__all__ = ["Effective", "compute_effective", "compute_capabilities", "decide", "PERMISSION_COLUMNS"]
+__all__ = ["Effective", "compute_effective", "compute_capabilities", "decide", "PERMISSION_COLUMNS",
+           "GROUPED_PERMISSION_COLUMNS"]
 
 #: the actions whose outcome on every cell the capability levels read
 CAPABILITY_ACTIONS = frozenset(action for capability in CAPABILITIES for action in capability.actions)
@@ -62,9 +66,13 @@ class Effective:
 
     @cached_property
     def permissions(self) -> pd.DataFrame:
-        frame = permissions_frame(self.model, self._result)
-        self._result.blocks = []  # the frame holds the cells now
-        return frame
+        """Every stored cell, one row each (10^8 rows and gigabytes on a large account: built only
+        when asked for; findings and the report read :attr:`grouped_permissions`)."""
+        return permissions_frame(self.model, self._result)
+
+    @cached_property
+    def grouped_permissions(self) -> pd.DataFrame:
+        return grouped_permissions_frame(self.model, self._result)
 
     def decide(self, principal: str, action: str, repository: str | None = None) -> Decision:
         return decide(self.model, principal, action, repository)

@@ -1,4 +1,11 @@
-"""The ``permissions`` DataFrame, built column by column from the fast path's blocks.
+"""The ``permissions`` DataFrame and its grouped form, built column by column from the fast path's blocks.
+
+``grouped_permissions`` holds the same cells with one row per principal x action x *set of
+repositories whose cells are alike* (``repositories``, a tuple of ARNs): the fast path decides
+classes of equal cells, so a principal's grant on 1,500 repositories is one row rather than 1,500.
+It is what the findings, the expectations and the report read: about 3 million rows where
+``permissions`` has 10^8 on the large synthetic account. ``permissions`` is its explosion on
+``repositories`` (:func:`group_permissions` goes the other way, for hand-built frames).
 
 Large accounts have on the order of 10^8 rows (every principal with a broad grant x every action x
 every repository), so every column is categorical: each row holds small integer codes, and the
@@ -44,8 +51,17 @@ PERMISSION_COLUMNS: tuple[Column, ...] = (
            "the identity or resource side allows before the boundary and the organisation limit it"),
 )
 
+#: the grouped form: ``repository_arn`` becomes ``repositories``, everything else is the same
+GROUPED_PERMISSION_COLUMNS: tuple[Column, ...] = tuple(
+    Column("repositories", "category", "tuple[str, ...]",
+           "the repositories (sorted ARNs) on which the principal's cells of this action have these values; "
+           "('*',) for actions that take no resource") if column.name == "repository_arn" else column
+    for column in PERMISSION_COLUMNS)
+_CLASS_ATTRIBUTES = ("deciding_layer", "allowing", "denying", "undecided", "blocked_by")
+
 if __doc__:
     __doc__ += describe_columns("permissions", PERMISSION_COLUMNS)
+    __doc__ += describe_columns("grouped_permissions", GROUPED_PERMISSION_COLUMNS)
 
 
 def _code_dtype(count: int) -> type:
@@ -66,6 +82,16 @@ def _interned(cells: list[CellValues], attribute: str) -> tuple[np.ndarray, list
     return codes, list(seen)
 
 
+def _class_attributes(cells: list[CellValues]) -> dict[str, tuple[np.ndarray, list]]:
+    """Per attribute column: the code of each class, and the categories the codes point into."""
+    attributes: dict[str, tuple[np.ndarray, list]] = {
+        "decision": (np.array([OUTCOMES.index(cell.decision) for cell in cells], dtype=np.int64), list(OUTCOMES)),
+    }
+    for name in _CLASS_ATTRIBUTES:
+        attributes[name] = _interned(cells, name)
+    return attributes
+
+
 def permissions_frame(model: AccountModel, result: BulkResult) -> pd.DataFrame:
     """The frame, filled block by block into preallocated code arrays (no per-cell Python).
 
@@ -79,12 +105,7 @@ def permissions_frame(model: AccountModel, result: BulkResult) -> pd.DataFrame:
         rows_of_action[block.action] = rows_of_action.get(block.action, 0) + block.size
     total = sum(rows * (1 + len(result.copies.get(action, ()))) for action, rows in rows_of_action.items())
     wildcard_action = [action in model.wildcard_only for action in model.actions]
-    # per class: the code of each attribute
-    attributes: dict[str, tuple[np.ndarray, list]] = {
-        "decision": (np.array([OUTCOMES.index(cell.decision) for cell in cells], dtype=np.int64), list(OUTCOMES)),
-    }
-    for name in ("deciding_layer", "allowing", "denying", "undecided", "blocked_by"):
-        attributes[name] = _interned(cells, name)
+    attributes = _class_attributes(cells)
     columns: dict[str, np.ndarray] = {
         "principal_arn": np.empty(total, dtype=_code_dtype(len(model.principals))),
         "action": np.empty(total, dtype=_code_dtype(len(model.actions))),
@@ -139,3 +160,123 @@ def permissions_frame(model: AccountModel, result: BulkResult) -> pd.DataFrame:
         frame[name] = _categorical(columns.pop(name), categories)
     frame["identity_allowed"] = identity_allowed
     return pd.DataFrame(frame, copy=False)
+
+
+def grouped_permissions_frame(model: AccountModel, result: BulkResult) -> pd.DataFrame:
+    """One row per principal x action x class of cells, with the class's repositories.
+
+    Within a block every principal has the same class on each target, so a block of P principals
+    whose targets fall into K classes (K *entries*) is P x K rows. A set of repositories is known
+    by a 128-bit fingerprint (two sums of random 64-bit weights, wrapping) and its size, computed
+    for all entries at once; only the distinct sets are spelled out as ARNs (two different sets
+    share a fingerprint with probability 2^-128). No Python step per block or per cell."""
+    # classes with equal values (reached through different representatives) become one
+    distinct: dict[CellValues, int] = {}
+    canonical = np.array([distinct.setdefault(cell, len(distinct)) for cell in result.classes], dtype=np.int64)
+    cells = list(distinct)
+    blocks = result.blocks
+    if not blocks:
+        return _grouped_frame(model, cells, *(np.zeros(0, dtype=np.int64),) * 4, [])
+    block_targets = np.array([len(b.targets) for b in blocks], dtype=np.int64)
+    block_principals = np.array([len(b.principals) for b in blocks], dtype=np.int64)
+    block_action = np.array([b.action for b in blocks], dtype=np.int64)
+    block_wildcard = np.array([action in model.wildcard_only for action in model.actions], dtype=bool)[block_action]
+    # per target of every block: its block, target and class; an entry is a (block, class) pair
+    target_block = np.repeat(np.arange(len(blocks)), block_targets)
+    targets = np.concatenate([b.targets for b in blocks]).astype(np.int64)
+    classes = canonical[np.concatenate([b.classes for b in blocks])]
+    entry_of_target, entry_keys = pd.factorize(target_block * max(1, len(cells)) + classes)
+    entry_block, entry_class = np.divmod(np.asarray(entry_keys, dtype=np.int64), max(1, len(cells)))
+    weights = np.random.default_rng(0).integers(0, 2 ** 63, size=(2, len(model.repositories) + 1), dtype=np.uint64)
+    fingerprints = np.zeros((len(entry_keys), 3), dtype=np.uint64)
+    np.add.at(fingerprints[:, 0], entry_of_target, weights[0][targets + 1])
+    np.add.at(fingerprints[:, 1], entry_of_target, weights[1][targets + 1])
+    fingerprints[:, 2] = np.bincount(entry_of_target, minlength=len(entry_keys))
+    fingerprints[block_wildcard[entry_block]] = 0  # the one "*" set
+    set_of_entry, first_entries = _factorize_fingerprints(fingerprints)
+    target_start = np.concatenate([[0], np.cumsum(block_targets)])
+    arns = np.array([r.arn for r in model.repositories] + [""], dtype=object)
+    rank = np.argsort(np.argsort(arns[:-1].astype(str), kind="stable"), kind="stable")  # ARN order
+    target_sets = []
+    for entry in first_entries.tolist():
+        block = int(entry_block[entry])
+        if block_wildcard[block]:
+            target_sets.append((NO_RESOURCE,))
+            continue
+        span = slice(target_start[block], target_start[block + 1])
+        members = targets[span][entry_of_target[span] == entry]
+        target_sets.append(tuple(arns[members[np.argsort(rank[members])]].tolist()))
+    # rows: every principal of an entry's block, entry after entry
+    rows_of_entry = block_principals[entry_block]
+    row_entry = np.repeat(np.arange(len(entry_keys)), rows_of_entry)
+    principal_start = np.concatenate([[0], np.cumsum(block_principals)])
+    entry_row_start = np.concatenate([[0], np.cumsum(rows_of_entry)])[:-1]
+    within = np.arange(len(row_entry)) - np.repeat(entry_row_start, rows_of_entry)
+    principals = np.concatenate([b.principals for b in blocks]).astype(np.int64)
+    principal = principals[principal_start[entry_block][row_entry] + within]
+    action = block_action[entry_block][row_entry]
+    return _grouped_frame(model, cells, principal, action, set_of_entry[row_entry], entry_class[row_entry],
+                          target_sets, result.copies)
+
+
+def _grouped_frame(model: AccountModel, cells: list[CellValues], principal: np.ndarray, action: np.ndarray,
+                   target_set: np.ndarray, cell_class: np.ndarray, target_sets: list[tuple[str, ...]],
+                   copies: dict[int, list[int]] | None = None) -> pd.DataFrame:
+    # the other actions of each action class have the same rows
+    extra = [(np.nonzero(action == source)[0], copy) for source, others in (copies or {}).items() for copy in others]
+    if extra:
+        rows = np.concatenate([np.arange(len(action))] + [positions for positions, _ in extra])
+        action = np.concatenate([action] + [np.full(len(positions), copy, dtype=np.int64) for positions, copy in extra])
+        principal, target_set, cell_class = principal[rows], target_set[rows], cell_class[rows]
+    frame = {
+        "principal_arn": _categorical(principal.astype(_code_dtype(len(model.principals))),
+                                      [p.arn for p in model.principals]),
+        "action": _categorical(action.astype(_code_dtype(len(model.actions))), list(model.actions)),
+        "repositories": _categorical(target_set.astype(_code_dtype(len(target_sets))), target_sets),
+    }
+    for name, (codes, categories) in _class_attributes(cells).items():
+        frame[name] = _categorical(codes[cell_class].astype(_code_dtype(len(categories))), categories)
+    frame["identity_allowed"] = np.array([cell.identity_allowed for cell in cells], dtype=bool)[cell_class] \
+        if cells else np.zeros(len(cell_class), dtype=bool)
+    return pd.DataFrame(frame, copy=False)
+
+
+def _factorize_fingerprints(fingerprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a set id per row of ``fingerprints``, the first row of each set): hashed on the first 64-bit
+    sum and checked against the other two columns, which must agree within a set."""
+    if not len(fingerprints):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    codes = pd.factorize(fingerprints[:, 0])[0].astype(np.int64)
+    first = np.unique(codes, return_index=True)[1]
+    if not (fingerprints[first[codes], 1:] == fingerprints[:, 1:]).all():  # 2^-64: never seen, but exact
+        _, first, codes = np.unique(fingerprints, axis=0, return_index=True, return_inverse=True)
+        codes = codes.reshape(-1).astype(np.int64)
+    return codes, first
+
+
+def group_permissions(permissions: pd.DataFrame) -> pd.DataFrame:
+    """The grouped form of a ``permissions`` frame (any row order; plain object columns are fine,
+    lists read as tuples): the cells of each principal x action with equal values, one row."""
+    values = {name: permissions[name].astype(object).map(lambda v: tuple(v) if isinstance(v, list) else v)
+              for name in permissions.columns}
+    keys = [name for name in permissions.columns if name != "repository_arn"]
+    codes = [pd.factorize(values[name], use_na_sentinel=False)[0] for name in keys]
+    groups: dict[tuple, list[int]] = {}
+    for position, key in enumerate(zip(*codes)):
+        groups.setdefault(key, []).append(position)
+    repository = values["repository_arn"].to_numpy()
+    rows = []
+    for positions in groups.values():
+        first = positions[0]
+        row = {name: values[name].iat[first] for name in keys}
+        row["repositories"] = tuple(sorted({repository[p] for p in positions}))
+        rows.append(row)
+    columns = [column.name for column in GROUPED_PERMISSION_COLUMNS]
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in GROUPED_PERMISSION_COLUMNS:
+        if column.dtype == "category":
+            codes, uniques = pd.factorize(frame[column.name].astype(object), use_na_sentinel=True)
+            frame[column.name] = _categorical(codes, list(uniques))
+        elif column.dtype == "bool":
+            frame[column.name] = frame[column.name].astype(bool)
+    return frame
