@@ -423,15 +423,37 @@ class _Levels:
         the table can have tens of millions of rows)."""
         from ecr_audit.findings.frames import isin  # not at the top: ecr_audit.findings imports this module
 
+        from ecr_audit.findings.frames import codes_and_values, object_array
+
         frame = self._capabilities
         mask = (frame["capability"] == capability).to_numpy() & isin(frame["principal_arn"], principals) \
             & isin(frame["repository_arn"], repositories)
-        rows = frame.loc[mask, ["principal_arn", "repository_arn", "level", "missing_actions", "conditional_actions"]]
+        positions = np.flatnonzero(mask)
+        columns = [codes_and_values(frame[name]) for name in ("principal_arn", "repository_arn", "level",
+                                                              "missing_actions", "conditional_actions")]
+        (principal_codes, principal_names), (repository_codes, repository_names) = columns[:2]
+        # one entry object per distinct (level, missing, conditional): rows share them through codes
+        entries: dict[tuple[int, int, int], _Entry] = {}
+        levels, missings, conditionals = ((codes[positions], values) for codes, values in columns[2:])
+
+        def entry(level: int, missing: int, conditional: int) -> _Entry:
+            return (levels[1][level], tuple(missings[1][missing] or ()) if missing >= 0 else (),
+                    tuple(conditionals[1][conditional] or ()) if conditional >= 0 else ())
+
+        principals_of_rows = object_array(principal_names)[principal_codes[positions]].tolist()
+        repositories_of_rows = object_array(repository_names)[repository_codes[positions]].tolist()
         found: dict[str, dict[str, _Entry]] = {}
         for principal, repository, level, missing, conditional in zip(
-                rows["principal_arn"], rows["repository_arn"], rows["level"], rows["missing_actions"],
-                rows["conditional_actions"]):
-            found.setdefault(principal, {})[repository] = (level, tuple(missing or ()), tuple(conditional or ()))
+                principals_of_rows, repositories_of_rows, levels[0].tolist(), missings[0].tolist(),
+                conditionals[0].tolist()):
+            key = (level, missing, conditional)
+            value = entries.get(key)
+            if value is None:
+                value = entries[key] = entry(*key)
+            holder = found.get(principal)
+            if holder is None:
+                holder = found[principal] = {}
+            holder[repository] = value
         return found
 
     def login(self, principal_arn: str) -> str:
@@ -449,16 +471,17 @@ class _Levels:
 
 
 class _Access:
-    """Who holds some ECR action, and on which repositories: a principal x repository matrix of
-    the cells under ``mask``, filled in one pass."""
+    """Who holds some ECR action, and on which repositories: a principal x repository-tuple matrix
+    of the (grouped) permissions rows under ``mask``, filled in one pass."""
 
     def __init__(self, permissions: pd.DataFrame, mask: np.ndarray) -> None:
-        from ecr_audit.findings.frames import codes_and_values, presence
+        from ecr_audit.findings.frames import codes_and_values, presence, repositories_in
 
+        self._repositories_in = repositories_in
         principal_codes, self._principals = codes_and_values(permissions["principal_arn"])
-        repository_codes, self._repositories = codes_and_values(permissions["repository_arn"])
-        principal_codes, repository_codes = principal_codes[mask], repository_codes[mask]
-        self._matrix = presence(principal_codes, len(self._principals), repository_codes, len(self._repositories))
+        tuple_codes, self._tuples = codes_and_values(permissions["repositories"])
+        principal_codes, tuple_codes = principal_codes[mask], tuple_codes[mask]
+        self._matrix = presence(principal_codes, len(self._principals), tuple_codes, len(self._tuples))
         self.holders = {self._principals[index] for index in np.flatnonzero(self._matrix.any(axis=1))}
         self._row = {principal: index for index, principal in enumerate(self._principals)}
 
@@ -466,7 +489,7 @@ class _Access:
         index = self._row.get(principal)
         if index is None:
             return set()
-        return {self._repositories[column] for column in np.flatnonzero(self._matrix[index])} - {"*"}
+        return self._repositories_in(self._tuples[column] for column in np.flatnonzero(self._matrix[index]))
 
 
 def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.DataFrame,
@@ -474,10 +497,15 @@ def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.Da
                           permissions: pd.DataFrame, access: np.ndarray | None = None) -> list[Shortfall]:
     """Every unmet ``must`` and exceeded ``must_not``, in expectation order then principal order.
 
+    ``permissions``: the grouped permissions (``Audit.grouped_permissions``).
     ``access``: a mask over ``permissions`` of the cells that count as "holds an ECR action" for
     ``with_ecr_access`` (default: every allowed or conditional cell; the findings pass only those the
     principal's own grants give, see ``FindingContext.own_mask``).
     """
+    if "repositories" not in permissions.columns:  # one row per cell: group it
+        from ecr_audit.effective.frame import group_permissions
+
+        permissions = group_permissions(permissions)
     principal_rows = principals.to_dict("records")
     repository_rows = repositories.to_dict("records")
     if access is None:

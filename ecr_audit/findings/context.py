@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.expectations import NO_FILE, Expectations, Shortfall, evaluate_expectations
+from ecr_audit.effective.frame import group_permissions
 from ecr_audit.findings.frames import isin, per_value
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
@@ -84,7 +85,13 @@ class FindingContext:
     # --- tables -------------------------------------------------------------------------------
     @cached_property
     def permissions(self) -> pd.DataFrame:
-        return self._permissions if self._permissions is not None else self.audit.permissions
+        """The grouped permissions (``Audit.grouped_permissions``): one row per principal x action x
+        tuple of alike repositories. A hand-built ``permissions`` frame (one row per cell) is grouped."""
+        if self._permissions is None:
+            return self.audit.grouped_permissions
+        if "repositories" in self._permissions.columns:
+            return self._permissions
+        return group_permissions(self._permissions)
 
     @cached_property
     def capabilities(self) -> pd.DataFrame:
@@ -113,7 +120,7 @@ class FindingContext:
         return self.holding_mask & own
 
     def rows(self, mask: np.ndarray, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """The permissions rows under ``mask`` (only ``columns``: copies of 10^8 rows are costly)."""
+        """The (grouped) permissions rows under ``mask``, only ``columns``."""
         frame = self.permissions if columns is None else self.permissions[list(columns)]
         return frame.loc[mask]
 
@@ -274,22 +281,27 @@ class FindingContext:
         which = f"statement '{sid}'" if sid else f"statement #{index}"
         return f"{self.policy_label(policy_id)}, {which}"
 
-    def listing(self, labels: Iterable[str], limit: int = LISTED) -> str:
-        """``a, b, c and 4 more``: messages stay readable on large accounts."""
+    def listing(self, labels: Iterable[str], limit: int = LISTED, total: int | None = None) -> str:
+        """``a, b, c and 4 more``: messages stay readable on large accounts. ``total``: how many
+        there are when ``labels`` holds only the first ones."""
         labels = list(labels)
-        if len(labels) <= limit:
+        total = len(labels) if total is None else total
+        if total <= limit:
             return ", ".join(labels)
-        return f"{', '.join(labels[:limit])} and {len(labels) - limit} more"
+        return f"{', '.join(labels[:limit])} and {total - limit} more"
+
+    def _counted(self, arns: Iterable[str], noun: str, plural: str, label: Callable[[str], str]) -> str:
+        """``3 repositories ('a' (eu-west-1), ...)``, labelling only the names shown (a finding on a
+        large account can cover thousands)."""
+        arns = sorted(set(arns))
+        shown = self.listing((label(arn) for arn in arns[:LISTED]), total=len(arns))
+        return f"{len(arns)} {noun if len(arns) == 1 else plural} ({shown})"
 
     def repositories_text(self, arns: Iterable[str]) -> str:
-        arns = sorted(set(arns))
-        noun = "repository" if len(arns) == 1 else "repositories"
-        return f"{len(arns)} {noun} ({self.listing(self.repository_label(arn) for arn in arns)})"
+        return self._counted(arns, "repository", "repositories", self.repository_label)
 
     def principals_text(self, arns: Iterable[str]) -> str:
-        arns = sorted(set(arns))
-        noun = "principal" if len(arns) == 1 else "principals"
-        return f"{len(arns)} {noun} ({self.listing(self.principal_label(arn) for arn in arns)})"
+        return self._counted(arns, "principal", "principals", self.principal_label)
 
     def statements_text(self, statement_ids: Iterable[str]) -> str:
         return "; ".join(self.statement_label(sid) for sid in sorted(set(statement_ids)))

@@ -1,7 +1,9 @@
 """Reading the evaluated tables at scale: per distinct value, never per row.
 
-``permissions`` has on the order of 10^8 rows on a large account, every column categorical (see
-``ecr_audit.effective.frame``): the tuples of statement ids exist once per distinct tuple. Rules
+Rules read ``grouped_permissions`` (see ``ecr_audit.effective.frame``): a few million rows on a
+large account where ``permissions`` has 10^8, each holding the *tuple* of repositories on which a
+principal's cells of one action are alike; every column is categorical, so the tuples of statement
+ids and of repositories exist once per distinct tuple. Rules
 therefore decide things per *category* (is this tuple of statements an own grant?) and spread the
 answer over the rows through the codes, and they gather "which principals, actions, repositories
 go with which cause" as presence matrices filled by one vectorised assignment. Hand-built frames
@@ -43,6 +45,11 @@ def per_value(series: pd.Series, decide: Callable[[Any], Any], default: Any = Fa
 
 
 def isin(series: pd.Series, values: Iterable[Any]) -> np.ndarray:
+    """``series.isin(values)`` as a numpy mask; on a categorical, decided once per category and
+    spread through the codes (a lookup per row, no hashing of 10^7 values)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        table = np.append(series.cat.categories.isin(list(values)), False)  # code -1 (missing) is last
+        return table[series.cat.codes.to_numpy()]
     return series.isin(list(values)).to_numpy()
 
 
@@ -80,3 +87,39 @@ def distinct_pairs(first: pd.Series, second: pd.Series, mask: np.ndarray
         pairs.append((first_values[first_code - 1] if first_code else None,
                       second_values[second_code - 1] if second_code else None))
     return pairs, inverse
+
+
+WILDCARD = "*"
+
+
+def repositories_in(repository_tuples: Iterable[Any]) -> set[str]:
+    """The repositories named by some of ``repository_tuples`` (``grouped_permissions.repositories``
+    values), without the ``"*"`` of actions that take no resource."""
+    found: set[str] = set()
+    for repositories in repository_tuples:
+        found.update(repositories or ())
+    found.discard(WILDCARD)
+    return found
+
+
+def exploded(frame: pd.DataFrame, columns: Iterable[str], repositories: set[str] | None = None
+             ) -> Iterable[tuple]:
+    """``(principal_arn, action, repository_arn, *columns)`` per cell of ``frame``'s rows (grouped
+    permissions), on ``repositories`` only when given (``"*"`` cells are always kept)."""
+    columns = list(columns)
+    for principal, action, row_repositories, *values in zip(
+            frame["principal_arn"], frame["action"], frame["repositories"], *(frame[c] for c in columns)):
+        for repository in row_repositories:
+            if repositories is None or repository == WILDCARD or repository in repositories:
+                yield (principal, action, repository, *values)
+
+
+def names_any(series: pd.Series, repositories: set[str]) -> np.ndarray:
+    """Per row of ``grouped_permissions``: its repositories include one of ``repositories`` (or ``"*"``
+    when ``"*"`` is asked for)."""
+    return per_value(series, lambda row_repositories: not repositories.isdisjoint(row_repositories or ()))
+
+
+def names_repository(series: pd.Series) -> np.ndarray:
+    """Per row of ``grouped_permissions``: it is about repositories, not an action that takes none."""
+    return per_value(series, lambda row_repositories: tuple(row_repositories or ()) != (WILDCARD,))

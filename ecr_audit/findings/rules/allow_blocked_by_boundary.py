@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
+from ecr_audit.findings.frames import WILDCARD, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import statement, with_policy
@@ -33,7 +34,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
     mask = (permissions["decision"] == "implicit_deny").to_numpy() & (permissions["blocked_by"] == "boundary").to_numpy()
     if not mask.any():
         return
-    blocked = context.rows(mask, ["principal_arn", "action", "repository_arn", "allowing"])
+    blocked = context.rows(mask, ["principal_arn", "action", "repositories", "allowing"])
     groups: dict[str, dict[str, set[str]]] = {}
     for principal, cells in blocked.groupby("principal_arn", sort=True, observed=True):
         row = context.principal_rows.get(principal) or {}
@@ -42,8 +43,9 @@ def check(context: FindingContext) -> Iterator[Finding]:
                                              "allowing": set(), "wildcard_only": set()})
         group["principals"].add(principal)
         group["actions"].update(set(cells["action"]))
-        group["wildcard_only"].update(set(cells.loc[(cells["repository_arn"] == "*").to_numpy(), "action"]))
-        group["repositories"].update(set(cells["repository_arn"]) - {"*"})
+        group["wildcard_only"].update(action for action, repositories in zip(cells["action"], cells["repositories"])
+                                      if repositories == (WILDCARD,))
+        group["repositories"].update(repositories_in(set(cells["repositories"])))
         group["allowing"].update(statement_id for allowing in set(cells["allowing"]) for statement_id in allowing or ()
                                  if context.kind_of(statement_id) in GRANTING_KINDS)
     for boundary, group in sorted(groups.items()):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import per_value
+from ecr_audit.findings.frames import per_value, repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import statement, with_policy
@@ -39,11 +39,11 @@ def check(context: FindingContext) -> Iterator[Finding]:
         permissions["blocked_by"], lambda layer: isinstance(layer, str) and layer.startswith(("scp:", "rcp:")))
     if not mask.any():
         return
-    blocked = context.rows(mask, ["principal_arn", "action", "repository_arn", "allowing", "blocked_by"])
+    blocked = context.rows(mask, ["principal_arn", "action", "repositories", "allowing", "blocked_by"])
     for level, cells in blocked.groupby("blocked_by", sort=True, observed=True):
         principals = sorted(set(cells["principal_arn"]))
         actions = sorted(set(cells["action"]))
-        repositories = sorted(set(cells["repository_arn"]) - {"*"})
+        repositories = sorted(repositories_in(set(cells["repositories"])))
         allowing = sorted_unique(statement_id for statement_ids in set(cells["allowing"])
                                  for statement_id in statement_ids or ()
                                  if context.kind_of(statement_id) in GRANTING_KINDS)

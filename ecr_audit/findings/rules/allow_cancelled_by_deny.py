@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import distinct_pairs, grouped_values
+from ecr_audit.findings.frames import distinct_pairs, grouped_values, repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 
@@ -56,11 +56,11 @@ def check(context: FindingContext) -> Iterator[Finding]:
     if not causes:
         return
     cause_of_row = np.array(cause_of_pair, dtype=np.int64)[pair_of_row]
-    cells = context.rows(mask, ["principal_arn", "action", "repository_arn"])
-    covered = grouped_values(cells, cause_of_row, len(causes), ["principal_arn", "action", "repository_arn"])
+    cells = context.rows(mask, ["principal_arn", "action", "repositories"])
+    covered = grouped_values(cells, cause_of_row, len(causes), ["principal_arn", "action", "repositories"])
     for cancelling, cause in sorted(causes.items()):
         principals, actions = sorted(covered["principal_arn"][cause]), sorted(covered["action"][cause])
-        repositories = sorted(set(covered["repository_arn"][cause]) - {"*"})
+        repositories = sorted(repositories_in(covered["repositories"][cause]))
         on = f" on {context.repositories_text(repositories)}" if repositories else ""
         yield Finding(
             key=cancelling,

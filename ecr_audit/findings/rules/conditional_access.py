@@ -18,7 +18,7 @@ import numpy as np
 
 from ecr_audit.effective.account import UNKNOWN_POLICY_KEY
 from ecr_audit.findings.context import FindingContext, split_undecided
-from ecr_audit.findings.frames import codes_and_values, grouped_values
+from ecr_audit.findings.frames import codes_and_values, grouped_values, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 
@@ -43,13 +43,13 @@ def check(context: FindingContext) -> Iterator[Finding]:
     cause_of_value = np.array([causes.setdefault(_canonical(value), len(causes)) for value in values] + [-1],
                               dtype=np.int64)
     cause_of_row = cause_of_value[codes[mask]]
-    cells = context.rows(mask, ["principal_arn", "action", "repository_arn"])
-    covered = grouped_values(cells, cause_of_row, len(causes), ["principal_arn", "action", "repository_arn"])
+    cells = context.rows(mask, ["principal_arn", "action", "repositories"])
+    covered = grouped_values(cells, cause_of_row, len(causes), ["principal_arn", "action", "repositories"])
     for undecided, cause in sorted(causes.items()):
         principals, actions = sorted(covered["principal_arn"][cause]), sorted(covered["action"][cause])
         if not principals:
             continue
-        repositories = sorted(set(covered["repository_arn"][cause]) - {"*"})
+        repositories = sorted(repositories_in(covered["repositories"][cause]))
         statements = sorted({statement_id for entry in undecided
                              if (statement_id := _statement_of(context, entry)) is not None})
         conditions = "; ".join(dict.fromkeys(_describe(context, entry) for entry in undecided)) \

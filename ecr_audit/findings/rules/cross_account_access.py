@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
-from ecr_audit.findings.frames import isin
+from ecr_audit.findings.frames import isin, repositories_in
 from ecr_audit.findings.grants import (EVERYONE, account_of, grantees_from_conditions, grants_everyone,
                                        named_accounts, restricting_clauses)
 from ecr_audit.findings.model import Finding
@@ -114,10 +114,10 @@ def _role_trust_routes(context: FindingContext, route) -> None:
         return
     permissions = context.permissions
     mask = context.own_mask & isin(permissions["principal_arn"], trusted_by)
-    cells_by_role = context.rows(mask, ["principal_arn", "action", "repository_arn"])
+    cells_by_role = context.rows(mask, ["principal_arn", "action", "repositories"])
     for arn, cells in cells_by_role.groupby("principal_arn", sort=True, observed=True):
         actions = sorted(set(cells["action"]))
-        repositories = sorted(set(cells["repository_arn"]) - {"*"})
+        repositories = sorted(repositories_in(set(cells["repositories"])))
         text = (f"it can assume {context.principal_label(arn)}, which holds {len(actions)} ECR action(s)"
                 + (f" on {context.repositories_text(repositories)}" if repositories else "")
                 + f" ({', '.join(actions[:5])}{', ...' if len(actions) > 5 else ''})")

@@ -15,7 +15,7 @@ from typing import Iterator
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.expectations import EXCEEDED, Shortfall
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import isin
+from ecr_audit.findings.frames import WILDCARD, exploded, isin, names_any
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import sid, statement, with_policy
@@ -50,11 +50,10 @@ def _granting_statements(context: FindingContext, shortfalls: list[Shortfall]) -
     actions = {action for shortfall in shortfalls for action in CAPABILITY_BY_NAME[shortfall.capability].actions}
     repositories = {cell.repository_arn for shortfall in shortfalls for cell in shortfall.cells}
     mask = context.holding_mask & isin(permissions["principal_arn"], principals) \
-        & isin(permissions["action"], actions) & isin(permissions["repository_arn"], repositories | {"*"})
-    cells = context.rows(mask, ["principal_arn", "action", "repository_arn", "allowing"])
+        & isin(permissions["action"], actions) & names_any(permissions["repositories"], repositories | {WILDCARD})
+    cells = context.rows(mask, ["principal_arn", "action", "repositories", "allowing"])
     return {(principal, action, repository): tuple(allowing or ())
-            for principal, action, repository, allowing in zip(
-                cells["principal_arn"], cells["action"], cells["repository_arn"], cells["allowing"])}
+            for principal, action, repository, allowing in exploded(cells, ["allowing"], repositories)}
 
 
 def _deny_actions(capability_name: str) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.findings.frames import isin
+from ecr_audit.findings.frames import isin, names_repository, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import login_statement, policy_json, statement, with_policy
@@ -46,10 +46,10 @@ def check(context: FindingContext) -> Iterator[Finding]:
     cannot_log_in = {principal for principal in context.principal_rows
                      if principal not in login or login[principal]["decision"] not in ("allowed", "conditional")}
     mask = context.own_mask & isin(permissions["principal_arn"], cannot_log_in) \
-        & isin(permissions["action"], NEEDS_LOGIN) & (permissions["repository_arn"] != "*").to_numpy()
-    needing = context.rows(mask, ["principal_arn", "action", "repository_arn"])
+        & isin(permissions["action"], NEEDS_LOGIN) & names_repository(permissions["repositories"])
+    needing = context.rows(mask, ["principal_arn", "action", "repositories"])
     for principal, cells in needing.groupby("principal_arn", sort=True, observed=True):
-        repositories = sorted(set(cells["repository_arn"]))
+        repositories = sorted(repositories_in(set(cells["repositories"])))
         actions = sorted(set(cells["action"]))
         why, remediation, statements = _why(context, principal, login.get(principal))
         yield Finding(

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import distinct_pairs, isin, object_array
+from ecr_audit.findings.frames import distinct_pairs, exploded, isin, names_any, object_array
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import sid, statement, with_policy
@@ -148,20 +148,20 @@ def _blocked_cells(context: FindingContext, partial: pd.DataFrame) -> set[tuple[
     actions = {action for missing in partial["_missing"] for action in missing}
     mask = isin(permissions["action"], actions) & isin(permissions["principal_arn"], set(partial["principal_arn"])) \
         & ((permissions["decision"] == "explicit_deny").to_numpy() | permissions["blocked_by"].notna().to_numpy())
-    blocked = context.rows(mask, ["principal_arn", "action", "repository_arn"])
-    return set(zip(blocked["principal_arn"], blocked["action"], blocked["repository_arn"]))
+    blocked = context.rows(mask, ["principal_arn", "action", "repositories"])
+    return set(exploded(blocked, [], set(partial["repository_arn"])))
 
 
 def _allowing_statements(context: FindingContext, partial: pd.DataFrame) -> dict[tuple[str, str, str], set[str]]:
     """(principal, action, repository) -> the granting statements of that held cell."""
     permissions = context.permissions
     actions = {action for capability in _WITH_DISTINCTIVE.values() for action in capability.repository_actions}
+    wanted = set(partial["repository_arn"])
     mask = context.holding_mask & isin(permissions["principal_arn"], set(partial["principal_arn"])) \
-        & isin(permissions["repository_arn"], set(partial["repository_arn"])) & isin(permissions["action"], actions)
-    cells = context.rows(mask, ["principal_arn", "action", "repository_arn", "allowing"])
+        & names_any(permissions["repositories"], wanted) & isin(permissions["action"], actions)
+    cells = context.rows(mask, ["principal_arn", "action", "repositories", "allowing"])
     found: dict[tuple[str, str, str], set[str]] = {}
-    for principal, action, repository, allowing in zip(cells["principal_arn"], cells["action"],
-                                                       cells["repository_arn"], cells["allowing"]):
+    for principal, action, repository, allowing in exploded(cells, ["allowing"], wanted):
         granting = {statement_id for statement_id in allowing or () if context.kind_of(statement_id) in GRANTING_KINDS}
         if granting:
             found[(principal, action, repository)] = granting
