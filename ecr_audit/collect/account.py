@@ -31,7 +31,9 @@ OrganizationReader = Callable[[str, Coverage], dict[str, Any] | None]
 DEFAULT_MAX_WORKERS = 8
 
 
-def _regions_asked(regions: str | list[str] | None) -> RegionsAsked:
+def regions_asked(regions: str | list[str] | None) -> RegionsAsked:
+    """``--regions`` as given (None, ``all``, a comma list or a list), normalised once so that one
+    account and an organisation-wide run read it the same way."""
     if regions is None or regions == ALL:
         return regions
     if isinstance(regions, str):
@@ -39,7 +41,9 @@ def _regions_asked(regions: str | list[str] | None) -> RegionsAsked:
     return parse_regions_option(",".join(regions))
 
 
-def _home_region(session: boto3.Session, asked: RegionsAsked) -> str:
+def home_region(session: boto3.Session, asked: RegionsAsked) -> str:
+    """Where the global services (IAM, STS, Organizations) are called: the session's region, else
+    the first region asked for, so a run needs no AWS_REGION when regions are given."""
     if session.region_name:
         return session.region_name
     if isinstance(asked, list) and asked:
@@ -107,8 +111,8 @@ def collect_account(
     An organisation-wide collection passes the management account's view instead.
     """
     config = config or client_config()
-    asked = _regions_asked(regions)
-    home = _home_region(session, asked)
+    asked = regions_asked(regions)
+    home = home_region(session, asked)
     caller = collect_caller_identity(session.client("sts", region_name=home, config=config))
     account_id, partition = caller["Account"], partition_of(caller.get("Arn") or "")
 

@@ -34,7 +34,7 @@ from botocore.credentials import CredentialProvider, RefreshableCredentials, cre
 
 from ecr_audit import __version__
 from ecr_audit.collect import organizations
-from ecr_audit.collect.account import OrganizationReader, _home_region, _regions_asked, collect_account
+from ecr_audit.collect.account import OrganizationReader, home_region, regions_asked, collect_account
 from ecr_audit.collect.coverage import CALL_ERRORS, Coverage, error_code_and_message
 from ecr_audit.collect.identity import collect_caller_identity, partition_of
 from ecr_audit.collect.session import CollectionError, client_config
@@ -340,7 +340,7 @@ def collect_organization_wide(
     if max_workers < 1:
         raise ValueError(f"max workers must be at least 1, not {max_workers}")
     config = config or client_config()
-    home = _home_region(session, _regions_asked(regions))
+    home = home_region(session, regions_asked(regions))
     sts_client = session.client("sts", region_name=home, config=config)
     caller = collect_caller_identity(sts_client)
     org_client = session.client("organizations", region_name=home, config=config)
@@ -373,7 +373,7 @@ def collect_organization_wide(
 
     def index_of(entries: list[dict[str, Any]]) -> dict[str, Any]:
         return build_index(organization=organization, caller=caller, role_name=role_name,
-                           regions=_regions_asked(regions), collected_at=collected_at, entries=entries,
+                           regions=regions_asked(regions), collected_at=collected_at, entries=entries,
                            skipped=skipped)
 
     run.output_dir.mkdir(parents=True, exist_ok=True)
