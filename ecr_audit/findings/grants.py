@@ -127,3 +127,17 @@ def grantees_from_conditions(clauses: Iterable[Clause]) -> set[str]:
             elif key in ORGANIZATION_KEYS and "*" not in text and "?" not in text:
                 found.add(f"org:{text}")
     return found
+
+
+def statement_grantees(row: dict[str, Any]) -> set[str] | None:
+    """Who an Allow statement of a resource policy (a ``statements`` row) grants to: the accounts
+    its Principal names; for ``Principal: "*"``, the accounts (or ``org:<id>``) its restricting
+    conditions name, or :data:`EVERYONE` when they restrict only the network. None when nothing
+    restricts who: the statement is public."""
+    grantees = named_accounts(row["principal"])
+    if grants_everyone(row):
+        restricting = restricting_clauses(row["condition"])
+        if not restricting:
+            return None
+        grantees |= grantees_from_conditions(restricting) or {EVERYONE}
+    return grantees

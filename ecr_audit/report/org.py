@@ -42,8 +42,7 @@ import pandas as pd
 from ecr_audit.collect.organization_wide import COLLECTED
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.context import RESOURCE_KINDS
-from ecr_audit.findings.grants import (EVERYONE, condition_clauses, grants_everyone, grantees_from_conditions,
-                                       named_accounts, restricting_clauses)
+from ecr_audit.findings.grants import EVERYONE, condition_clauses, statement_grantees
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
 from ecr_audit.report.data import Namer, findings_view
 from ecr_audit.report.gaps import coverage_gaps
@@ -137,16 +136,8 @@ def account_summary(audit: Any, findings: pd.DataFrame, gaps: pd.DataFrame) -> d
 
 
 def _statement_grantees(row: dict[str, Any]) -> set[str]:
-    """Who an Allow statement of a resource policy grants to, as ``cross-account-access`` reads it:
-    accounts named in Principal; for everyone, the accounts (or ``org:<id>``) that restricting
-    conditions name, ``*`` (any account) when they restrict only the network, public when none do."""
-    grantees = named_accounts(row["principal"])
-    if grants_everyone(row):
-        restricting = restricting_clauses(row["condition"])
-        if not restricting:
-            return {_PUBLIC_GRANTEE}
-        grantees |= grantees_from_conditions(restricting) or {EVERYONE}
-    return grantees
+    grantees = statement_grantees(row)
+    return {_PUBLIC_GRANTEE} if grantees is None else grantees
 
 
 def grantee_scope(grantee: str, members: Mapping[str, str | None], organization_id: str | None) -> tuple[str, str]:

@@ -21,8 +21,8 @@ from typing import Iterator
 
 from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
 from ecr_audit.findings.frames import isin, repositories_in
-from ecr_audit.findings.grants import (EVERYONE, account_of, grantees_from_conditions, grants_everyone,
-                                       named_accounts, restricting_clauses)
+from ecr_audit.findings.grants import (EVERYONE, account_of, grants_everyone, restricting_clauses,
+                                       statement_grantees)
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.rules.public_repository import repositories_of
@@ -73,16 +73,11 @@ def _resource_policy_routes(context: FindingContext, route) -> None:
         actions = engine_statement.matching_actions("ecr") if engine_statement is not None else ()
         if not actions:
             continue
-        grantees = named_accounts(row["principal"])
-        if grants_everyone(row):
-            restricting = restricting_clauses(row["condition"])
-            if not restricting:
-                continue  # public-repository
-            by_account = grantees_from_conditions(restricting)
-            grantees |= by_account or {EVERYONE}
-            limited = "; ".join(clause.describe() for clause in restricting)
-        else:
-            limited = ""
+        grantees = statement_grantees(row)
+        if grantees is None:
+            continue  # public-repository
+        limited = "; ".join(clause.describe() for clause in restricting_clauses(row["condition"])) \
+            if grants_everyone(row) else ""
         grantees.discard(context.account_id)
         if not grantees:
             continue
