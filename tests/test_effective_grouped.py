@@ -14,6 +14,8 @@ from ecr_audit.synthetic import generate_account
 from ecr_audit.tables import Audit, load
 from fixtures import SMALL_SNAPSHOT
 
+AWS_CLI_DETAILS = SMALL_SNAPSHOT.parent / "aws_cli_authorization_details.json"
+
 GENERATED = dict(roles=60, users=20, groups=8, managed_policies=80, repositories=40, repository_policies=12,
                  regions=("us-east-1", "eu-west-1"), scp_levels=3, seed=11)
 VALUE_COLUMNS = ("decision", "deciding_layer", "allowing", "denying", "undecided", "blocked_by", "identity_allowed")
@@ -39,10 +41,12 @@ def _rows(grouped: pd.DataFrame) -> set[tuple]:
             for row in grouped.itertuples(index=False)}
 
 
-@pytest.fixture(scope="module", params=["fixture", "generated", "demo"])
+@pytest.fixture(scope="module", params=["fixture", "generated", "demo", "iam-only"])
 def effective(request, demo_snapshot_path):
     if request.param == "fixture":
         audit = load(SMALL_SNAPSHOT)
+    elif request.param == "iam-only":  # AWS CLI authorization details: no repository at all
+        audit = load(AWS_CLI_DETAILS)
     elif request.param == "generated":
         audit = Audit.from_snapshot(generate_account(**GENERATED))
     else:

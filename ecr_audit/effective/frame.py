@@ -187,7 +187,9 @@ def grouped_permissions_frame(model: AccountModel, result: BulkResult) -> pd.Dat
     classes = canonical[np.concatenate([b.classes for b in blocks])]
     entry_of_target, entry_keys = pd.factorize(target_block * max(1, len(cells)) + classes)
     entry_block, entry_class = np.divmod(np.asarray(entry_keys, dtype=np.int64), max(1, len(cells)))
-    weights = np.random.default_rng(0).integers(0, 2 ** 63, size=(2, len(model.repositories) + 1), dtype=np.uint64)
+    # a wildcard-only action's block has the one target 0 (its "*" row) even with no repository
+    weights = np.random.default_rng(0).integers(0, 2 ** 63, size=(2, max(1, len(model.repositories)) + 1),
+                                                dtype=np.uint64)
     fingerprints = np.zeros((len(entry_keys), 3), dtype=np.uint64)
     np.add.at(fingerprints[:, 0], entry_of_target, weights[0][targets + 1])
     np.add.at(fingerprints[:, 1], entry_of_target, weights[1][targets + 1])
