@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
+from ecr_audit.yaml_files import read_yaml
 
 __all__ = [
     "ExpectationsError", "PrincipalSelector", "RepositorySelector", "Expectation", "Expectations",
@@ -196,23 +197,7 @@ _PRINCIPAL_TYPES = ("user", "role")
 
 def load_expectations(path: str | os.PathLike[str]) -> Expectations:
     """Read and validate an expectations file; :class:`ExpectationsError` names the file and the problem."""
-    import yaml
-
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExpectationsError(source, "no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ExpectationsError(source, f"cannot be read ({error})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ExpectationsError(source, f"is not valid YAML{where}: {problem}") from None
-    return parse_expectations(data, source)
+    return parse_expectations(read_yaml(path, ExpectationsError), str(path))
 
 
 def _type_name(value: Any) -> str:

@@ -22,7 +22,8 @@ Every table has all its columns even when empty (an IAM-only snapshot has an emp
 
 The evaluated tables are computed on first use and cached: ``permissions`` and ``capabilities``
 by :mod:`ecr_audit.effective` (their columns are documented there), ``findings`` by
-:mod:`ecr_audit.findings`. ``Audit.permission(principal, action, repository)`` decides one cell and
+:mod:`ecr_audit.findings` (less the accepted risks of ``Audit.with_suppressions``, see
+:mod:`ecr_audit.suppressions`). ``Audit.permission(principal, action, repository)`` decides one cell and
 ``Audit.explain(...)`` explains it (:mod:`ecr_audit.explain`). ``Audit.parsed_policies`` holds the
 engine's parse of every readable policy document (parsed once, while loading).
 """
@@ -30,6 +31,7 @@ engine's parse of every readable policy document (parsed once, while loading).
 from __future__ import annotations
 
 import copy
+import datetime
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from ecr_audit.expectations import Expectations
     from ecr_audit.explain import Explanation
     from ecr_audit.policy import Decision, Policy
+    from ecr_audit.suppressions import SuppressionResult, Suppressions
 
 __all__ = ["Audit", "TABLE_COLUMNS", "load"]
 
@@ -85,6 +88,10 @@ class Audit:
     parsed_policies: dict[str, "Policy"] = field(default_factory=dict, repr=False)
     #: what the findings compare access with (:mod:`ecr_audit.expectations`); None: built-in only
     expectations: "Expectations | None" = field(default=None, repr=False)
+    #: accepted risks taken out of ``findings`` (:mod:`ecr_audit.suppressions`); None: none
+    suppressions: "Suppressions | None" = field(default=None, repr=False)
+    #: the day suppressions are judged expired or not on; None: the day they are applied
+    suppressions_as_of: "datetime.date | None" = field(default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -161,10 +168,30 @@ class Audit:
     # findings (ecr_audit.findings), computed on first use -----------------------------------------
     @cached_property
     def findings(self) -> pd.DataFrame:
-        """Every rule's findings for this audit and its :attr:`expectations` (see :mod:`ecr_audit.findings`)."""
+        """Every rule's findings for this audit and its :attr:`expectations` (see :mod:`ecr_audit.findings`),
+        less those its :attr:`suppressions` accept (:attr:`suppressed_findings`)."""
+        if self.suppressions is None:
+            return self.unsuppressed_findings
+        return self.suppression_result.kept
+
+    @cached_property
+    def unsuppressed_findings(self) -> pd.DataFrame:
+        """Every rule's findings, suppressed or not."""
         from ecr_audit.findings import find
 
         return find(self, self.expectations)
+
+    @cached_property
+    def suppression_result(self) -> "SuppressionResult":
+        """Kept and suppressed findings, expired and unused suppressions (:mod:`ecr_audit.suppressions`)."""
+        from ecr_audit.suppressions import apply_suppressions
+
+        return apply_suppressions(self.unsuppressed_findings, self.suppressions, self.suppressions_as_of)
+
+    @property
+    def suppressed_findings(self) -> pd.DataFrame:
+        """The findings the suppressions accept, with the suppression's reason, owner and expiry."""
+        return self.suppression_result.suppressed
 
     def with_expectations(self, expectations: "str | os.PathLike[str] | Expectations | None") -> Audit:
         """The same audit whose findings use ``expectations`` (a file, read and checked now, or loaded).
@@ -178,8 +205,28 @@ class Audit:
         if expectations is not None and not isinstance(expectations, Expectations):
             expectations = load_expectations(expectations)
         other = copy.copy(self)
-        other.__dict__.pop("findings", None)
+        for name in ("findings", "unsuppressed_findings", "suppression_result"):
+            other.__dict__.pop(name, None)
         other.expectations = expectations
+        return other
+
+    def with_suppressions(self, suppressions: "str | os.PathLike[str] | Suppressions | None",
+                          today: "datetime.date | None" = None) -> Audit:
+        """The same audit whose ``findings`` leave out what ``suppressions`` (a file, or loaded) accept.
+
+        Expiry is judged on ``today`` (default: the day the findings are split). Shares everything
+        computed so far, findings included; None removes suppressions. Raises
+        :class:`ecr_audit.suppressions.SuppressionsError` naming the file for a bad one.
+        """
+        from ecr_audit.suppressions import Suppressions, load_suppressions
+
+        if suppressions is not None and not isinstance(suppressions, Suppressions):
+            suppressions = load_suppressions(suppressions)
+        other = copy.copy(self)
+        for name in ("findings", "suppression_result"):
+            other.__dict__.pop(name, None)
+        other.suppressions = suppressions
+        other.suppressions_as_of = today
         return other
 
     def __repr__(self) -> str:
