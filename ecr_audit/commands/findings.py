@@ -1,12 +1,22 @@
-"""``ecr-audit findings SNAPSHOT [--expectations FILE] [--format json|csv]``: the findings, on stdout.
+"""``ecr-audit findings SNAPSHOT [--expectations F] [--suppressions F] [--format json|csv|sarif] [--fail-on S]``.
+
+The findings, on stdout, and a gate that CI can fail a job on.
 
 JSON is an array of objects, one per finding, with the columns of the findings table
 (:mod:`ecr_audit.findings.model`; list columns as arrays). CSV has the same columns, list values
-joined by ``"; "``. Exit codes: 0 when the findings were written, whatever they are (a gate on
-severity is ``--fail-on``, later); 2 for a snapshot or expectations file that cannot be used, with
-a message naming the file and the problem.
+joined by ``"; "``. SARIF 2.1.0 is for code-scanning services (:mod:`ecr_audit.findings.sarif`).
 
-Output formats are entries of :data:`FORMATS`, so a new one (SARIF) is one function more.
+With ``--suppressions`` (:mod:`ecr_audit.suppressions`), accepted risks leave JSON and CSV and the
+gate; SARIF keeps them, marked suppressed, as SARIF provides. Suppressions that expired (their
+findings count again) and that match nothing are warned about on stderr.
+
+Exit codes: 0 when the output was written and, with ``--fail-on SEVERITY``, no unsuppressed finding
+at or above that severity remains; 1 when one does (stderr counts them per severity); 2 for a
+snapshot, expectations or suppressions file that cannot be used, with a message naming the file
+and the problem, and for usage errors (argparse). The output is written in full before the exit
+code is decided, so a failing job still has its report.
+
+Output formats are entries of :data:`FORMATS`.
 """
 
 from __future__ import annotations
@@ -17,11 +27,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 import pandas as pd
 
-HELP = "Write the findings of a snapshot to stdout (JSON or CSV)."
+from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Audit
+
+HELP = "Write the findings of a snapshot to stdout (JSON, CSV or SARIF); --fail-on gates CI on severity."
 LIST_SEPARATOR = "; "
 
 
@@ -30,12 +45,13 @@ def _records(findings: pd.DataFrame) -> list[dict]:
             for row in findings.to_dict("records")]
 
 
-def write_json(findings: pd.DataFrame, out: TextIO) -> None:
-    json.dump(_records(findings), out, indent=2, ensure_ascii=False)
+def write_json(audit: "Audit", snapshot: Path, out: TextIO) -> None:
+    json.dump(_records(audit.findings), out, indent=2, ensure_ascii=False)
     out.write("\n")
 
 
-def write_csv(findings: pd.DataFrame, out: TextIO) -> None:
+def write_csv(audit: "Audit", snapshot: Path, out: TextIO) -> None:
+    findings = audit.findings
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(findings.columns)
     for row in findings.itertuples(index=False):
@@ -43,8 +59,20 @@ def write_csv(findings: pd.DataFrame, out: TextIO) -> None:
                         for value in row)
 
 
-#: --format name -> writer
-FORMATS: dict[str, Callable[[pd.DataFrame, TextIO], None]] = {"json": write_json, "csv": write_csv}
+def write_sarif(audit: "Audit", snapshot: Path, out: TextIO) -> None:
+    from ecr_audit.findings.sarif import artifact_uri, sarif_log
+
+    suppression = audit.suppression_result if audit.suppressions is not None else None
+    log = sarif_log(audit.findings, artifact=artifact_uri(snapshot), account_id=audit.account_id,
+                    suppression=suppression)
+    json.dump(log, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+#: --format name -> writer(audit, snapshot path, stream)
+FORMATS: dict[str, Callable[["Audit", Path, TextIO], None]] = {
+    "json": write_json, "csv": write_csv, "sarif": write_sarif,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expectations", metavar="FILE", type=Path,
                         help="expectations file (YAML, docs/expectations.md); without it only the built-in "
                              "expectations run")
+    parser.add_argument("--suppressions", metavar="FILE", type=Path,
+                        help="accepted risks (YAML, docs/suppressions.md): left out of JSON/CSV and of the gate, "
+                             "marked suppressed in SARIF")
     parser.add_argument("--format", choices=list(FORMATS), default="json", help="output format (default: json)")
+    parser.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
+                        help=f"exit 1 when a finding at or above this severity remains ({', '.join(SEVERITIES)}); "
+                             "without it the exit code is 0 whatever is found")
 
 
 def _fail(message: str) -> int:
@@ -61,10 +95,18 @@ def _fail(message: str) -> int:
     return 2
 
 
+def gate(findings: pd.DataFrame, threshold: str) -> dict[str, int]:
+    """Findings at or above ``threshold``, counted per severity (highest first); empty: the gate passes."""
+    floor = SEVERITY_RANK[threshold]
+    counts = findings["severity"].value_counts()
+    return {severity: int(counts[severity]) for severity in SEVERITIES[:floor + 1] if counts.get(severity, 0)}
+
+
 def run(args: argparse.Namespace) -> int:
     import ecr_audit
     from ecr_audit.expectations import ExpectationsError
     from ecr_audit.snapshot import SnapshotError
+    from ecr_audit.suppressions import SuppressionsError
 
     try:
         audit = ecr_audit.load(args.snapshot)
@@ -74,10 +116,32 @@ def run(args: argparse.Namespace) -> int:
         audit = audit.with_expectations(args.expectations)
     except ExpectationsError as error:
         return _fail(str(error))
+    if args.suppressions is not None:
+        try:
+            audit = audit.with_suppressions(args.suppressions)
+        except SuppressionsError as error:
+            return _fail(str(error))
     findings = audit.findings
     try:
-        FORMATS[args.format](findings, sys.stdout)
+        FORMATS[args.format](audit, args.snapshot, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader stopped early (``| head``): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    if audit.suppressions is not None:
+        result = audit.suppression_result
+        for warning in result.warnings():
+            print(f"ecr-audit findings: warning: {warning}", file=sys.stderr)
+        if len(result.suppressed):
+            where = "marked suppressed in the SARIF" if args.format == "sarif" else "left out of the output"
+            print(f"ecr-audit findings: {len(result.suppressed)} accepted finding(s) {where} and out of the gate "
+                  f"({args.suppressions})", file=sys.stderr)
+    if args.fail_on is None:
+        return 0
+    over = gate(findings, args.fail_on)
+    if not over:
+        return 0
+    counts = ", ".join(f"{count} {severity}" for severity, count in over.items())
+    total = sum(over.values())
+    print(f"ecr-audit findings: {total} finding{'s' if total != 1 else ''} at or above {args.fail_on} ({counts}): "
+          f"failing (--fail-on {args.fail_on})", file=sys.stderr)
+    return 1
