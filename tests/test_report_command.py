@@ -34,6 +34,8 @@ HOSTILE_ROLE = "ci-<script>alert('role')</script>"
 HOSTILE_POLICY = "\"><img src=x onerror=alert('policy')>"
 HOSTILE_SID = "<img src=x onerror=alert('sid')>"
 HOSTILE_TAG = "\"><svg onload=alert('tag')>"
+HOSTILE_REASON = "</td></tr></table><script>alert('reason')</script>"
+HOSTILE_OWNER = "\"><img src=x onerror=alert('owner')>"
 
 
 class Page(HTMLParser):
@@ -131,6 +133,17 @@ def test_an_invalid_expectations_file_exits_2_naming_the_file(tmp_path, capsys):
     assert str(expectations) in capsys.readouterr().err
 
 
+def test_an_invalid_suppressions_file_exits_2_naming_the_file_and_the_entry(tmp_path, capsys):
+    suppressions = tmp_path / "accepted.yml"
+    suppressions.write_text("- rule: missing-login\n  reason: r\n  owner: o\n")
+
+    assert main(["report", str(SMALL), "--suppressions", str(suppressions), "-o", str(tmp_path / "out")]) == 2
+
+    err = capsys.readouterr().err
+    assert f"{suppressions}: suppressions[0] (rule 'missing-login'): 'expires' is required" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unknown_minimum_severity_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["report", str(SMALL), "--min-severity", "severe"])
@@ -183,7 +196,7 @@ def test_the_report_notebook_takes_the_documented_parameters_in_a_tagged_cell():
     assert len(tagged) == 1
     names = {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
              for target in node.targets}
-    assert names == {"snapshot", "expectations", "baseline", "min_severity", "title"}
+    assert names == {"snapshot", "expectations", "suppressions", "baseline", "min_severity", "title"}
 
 
 def test_the_report_notebook_only_calls_into_the_package():
@@ -195,8 +208,9 @@ def test_the_report_notebook_only_calls_into_the_package():
     statements = [node for source in code for node in ast.parse(source).body]
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
     displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
-    assert displayed == ["sections.header", "sections.summary", "sections.findings", "sections.missing",
-                         "sections.conflicts", "sections.access", "sections.method"]
+    assert displayed == ["sections.header", "sections.summary", "sections.changes", "sections.findings",
+                         "sections.accepted", "sections.missing", "sections.conflicts", "sections.access",
+                         "sections.method"]
 
 
 # --- reports that run the notebook ------------------------------------------------------------------
@@ -246,11 +260,29 @@ def hostile_snapshot() -> dict[str, Any]:
     return edit(copy.deepcopy(snapshot))
 
 
+def hostile_suppressions(path: Path, snapshot: Path) -> Path:
+    """One entry in force and one expired, accepting a finding that names no policy (the others must
+    still show the hostile policy names), and one unused: reasons and owners carry markup."""
+    import ecr_audit
+
+    findings = ecr_audit.load(snapshot).findings
+    first = findings[findings["policies"].map(len) == 0].iloc[-1]["id"]
+    path.write_text(
+        f"- id: {first}\n  reason: {json.dumps(HOSTILE_REASON)}\n  owner: {json.dumps(HOSTILE_OWNER)}\n"
+        "  expires: 2099-01-01\n"
+        f"- id: {first}\n  reason: old\n  owner: {json.dumps(HOSTILE_OWNER)}\n  expires: 2000-01-01\n"
+        f"- rule: stale-write-access\n  principal: nobody\n  reason: {json.dumps(HOSTILE_REASON)}\n  owner: o\n"
+        "  expires: 2099-01-01\n")
+    return path
+
+
 def test_hostile_names_tags_and_sids_are_shown_escaped_never_as_markup(tmp_path, capsys):
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(hostile_snapshot()))
+    suppressions = hostile_suppressions(tmp_path / "accepted.yml", path)
 
-    code, paths, err = run_report([str(path), "-o", str(tmp_path / "out"), "--title", "Audit <b>bold</b>"], capsys)
+    code, paths, err = run_report([str(path), "-o", str(tmp_path / "out"), "--title", "Audit <b>bold</b>",
+                                   "--suppressions", str(suppressions)], capsys)
 
     assert code == 0, err
     raw = paths["report"].read_text(encoding="utf-8")
@@ -261,7 +293,7 @@ def test_hostile_names_tags_and_sids_are_shown_escaped_never_as_markup(tmp_path,
     assert all(attrs.get("class") == "ea-chart" for tag, attrs in page.tags if tag == "svg")
     runnable = [attrs for attrs, _ in page.scripts if attrs.get("type") != "application/json"]
     assert len(runnable) == 1 and runnable[0].get("nonce")
-    for hostile in (HOSTILE_ROLE, HOSTILE_POLICY, HOSTILE_SID, HOSTILE_TAG):
+    for hostile in (HOSTILE_ROLE, HOSTILE_POLICY, HOSTILE_SID, HOSTILE_TAG, HOSTILE_REASON, HOSTILE_OWNER):
         assert hostile not in raw
     # ...and they are there, as text: in the page and in the tables' data
     shown = " ".join(page.text) + " ".join(s for payload in page.table_payloads() for s in payload_strings(payload))
@@ -270,6 +302,11 @@ def test_hostile_names_tags_and_sids_are_shown_escaped_never_as_markup(tmp_path,
     assert f"deploy{HOSTILE_POLICY} (inline)" in shown
     assert f"#0:{HOSTILE_SID}" in shown
     assert "Audit <b>bold</b>" in shown
+    # the suppression's reason and owner: in the accepted-risks table, the expired and the unused notes
+    accepted = next(payload for payload in page.table_payloads() if payload["name"] == "accepted-risks")
+    assert {HOSTILE_REASON, HOSTILE_OWNER} <= payload_strings(accepted)
+    assert f"({HOSTILE_OWNER}, 'old') expired on 2000-01-01" in shown
+    assert f"(o, {HOSTILE_REASON!r}) matches no finding" in shown
 
 
 def test_the_explore_notebook_runs_on_a_snapshot(tmp_path):

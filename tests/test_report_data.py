@@ -8,6 +8,7 @@ contract columns, so each test states exactly which cells it is about; the table
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +18,14 @@ import pytest
 from fixtures import SMALL_SNAPSHOT
 
 from ecr_audit.findings.model import FINDING_COLUMNS
+from ecr_audit.findings.registry import rules_by_id
 from ecr_audit.report.data import (LIST_LIMIT, Namer, build_report, capability_matrix, compare_baseline, conflicts,
                                    findings_view, layer_label, missing_actions, repository_access, short_arn,
                                    summarize)
 from ecr_audit.report.gaps import GENERIC_CONSEQUENCE, coverage_gaps
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.tables import Audit
+from ecr_audit.effective.frame import group_permissions
 
 SMALL = SMALL_SNAPSHOT
 ACCOUNT = "111122223333"
@@ -59,6 +62,10 @@ class FramesAudit:
     permissions: pd.DataFrame
     capabilities: pd.DataFrame
     findings: pd.DataFrame
+
+    @property
+    def grouped_permissions(self) -> pd.DataFrame:
+        return group_permissions(self.permissions)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.tables, name)
@@ -312,21 +319,103 @@ def test_a_repository_cell_names_a_dozen_principals_and_counts_the_rest(tables):
 
 # --- baseline and gaps ------------------------------------------------------------------------------
 
-def test_baseline_comparison_counts_findings_per_rule_changed_rules_first(tables):
-    before = pd.DataFrame([finding("missing-login"), finding("missing-login", principals=(ECS,)),
-                           finding("public-repository", "critical")])
-    after = pd.DataFrame([finding("missing-login"), finding("conditional-access", "low"),
-                          finding("public-repository", "critical")])
-    snapshot = {**tables.snapshot, "account": {"id": "999999999999"}, "collected_at": "2026-10-01T00:00:00+00:00"}
+def audit_side(account: str = ACCOUNT, collected_at: str = "2026-11-01T00:00:00+00:00"):
+    from ecr_audit.diff import AuditSide
 
-    comparison = compare_baseline(snapshot, before, after, ACCOUNT)
+    return AuditSide(account_id=account, aliases=(), collected_at=collected_at, principals=6, repositories=5,
+                     findings=3, coverage_gaps=0)
 
-    rows = comparison.by_rule.set_index("rule")
-    assert rows.loc["missing-login", ["baseline", "now", "change"]].tolist() == [2, 1, -1]
-    assert rows.loc["conditional-access", "change"] == 1
-    assert comparison.by_rule["rule"].tolist()[-1] == "public-repository"  # unchanged last
-    assert not comparison.same_account
-    assert comparison.collected_at == "2026-10-01T00:00:00+00:00"
+
+def test_the_baseline_comparison_keeps_the_diffs_order_and_first_rows_and_counts_the_rest(tables):
+    from ecr_audit.diff import AccessChange, AuditDiff, FindingChange, PrincipalChange
+
+    appeared = tuple(FindingChange(id=f"id{i}", rule="missing-login", severity="high", title="Cannot log in",
+                                   principal_arn=ECS, repository_arn=None, principals=(ECS,), repositories=(WEB,),
+                                   message=f"message {i}") for i in range(3))
+    changed = (FindingChange(id="idc", rule="cross-account-access", severity="high", title="Cross", principal_arn=None,
+                             repository_arn=WEB, principals=(), repositories=(WEB,), message="m",
+                             old_severity="medium"),)
+    gained = tuple(AccessChange(principal_arn=CI if i == 0 else ALICE, repository_arn=WEB, capability=capability,
+                                old_level="none", new_level="full")
+                   for i, capability in enumerate(("push", "pull", "lifecycle_admin", "policy_admin",
+                                                   "repository_admin")))
+    lost = (AccessChange(principal_arn=BOB, repository_arn=PLAIN, capability="push", old_level="full",
+                         new_level="partial", missing_actions=("ecr:PutImage",)),)
+    diff = AuditDiff(old=audit_side(collected_at="2026-10-01T00:00:00+00:00"), new=audit_side(),
+                     findings_appeared=appeared, findings_severity_changed=changed, findings_unchanged=7,
+                     access_gained=gained, access_lost=lost,
+                     principals_added=(PrincipalChange(CI, "role", "ci-deployer"),))
+
+    comparison = compare_baseline(diff, Namer(ACCOUNT, [WEB, PLAIN]), limit=2, accepted={"id1": "accepted risk (x)"})
+
+    assert comparison.counts["findings_appeared"] == 3 and comparison.counts["access_gained"] == 5
+    assert comparison.findings_appeared["id"].tolist() == ["id0", "id1"] and comparison.hidden("findings_appeared") == 1
+    assert comparison.findings_appeared["accepted"].tolist() == ["", "accepted risk (x)"]
+    assert comparison.findings_appeared.loc[0, "principals"] == ["role/ecsTaskExecutionRole"]
+    assert comparison.findings_severity_changed.loc[0, "change"] == "medium -> high"
+    gained_rows = comparison.access_gained
+    assert len(gained_rows) == 2 and comparison.hidden("access_gained") == 3
+    assert gained_rows.iloc[0].tolist() == ["role/ci/ci-deployer", "web (eu-west-1)", "push", "none -> full", "",
+                                            "new principal"]
+    assert comparison.access_lost.iloc[0][["change", "detail"]].tolist() == ["full -> partial",
+                                                                            "missing ecr:PutImage"]
+    assert comparison.principals_added == ("role/ci/ci-deployer",) and comparison.same_account
+    assert not comparison.is_empty
+
+
+def test_the_report_compares_with_a_baseline_through_the_diff(tables):
+    before = frames(tables, capabilities=[capability(BOB, PLAIN, "push"), capability(ALICE, WEB, "pull")],
+                    findings=[finding("stale-write-access", "medium", principals=(BOB,), id="gone")])
+    after = frames(tables, capabilities=[capability(ALICE, WEB, "pull"), capability(ALICE, WEB, "push")],
+                   findings=[finding("public-repository", "critical", repositories=(WEB,), id="new")])
+
+    comparison = build_report(after, baseline_audit=before).baseline
+
+    assert comparison.findings_appeared["id"].tolist() == ["new"]
+    assert comparison.findings_resolved["id"].tolist() == ["gone"]
+    assert comparison.access_gained[["principal", "capability"]].values.tolist() == [["user/alice", "push"]]
+    assert comparison.access_lost[["principal", "capability", "change"]].values.tolist() == \
+        [["user/ops/bob", "push", "full -> none"]]
+    assert comparison.counts["findings_unchanged"] == 0
+
+
+# --- accepted risks -------------------------------------------------------------------------------
+
+def _suppressed(tables, rows, entries, today=dt.date(2026, 11, 29)):
+    from ecr_audit.suppressions import apply_suppressions, parse_suppressions
+
+    findings = frames(tables, findings=rows).findings
+    return apply_suppressions(findings, parse_suppressions(entries, "accepted.yml"), today)
+
+
+def test_suppressed_findings_leave_the_main_tables_and_counts_and_are_listed_as_accepted_risks(tables):
+    rows = [finding("missing-login", "high", principals=(ECS,), actions=("ecr:GetAuthorizationToken",), id="login"),
+            finding("allow-cancelled-by-deny", "low", principals=(CI,), repositories=(WEB,),
+                    actions=("ecr:PutImage",), statements=(DEPLOY_ALLOW, DEPLOY_DENY), id="cancel"),
+            finding("public-repository", "critical", repositories=(WEB,), id="open")]
+    result = _suppressed(tables, rows, [
+        {"rule": "missing-login", "reason": "being fixed", "owner": "ops", "expires": "2026-12-05"},
+        {"rule": "allow-cancelled-by-deny", "reason": "deny is the point", "owner": "sec", "expires": "2027-06-01"},
+        {"rule": "public-repository", "reason": "was accepted", "owner": "oss", "expires": "2026-01-01"},
+        {"rule": "stale-write-access", "reason": "nobody", "owner": "ops", "expires": "2027-01-01"},
+    ])
+    audit = frames(tables, findings=result.kept.to_dict("records"))
+
+    report = build_report(audit, suppression=result, suppressions="accepted.yml", rules=rules_by_id())
+
+    assert report.findings["id"].tolist() == ["open"]
+    assert report.summary.findings_total == 1
+    assert report.missing_actions.empty and report.conflicts.empty
+    accepted = report.accepted
+    assert accepted.source == "accepted.yml" and accepted.as_of == "2026-11-29"
+    assert accepted.findings[["id", "reason", "owner", "expires", "days_left"]].values.tolist() == [
+        ["login", "being fixed", "ops", "2026-12-05", 6], ["cancel", "deny is the point", "sec", "2027-06-01", 184]]
+    [expired] = accepted.expired
+    assert expired.startswith("suppressions[2] of accepted.yml (oss, 'was accepted') expired on 2026-01-01")
+    [unused] = accepted.unused
+    assert unused.startswith("suppressions[3] of accepted.yml (ops, 'nobody') matches no finding")
+    # the glossary still explains the rules of accepted findings
+    assert set(report.rules) == {"missing-login", "allow-cancelled-by-deny", "public-repository"}
 
 
 def test_every_coverage_gap_says_what_the_report_cannot_vouch_for(tables):

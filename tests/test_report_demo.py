@@ -98,7 +98,7 @@ def test_the_report_shows_no_code_and_no_prompts(report, page):
 def test_the_report_has_its_sections_in_reading_order(page, audit):
     anchors = [attrs["id"] for tag, attrs in page.tags if tag == "section"]
 
-    assert anchors == ["summary", "findings", "missing", "conflicts", "access", "method"]
+    assert anchors == ["summary", "changes", "findings", "accepted", "missing", "conflicts", "access", "method"]
     text = " ".join(page.text)
     assert f"ECR access audit: account {audit.account_id} (acme-workloads-prod)" in text
 
@@ -166,8 +166,54 @@ def test_parameters_reach_the_notebook_baseline_severity_floor_and_title(demo_sn
     page = parse_page(paths["report"])
     text = " ".join(" ".join(page.text).split())
     assert "Quarterly <ECR> review" in text
-    assert "Since the baseline" in text
+    assert "Since the last audit" in text and "No changes: the same" in text
     assert set(column(payload(page, "findings"), "severity")) <= {"critical", "high"}
+
+
+def test_a_report_with_suppressions_and_last_months_baseline(demo_snapshot_path, tmp_path, capsys):
+    """A month later (test_diff_demo's edits) against the demo as baseline, with the new public
+    repository accepted and an expired entry: what ecr-audit diff lists is in "Since the last audit",
+    and the accepted finding has left the findings table for "Accepted risks"."""
+    from ecr_audit.cli import main
+    from ecr_audit.diff import diff_audits
+    from ecr_audit.snapshot import read_snapshot, write_snapshot
+    from test_diff_demo import STALE_PUSHER, _a_month_later
+
+    later = write_snapshot(_a_month_later(read_snapshot(demo_snapshot_path)), tmp_path / "later.json.gz")
+    old, new = ecr_audit.load(demo_snapshot_path), ecr_audit.load(later)
+    diff = diff_audits(old, new)
+    [opened] = [item.id for item in diff.findings_appeared]
+    kept_high = new.findings.loc[new.findings["severity"] == "high", "id"].iloc[0]
+    suppressions = tmp_path / "accepted.yml"
+    suppressions.write_text(f"- id: {opened}\n  reason: opened for the demo\n  owner: platform-team\n"
+                            "  expires: 2099-01-01\n"
+                            f"- id: {kept_high}\n  reason: was accepted\n  owner: ops\n  expires: 2000-01-01\n")
+
+    code = main(["report", str(later), "--baseline", str(demo_snapshot_path), "--suppressions", str(suppressions),
+                 "-o", str(tmp_path / "out")])
+
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    page = parse_page(report_paths(captured.out)["report"])
+    text = " ".join(" ".join(page.text).split())
+    # since the last audit: the diff's lists, the appeared finding marked as accepted now
+    appeared = payload(page, "findings-appeared")
+    assert column(appeared, "id") == [opened]
+    assert column(appeared, "accepted") == ["accepted risk (suppressions[0], platform-team, until 2099-01-01)"]
+    assert sorted(column(payload(page, "findings-resolved"), "id")) == sorted(i.id for i in diff.findings_resolved)
+    lost = payload(page, "access-lost")
+    assert lost["rows"] == len(diff.access_lost) > 0
+    assert set(column(lost, "principal")) == {STALE_PUSHER.split(":", 5)[5]}
+    assert payload(page, "access-gained")["rows"] == len(diff.access_gained) > 0
+    assert (f"Findings: {len(diff.findings_appeared)} appeared, {len(diff.findings_resolved)} resolved, 0 changed "
+            f"severity, {diff.findings_unchanged} unchanged") in text
+    # accepted risks: out of the findings table, in their own with reason and owner; the expired one flagged
+    assert opened not in column(payload(page, "findings"), "id")
+    assert kept_high in column(payload(page, "findings"), "id")
+    accepted = payload(page, "accepted-risks")
+    assert column(accepted, "id") == [opened] and column(accepted, "owner") == ["platform-team"]
+    assert "suppressions[1] of accepted.yml (ops, 'was accepted') expired on 2000-01-01" in text
+    assert payload(page, "findings")["rows"] == len(new.findings) - 1
 
 
 @needs_chromium

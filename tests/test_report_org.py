@@ -478,3 +478,38 @@ def test_the_org_notebook_takes_its_parameters_in_a_tagged_cell_and_only_calls_i
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
     displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
     assert displayed == ["org.header", "org.accounts", "org.grants", "org.top_findings", "org.method"]
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def test_report_command_given_an_organisation_folder_writes_the_organisation_page(collected, tmp_path, capsys,
+                                                                                  monkeypatch):
+    from ecr_audit.cli import main
+
+    calls = []
+    real = org.run_org_report
+    monkeypatch.setattr(org, "run_org_report",
+                        lambda *args, **kwargs: calls.append(kwargs) or real(*args, **{**kwargs,
+                                                                                      "account_reports": False}))
+    assert main(["report", str(collected.folder), "-o", str(tmp_path), "--min-severity", "high"]) == 0
+    printed = capsys.readouterr().out
+    html = next(line.split(": ", 1)[1] for line in printed.splitlines() if line.startswith("Report: "))
+    assert Path(html).name.startswith("org-") and Path(html).exists()
+    assert calls == [{"title": None, "min_severity": "high", "pdf": False}]
+
+
+def test_report_command_refuses_account_options_for_an_organisation_folder(collected, tmp_path, capsys):
+    from ecr_audit.cli import main
+
+    assert main(["report", str(collected.folder), "--baseline", str(SMALL_SNAPSHOT), "-o", str(tmp_path)]) == 2
+    assert "apply to one account's snapshot" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_report_command_exits_2_for_a_folder_without_an_index(tmp_path, capsys):
+    from ecr_audit.cli import main
+
+    folder = tmp_path / "not-an-org-run"
+    folder.mkdir()
+    assert main(["report", str(folder), "-o", str(tmp_path / "out")]) == 2
+    assert "index.json" in capsys.readouterr().err

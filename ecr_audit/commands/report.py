@@ -1,9 +1,12 @@
-"""``ecr-audit report``: the audit notebook executed on a snapshot, exported as one HTML file.
+"""``ecr-audit report``: the audit notebook executed on a snapshot, exported as one HTML file; or, given
+the folder that ``collect --org-role`` wrote (or its ``index.json``), the organisation report: one
+page linking every account's report (``ecr_audit.report.org``).
 
 Exit codes: 0 when the HTML was written (also when ``--pdf`` could not print: that is said on
 stderr, and the HTML stands); 1 when the report notebook itself failed (a bug; the partly executed
-notebook is kept to show where); 2 for a bad snapshot, baseline or expectations file, or an output
-folder that cannot be written.
+notebook is kept to show where); 2 for a bad snapshot, baseline, expectations or suppressions file,
+or an output folder that cannot be written. An organisation run exits 0 even when some account's
+report failed: the page and stderr name each one, as ``collect`` does for accounts it could not read.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ecr_audit.findings.model import SEVERITIES
 
     parser.add_argument("snapshot", metavar="SNAPSHOT",
-                        help="snapshot file (ecr-audit collect/demo) or AWS CLI authorization details JSON")
+                        help="snapshot file (ecr-audit collect/demo) or AWS CLI authorization details JSON; "
+                             "or the folder of an organisation run (collect --org-role) for the organisation report")
     parser.add_argument("--expectations", metavar="FILE", help="expectations YAML: who must / must not have what")
+    parser.add_argument("--suppressions", metavar="FILE",
+                        help="accepted risks (YAML, docs/suppressions.md): listed apart, out of the main tables")
     parser.add_argument("--baseline", metavar="OLD", help="an earlier snapshot of the account, to compare with")
     parser.add_argument("--min-severity", choices=SEVERITIES, default="info", metavar="S",
                         help=f"lowest severity listed in the findings table: {', '.join(SEVERITIES)} (default: info)")
@@ -34,16 +40,35 @@ def run(args: argparse.Namespace) -> int:
     from ecr_audit.expectations import ExpectationsError
     from ecr_audit.report.runner import ReportError, run_report
     from ecr_audit.snapshot import SnapshotError
+    from ecr_audit.suppressions import SuppressionsError
 
-    print("Running the audit notebook...", file=sys.stderr, flush=True)
+    organisation = _is_organisation_run(args.snapshot)
+    if organisation and (args.expectations or args.suppressions or args.baseline):
+        print("ecr-audit report: error: --expectations, --suppressions and --baseline apply to one account's "
+              "snapshot, not to an organisation folder", file=sys.stderr)
+        return 2
+    print("Running the organisation report..." if organisation else "Running the audit notebook...",
+          file=sys.stderr, flush=True)
     try:
-        files = run_report(args.snapshot, args.output_dir, expectations=args.expectations, baseline=args.baseline,
-                           min_severity=args.min_severity, title=args.title, pdf=args.pdf)
+        if organisation:
+            from ecr_audit.report.org import run_org_report
+
+            files = run_org_report(args.snapshot, args.output_dir, title=args.title,
+                                   min_severity=args.min_severity, pdf=args.pdf)
+            for account_id, why in sorted(files.account_failures.items()):
+                print(f"ecr-audit report: account {account_id}: no report: {why}", file=sys.stderr)
+        else:
+            files = run_report(args.snapshot, args.output_dir, expectations=args.expectations,
+                               suppressions=args.suppressions, baseline=args.baseline,
+                               min_severity=args.min_severity, title=args.title, pdf=args.pdf)
     except SnapshotError as error:
         print(f"ecr-audit report: error: {error}", file=sys.stderr)
         return 2
     except ExpectationsError as error:
         print(f"ecr-audit report: error: expectations {error}", file=sys.stderr)
+        return 2
+    except SuppressionsError as error:
+        print(f"ecr-audit report: error: suppressions {error}", file=sys.stderr)
         return 2
     except ReportError as error:
         print(f"ecr-audit report: error: {error}", file=sys.stderr)
@@ -60,3 +85,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"ecr-audit report: no PDF written: {files.pdf_problem}", file=sys.stderr)
     return 0
+
+
+def _is_organisation_run(target: str) -> bool:
+    from pathlib import Path
+
+    from ecr_audit.snapshot import INDEX_FILE_NAME
+
+    path = Path(target)
+    return path.is_dir() or path.name == INDEX_FILE_NAME

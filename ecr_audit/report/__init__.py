@@ -20,7 +20,7 @@ from typing import Any
 
 from ecr_audit.report.data import Report, build_report
 
-__all__ = ["Report", "build_report", "load_report", "load_audit", "check_expectations"]
+__all__ = ["Report", "build_report", "load_report", "load_audit", "check_expectations", "check_suppressions"]
 
 
 def check_expectations(path: str | os.PathLike[str]) -> Any:
@@ -28,6 +28,13 @@ def check_expectations(path: str | os.PathLike[str]) -> Any:
     from ecr_audit.expectations import load_expectations
 
     return load_expectations(path)
+
+
+def check_suppressions(path: str | os.PathLike[str]) -> Any:
+    """Read and validate a suppressions file (raises ``SuppressionsError`` naming file and entry)."""
+    from ecr_audit.suppressions import load_suppressions
+
+    return load_suppressions(path)
 
 
 def load_audit(snapshot: str | os.PathLike[str], expectations: str | os.PathLike[str] | None = None) -> Any:
@@ -39,15 +46,23 @@ def load_audit(snapshot: str | os.PathLike[str], expectations: str | os.PathLike
 
 
 def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | os.PathLike[str] | None = None,
+                suppressions: str | os.PathLike[str] | None = None,
                 baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
                 title: str | None = None) -> Report:
-    """Everything the report shows, for the notebook: the audit (and the baseline's) computed here."""
+    """Everything the report shows, for the notebook: the audit (and the baseline's) computed here.
+
+    The expectations apply to both audits; the suppressions to this one only (the comparison with
+    the baseline is made without them, as ``ecr-audit diff`` makes it, and marks what they accept).
+    """
     from ecr_audit.findings.registry import rules_by_id
 
     if snapshot is None:
         raise ValueError("set the notebook's `snapshot` parameter to a snapshot file "
                          "(ecr-audit collect or ecr-audit demo writes one)")
     audit = load_audit(snapshot, expectations)
+    if suppressions is not None:
+        audit = audit.with_suppressions(suppressions)
     baseline_audit = load_audit(baseline, expectations) if baseline is not None else None
     return build_report(audit, min_severity=min_severity, title=title, baseline_audit=baseline_audit,
-                        rules=rules_by_id(), expectations=str(expectations) if expectations else None)
+                        rules=rules_by_id(), expectations=str(expectations) if expectations else None,
+                        suppressions=str(suppressions) if suppressions else None)

@@ -1,13 +1,18 @@
 """What the report says, computed from an :class:`~ecr_audit.tables.Audit` as plain frames and values.
 
 Pure and fast: everything here reads frames that the pipeline already computed (tables,
-``permissions``, ``capabilities``, ``findings``) and reshapes them, on integer codes where the frames
+``grouped_permissions``, ``capabilities``, ``findings``) and reshapes them, on integer codes where the frames
 are large, so the report of a large account costs seconds on top of the audit itself. The notebook
 calls :func:`build_report` once and hands the result to :mod:`ecr_audit.report.sections`, which
 only displays; tests reach every decision made here without a kernel.
 
 Sections that the snapshot cannot support say so instead of showing empty tables: an IAM-only
 snapshot has no repositories, and ``AccountFacts`` tells the display which inputs were collected.
+
+Two inputs are optional. A baseline: "since the last audit" (:class:`BaselineComparison`) is
+:func:`ecr_audit.diff.diff_audits`, the same comparison ``ecr-audit diff`` prints. A suppressions
+file (:mod:`ecr_audit.suppressions`): accepted findings leave every table built from the audit's
+``findings`` and are listed in :class:`AcceptedRisks` with their reason, owner and expiry.
 """
 
 from __future__ import annotations
@@ -83,19 +88,6 @@ class Summary:
     findings_total: int
 
 
-@dataclass(frozen=True)
-class BaselineComparison:
-    """"Since the baseline" until the diff API lands: when it was taken and finding counts per rule."""
-
-    account_id: str
-    collected_at: str | None
-    same_account: bool
-    #: rule, severity, baseline, now, change; rules with a change first
-    by_rule: pd.DataFrame
-    baseline_total: int
-    current_total: int
-
-
 @dataclass
 class Report:
     title: str
@@ -111,8 +103,11 @@ class Report:
     conflicts: pd.DataFrame
     capability_matrix: pd.DataFrame
     repository_access: pd.DataFrame
-    baseline: BaselineComparison | None = None
+    #: "since the last audit", with a baseline; None without one
+    baseline: "BaselineComparison | None" = None
     expectations: str | None = None
+    #: what the suppressions file accepts; None without one
+    accepted: "AcceptedRisks | None" = None
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -333,7 +328,7 @@ def principals_with_access(permissions: pd.DataFrame) -> Access:
 
 def summarize(audit: Any, findings: pd.DataFrame, access: Access | None = None) -> Summary:
     principals = audit.principals
-    access = access or principals_with_access(audit.permissions)
+    access = access or principals_with_access(audit.grouped_permissions)
     severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
     repositories = audit.repositories
     return Summary(
@@ -455,9 +450,12 @@ def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, s
          for arn in (*(_as_tuple(many) or _as_tuple(one)), WILDCARD_RESOURCE)],
         columns=["finding", "repository_arn"],
     )
-    permissions = audit.permissions
-    relevant = permissions[_mask(permissions["principal_arn"], wanted_cells["principal_arn"].unique())
-                           & _mask(permissions["action"], wanted_cells["action"].unique())]
+    grouped = audit.grouped_permissions
+    relevant = grouped[_mask(grouped["principal_arn"], wanted_cells["principal_arn"].unique())
+                       & _mask(grouped["action"], wanted_cells["action"].unique())]
+    # the few rows concerned, one per cell: the reasons are told per repository
+    relevant = (relevant.assign(repository_arn=relevant["repositories"].astype(object))
+                .explode("repository_arn", ignore_index=True))
     joined = (wanted_cells.merge(relevant[["principal_arn", "action", "repository_arn", "decision",
                                            "deciding_layer", "blocked_by"]],
                                  on=["principal_arn", "action"], how="inner")
@@ -609,9 +607,9 @@ def capability_matrix(audit: Any, access: Access | None = None) -> pd.DataFrame:
     """
     principals = audit.principals
     capabilities = audit.capabilities
-    permissions = audit.permissions
+    permissions = audit.grouped_permissions
     account_id = audit.account_id
-    login_rows = _mask(permissions["action"], (LOGIN_ACTION,)) & _mask(permissions["repository_arn"], (WILDCARD_RESOURCE,))
+    login_rows = _mask(permissions["action"], (LOGIN_ACTION,))  # it takes no resource: one row per principal
     login = permissions.loc[login_rows, ["principal_arn", "decision"]]
     login_level = {arn: {"allowed": "yes", "conditional": "conditional"}.get(decision, "no")
                    for arn, decision in zip(login["principal_arn"], login["decision"])}
@@ -797,35 +795,174 @@ def repository_access(audit: Any, findings: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["_rank", "repository", "region"], kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
-# --- baseline -------------------------------------------------------------------------------------
+# --- since the last audit --------------------------------------------------------------------------
 
-def compare_baseline(baseline_snapshot: dict[str, Any], baseline_findings: pd.DataFrame,
-                     current_findings: pd.DataFrame, account_id: str) -> BaselineComparison:
-    """Finding counts per rule then and now (the diff API of a later issue will say which ones)."""
-    before = baseline_findings.groupby("rule").size() if len(baseline_findings) else pd.Series(dtype=int)
-    after = current_findings.groupby("rule").size() if len(current_findings) else pd.Series(dtype=int)
-    severity = {**dict(zip(baseline_findings["rule"], baseline_findings["severity"])),
-                **dict(zip(current_findings["rule"], current_findings["severity"]))}
-    rules = sorted(set(before.index) | set(after.index))
-    frame = pd.DataFrame({
-        "rule": rules,
-        "severity": [severity.get(rule) for rule in rules],
-        "baseline": [int(before.get(rule, 0)) for rule in rules],
-        "now": [int(after.get(rule, 0)) for rule in rules],
-    })
-    frame["change"] = frame["now"] - frame["baseline"]
-    frame = (frame.assign(_changed=frame["change"] == 0, _rank=frame["severity"].map(SEVERITY_RANK))
-             .sort_values(["_changed", "_rank", "rule"], kind="stable").drop(columns=["_changed", "_rank"])
-             .reset_index(drop=True))
-    baseline_account = str((baseline_snapshot.get("account") or {}).get("id", ""))
+#: the finding and access lists of :class:`~ecr_audit.diff.AuditDiff` shown as tables, with the
+#: names ``counts()`` uses
+FINDING_CHANGE_LISTS = ("findings_appeared", "findings_resolved", "findings_severity_changed")
+ACCESS_CHANGE_LISTS = ("access_gained", "access_lost", "access_changed")
+NAME_CHANGE_LISTS = ("principals_added", "principals_removed", "repositories_added", "repositories_removed")
+FINDING_CHANGE_COLUMNS = ["severity", "change", "rule", "title", "principals", "repositories", "message", "accepted",
+                          "id"]
+ACCESS_CHANGE_COLUMNS = ["principal", "repository", "capability", "change", "detail", "note"]
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """"Since the last audit": what ``ecr-audit diff OLD NEW`` says, in the same order.
+
+    Counts are whole; each list keeps its first :attr:`limit` items (``ecr-audit diff``'s default
+    text limit), and :meth:`hidden` says how many more there are, so a large account's report stays
+    small while saying what it leaves out.
+    """
+
+    old: Any  # ecr_audit.diff.AuditSide
+    new: Any
+    same_account: bool
+    warnings: tuple[str, ...]
+    #: :meth:`ecr_audit.diff.AuditDiff.counts`: every list's full length, and ``findings_unchanged``
+    counts: dict[str, int]
+    limit: int
+    findings_appeared: pd.DataFrame
+    findings_resolved: pd.DataFrame
+    findings_severity_changed: pd.DataFrame
+    access_gained: pd.DataFrame
+    access_lost: pd.DataFrame
+    access_changed: pd.DataFrame
+    #: short names, first ``limit`` of each
+    principals_added: tuple[str, ...]
+    principals_removed: tuple[str, ...]
+    repositories_added: tuple[str, ...]
+    repositories_removed: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.counts[name] for name in (*FINDING_CHANGE_LISTS, *ACCESS_CHANGE_LISTS, *NAME_CHANGE_LISTS))
+
+    def hidden(self, name: str) -> int:
+        """How many items of list ``name`` the report leaves out."""
+        return self.counts[name] - len(getattr(self, name))
+
+
+def compare_baseline(diff: Any, namer: Namer, *, limit: int | None = None,
+                     accepted: dict[str, str] | None = None) -> BaselineComparison:
+    """The report's view of ``diff`` (:func:`ecr_audit.diff.diff_audits` of the baseline and this audit).
+
+    ``accepted``: finding id -> note, for findings the suppressions now accept (they appear in the
+    diff as they do in ``ecr-audit diff``, which knows no suppressions, and say so).
+    """
+    from ecr_audit.diff import DEFAULT_TEXT_LIMIT
+
+    limit = DEFAULT_TEXT_LIMIT if limit is None else limit
+    accepted = accepted or {}
+    new_principals = {item.principal_arn for item in diff.principals_added}
+    gone_principals = {item.principal_arn for item in diff.principals_removed}
+    new_repositories = {item.repository_arn for item in diff.repositories_added}
+    gone_repositories = {item.repository_arn for item in diff.repositories_removed}
+
+    def findings_frame(items: tuple[Any, ...]) -> pd.DataFrame:
+        rows = [{
+            "severity": item.severity,
+            "change": f"{item.old_severity} -> {item.severity}" if item.old_severity else "",
+            "rule": item.rule,
+            "title": item.title,
+            "principals": namer.principals(item.principals, item.principal_arn),
+            "repositories": namer.repositories(item.repositories, item.repository_arn),
+            "message": clipped(item.message),
+            "accepted": accepted.get(item.id, ""),
+            "id": item.id,
+        } for item in items[:limit]]
+        return pd.DataFrame(rows, columns=FINDING_CHANGE_COLUMNS)
+
+    def access_frame(items: tuple[Any, ...]) -> pd.DataFrame:
+        rows = []
+        for item in items[:limit]:
+            detail = []
+            if item.missing_actions:
+                detail.append(f"missing {', '.join(item.missing_actions)}")
+            if item.conditional_actions:
+                detail.append(f"conditional: {', '.join(item.conditional_actions)}")
+            notes = [note for note, present in (
+                ("new principal", item.principal_arn in new_principals),
+                ("principal removed", item.principal_arn in gone_principals),
+                ("new repository", item.repository_arn in new_repositories),
+                ("repository removed", item.repository_arn in gone_repositories)) if present]
+            rows.append({"principal": namer.short(item.principal_arn), "repository": namer.short(item.repository_arn),
+                         "capability": item.capability, "change": f"{item.old_level} -> {item.new_level}",
+                         "detail": "; ".join(detail), "note": ", ".join(notes)})
+        return pd.DataFrame(rows, columns=ACCESS_CHANGE_COLUMNS)
+
+    def names(items: tuple[Any, ...], key: str) -> tuple[str, ...]:
+        return tuple(namer.short(getattr(item, key)) for item in items[:limit])
+
     return BaselineComparison(
-        account_id=baseline_account,
-        collected_at=baseline_snapshot.get("collected_at"),
-        same_account=baseline_account == account_id,
-        by_rule=frame,
-        baseline_total=len(baseline_findings),
-        current_total=len(current_findings),
+        old=diff.old, new=diff.new, same_account=diff.old.account_id == diff.new.account_id,
+        warnings=tuple(diff.warnings), counts=diff.counts(), limit=limit,
+        findings_appeared=findings_frame(diff.findings_appeared),
+        findings_resolved=findings_frame(diff.findings_resolved),
+        findings_severity_changed=findings_frame(diff.findings_severity_changed),
+        access_gained=access_frame(diff.access_gained), access_lost=access_frame(diff.access_lost),
+        access_changed=access_frame(diff.access_changed),
+        principals_added=names(diff.principals_added, "principal_arn"),
+        principals_removed=names(diff.principals_removed, "principal_arn"),
+        repositories_added=names(diff.repositories_added, "repository_arn"),
+        repositories_removed=names(diff.repositories_removed, "repository_arn"),
     )
+
+
+# --- accepted risks ---------------------------------------------------------------------------------
+
+ACCEPTED_COLUMNS = ["severity", "title", "principals", "repositories", "reason", "owner", "expires", "days_left",
+                    "message", "suppression", "rule", "id"]
+
+
+@dataclass(frozen=True)
+class AcceptedRisks:
+    """The suppressions file's effect: what it accepts, which entries expired, which match nothing."""
+
+    #: the file, as given
+    source: str
+    #: the suppressed findings, highest severity first, with reason, owner and expiry
+    findings: pd.DataFrame
+    #: one sentence per expired entry that matches findings (they are back in the main tables)
+    expired: tuple[str, ...]
+    #: one sentence per entry that matches no finding
+    unused: tuple[str, ...]
+    #: the day expiry was judged on
+    as_of: str
+
+
+def accepted_risks(result: Any, source: str, namer: Namer) -> AcceptedRisks:
+    """The report's view of a :class:`ecr_audit.suppressions.SuppressionResult`."""
+    import datetime as _dt
+
+    suppressed = result.suppressed
+    ranks = suppressed["severity"].map(SEVERITY_RANK)
+    ordered = suppressed.assign(_rank=ranks).sort_values(["_rank", "rule", "id"], kind="stable")
+    rows = [{
+        "severity": row["severity"],
+        "title": row["title"],
+        "principals": namer.principals(row["principals"], row["principal_arn"]),
+        "repositories": namer.repositories(row["repositories"], row["repository_arn"]),
+        "reason": row["reason"],
+        "owner": row["owner"],
+        "expires": row["expires"],
+        "days_left": (_dt.date.fromisoformat(row["expires"]) - result.today).days,
+        "message": clipped(row["message"]),
+        "suppression": row["suppression"],
+        "rule": row["rule"],
+        "id": row["id"],
+    } for row in ordered.to_dict("records")]
+    expired = tuple(item.message() for item in result.expired)
+    unused = tuple(result.unused_messages())
+    return AcceptedRisks(source=source, findings=pd.DataFrame(rows, columns=ACCEPTED_COLUMNS), expired=expired,
+                         unused=unused, as_of=result.today.isoformat())
+
+
+def accepted_notes(result: Any) -> dict[str, str]:
+    """Finding id -> "accepted risk (suppressions[0], owner, until DATE)" for the suppressed findings."""
+    return {row["id"]: f"accepted risk ({row['suppression']}, {row['owner']}, until {row['expires']})"
+            for row in result.suppressed.to_dict("records")}
 
 
 # --- everything -----------------------------------------------------------------------------------
@@ -836,28 +973,45 @@ def default_title(facts: AccountFacts) -> str:
 
 
 def build_report(audit: Any, *, findings: pd.DataFrame | None = None, min_severity: str = "info",
-                 title: str | None = None, baseline_audit: Any | None = None,
-                 baseline_findings: pd.DataFrame | None = None, rules: dict[str, Any] | None = None,
-                 expectations: str | None = None) -> Report:
-    """Everything the report shows, from an audit whose evaluated frames are computed or computable."""
+                 title: str | None = None, baseline_audit: Any | None = None, rules: dict[str, Any] | None = None,
+                 expectations: str | None = None, suppression: Any | None = None,
+                 suppressions: str | None = None) -> Report:
+    """Everything the report shows, from an audit whose evaluated frames are computed or computable.
+
+    ``audit.findings`` are the findings the report lists: with suppressions applied
+    (``Audit.with_suppressions``), the accepted ones are left out of every table but "Accepted
+    risks". ``suppression`` is the :class:`~ecr_audit.suppressions.SuppressionResult` (default: the
+    audit's own, when it has suppressions) and ``suppressions`` the file's name as shown.
+    ``baseline_audit``: an earlier audit; "since the last audit" is :func:`ecr_audit.diff.diff_audits`
+    of it and this audit *without* suppressions, so it says what ``ecr-audit diff`` says.
+    """
+    from ecr_audit.diff import diff_audits
+
     if min_severity not in SEVERITY_RANK:
         raise ValueError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    if suppression is None and getattr(audit, "suppressions", None) is not None:
+        suppression = audit.suppression_result
     findings = audit.findings if findings is None else findings
     facts = account_facts(audit.snapshot)
     level_names = organization_level_names(audit.snapshot)
     namer = Namer(facts.account_id, audit.repositories["repository_arn"])
-    access = principals_with_access(audit.permissions)
+    access = principals_with_access(audit.grouped_permissions)
     view = findings_view(findings, namer=namer, policies=audit.policies, statements=audit.statements,
                          min_severity=min_severity)
     fired = {}
-    for rule_id in dict.fromkeys(findings["rule"]):
+    rule_ids = [*findings["rule"], *(suppression.suppressed["rule"] if suppression is not None else ())]
+    for rule_id in dict.fromkeys(rule_ids):
         meta = (rules or {}).get(rule_id)
         if meta is not None:
             fired[rule_id] = (meta.title, meta.severity, meta.rationale)
     baseline = None
     if baseline_audit is not None:
-        old_findings = baseline_audit.findings if baseline_findings is None else baseline_findings
-        baseline = compare_baseline(baseline_audit.snapshot, old_findings, findings, facts.account_id)
+        current = audit.with_suppressions(None) if getattr(audit, "suppressions", None) is not None else audit
+        notes = accepted_notes(suppression) if suppression is not None else {}
+        baseline = compare_baseline(diff_audits(baseline_audit, current), namer, accepted=notes)
+    accepted = None
+    if suppression is not None:
+        accepted = accepted_risks(suppression, suppressions or "the suppressions file", namer)
     return Report(
         title=title or default_title(facts),
         facts=facts,
@@ -872,4 +1026,5 @@ def build_report(audit: Any, *, findings: pd.DataFrame | None = None, min_severi
         repository_access=repository_access(audit, findings),
         baseline=baseline,
         expectations=expectations,
+        accepted=accepted,
     )

@@ -49,7 +49,7 @@ from ecr_audit.report.gaps import coverage_gaps
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
 # private in sections (its owner may make them public): the account report's fact list, dates, counts
 # and cards, so that the two reports read alike
-from ecr_audit.report.sections import FINDING_COLUMNS, GAP_COLUMNS, OUT_OF_SCOPE, _card, _count, _facts, _when
+from ecr_audit.report.sections import FINDING_COLUMNS, GAP_COLUMNS, OUT_OF_SCOPE, card, counted, facts_list, when_text
 from ecr_audit.snapshot import INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
 
 if TYPE_CHECKING:
@@ -226,11 +226,11 @@ def _unknown_grants(audit: Any) -> list[str]:
     repositories = audit.repositories
     missing = int((~repositories["policy_collected"]).sum()) if len(repositories) else 0
     if missing:
-        unknown.append(_count(missing, "repository policy", "repository policies") + " could not be collected")
+        unknown.append(counted(missing, "repository policy", "repository policies") + " could not be collected")
     policies = audit.policies
     unreadable = policies[policies["policy_kind"].isin(RESOURCE_KINDS) & policies["parse_error"].notna()]
     if len(unreadable):
-        unknown.append(_count(len(unreadable), "repository or registry policy", "repository or registry policies")
+        unknown.append(counted(len(unreadable), "repository or registry policy", "repository or registry policies")
                        + " could not be read")
     coverage = audit.coverage
     registry = coverage[coverage["operation"] == "GetRegistryPolicy"] if len(coverage) else coverage
@@ -493,12 +493,12 @@ def header(report: OrgReport) -> Section:
     organization = (f"{facts.organization_id or '(unknown)'}, "
                     f"management account {facts.management_account or 'unknown'}"
                     + (f", feature set {facts.feature_set}" if facts.feature_set else ""))
-    accounts_text = (f"{facts.collected} of {_count(facts.accounts, 'account')} collected, {facts.failed} failed, "
+    accounts_text = (f"{facts.collected} of {counted(facts.accounts, 'account')} collected, {facts.failed} failed, "
                      f"{facts.skipped} skipped")
     skipped = "; ".join(f"{row['id']} ({row['name']}): {row['reason']}" for row in report.skipped.to_dict("records"))
     pairs = [
         ("Organisation", organization),
-        ("Collected", _when(facts.collected_at)),
+        ("Collected", when_text(facts.collected_at)),
         ("Accounts", accounts_text),
         ("Skipped", skipped),
         ("Collected as", facts.caller_arn),
@@ -510,9 +510,9 @@ def header(report: OrgReport) -> Section:
     ]
     toc = element("nav", join(element("a", heading, href=f"#{anchor}") for anchor, heading in SECTIONS),
                   class_="ea-toc")
-    subtitle = f"Organisation {facts.organization_id or '(unknown)'}, collected {_when(facts.collected_at)}"
+    subtitle = f"Organisation {facts.organization_id or '(unknown)'}, collected {when_text(facts.collected_at)}"
     return Section(element("header", element("h1", report.title), element("p", subtitle, class_="ea-subtitle"),
-                           _facts(pairs), toc, organization_warning(report)), "header")
+                           facts_list(pairs), toc, organization_warning(report)), "header")
 
 
 def organization_warning(report: OrgReport) -> Markup:
@@ -523,7 +523,7 @@ def organization_warning(report: OrgReport) -> Markup:
         items = join(element("li", element("strong", row["account"]), f": {row['what']}. ",
                              element("small", row["error"]))
                      for row in problems.to_dict("records"))
-        parts.append(element("h3", f"{_count(problems['account_id'].nunique(), 'account')} not collected, audited "
+        parts.append(element("h3", f"{counted(problems['account_id'].nunique(), 'account')} not collected, audited "
                                    "or reported"))
         parts.append(element("p", "What these accounts hold is missing from this page or from the account reports "
                                   "it links: silence about them is not evidence of no access."))
@@ -534,8 +534,8 @@ def organization_warning(report: OrgReport) -> Markup:
         for account, group in gaps.groupby("account", sort=True):
             kinds = "; ".join(f"{what} ({code})" + (f" in {len(places)} places" if len(places) > 1 else "")
                               for (what, code), places in group.groupby(["what", "code"], sort=False)["where"])
-            items.append(element("li", element("strong", account), f": {_count(len(group), 'gap')}: {kinds}"))
-        parts.append(element("h3", f"Coverage gaps in {_count(gaps['account'].nunique(), 'collected account')}"))
+            items.append(element("li", element("strong", account), f": {counted(len(group), 'gap')}: {kinds}"))
+        parts.append(element("h3", f"Coverage gaps in {counted(gaps['account'].nunique(), 'collected account')}"))
         parts.append(element("p", "What could not be collected or read in accounts that were collected; each "
                                   "account's report says what each gap weakens, and the method section lists "
                                   "them all."))
@@ -561,11 +561,11 @@ def accounts(report: OrgReport) -> Section:
     audited = frame[frame["findings"].notna()]
     by_severity = {severity: int(audited[severity].sum()) for severity in SEVERITIES}
     cards = element("div",
-                    _card(f"{report.facts.collected}/{report.facts.accounts}", "accounts collected"),
-                    _card(int(audited["principals"].sum()), "principals"),
-                    _card(int(audited["principals_with_access"].sum()), "principals with ECR access"),
-                    _card(int(audited["repositories"].sum()), "repositories"),
-                    _card(int(audited["findings"].sum()), "findings, all severities"),
+                    card(f"{report.facts.collected}/{report.facts.accounts}", "accounts collected"),
+                    card(int(audited["principals"].sum()), "principals"),
+                    card(int(audited["principals_with_access"].sum()), "principals with ECR access"),
+                    card(int(audited["repositories"].sum()), "repositories"),
+                    card(int(audited["findings"].sum()), "findings, all severities"),
                     class_="ea-cards")
     chart = bar_chart_svg(by_severity, title="Findings by severity, every account",
                           classes={severity: f"ea-sev-{severity}" for severity in SEVERITIES})
@@ -636,7 +636,7 @@ def top_findings(report: OrgReport) -> Section:
                *(column for column in FINDING_COLUMNS if column.key not in ("policies", "statements")))
     frame = report.top_findings
     text = (f"Findings at severity {report.top_severity} or above, in every audited account, highest first: "
-            f"{_count(len(frame), 'finding')}. Each account's report has the rest, with the rules explained.")
+            f"{counted(len(frame), 'finding')}. Each account's report has the rest, with the rules explained.")
     return _section("top-findings", element("p", text),
                     data_table(frame, columns, name="top-findings", sort=None,
                                empty=f"No finding at severity {report.top_severity} or above in any account."))
@@ -742,7 +742,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     unusable index (before anything is written), :class:`ReportError` when the organisation
     notebook fails or ``min_severity`` is unknown, ``OSError`` when the folder cannot be written.
     """
-    from ecr_audit.report.runner import ReportError, _write_text, execute_notebook, export_html, run_report
+    from ecr_audit.report.runner import ReportError, render_notebook, run_report
 
     if min_severity not in SEVERITIES:
         raise ReportError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
@@ -776,23 +776,11 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
                  for account_id, files in written.items()}
         links.update({account_id: {"href": None, "error": why} for account_id, why in failures.items()})
     accounts_done = time.perf_counter()
-    notebook_path, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
     parameters = {"index": str(index_path.resolve()), "title": title, "min_severity": min_severity,
                   "account_reports": links}
-    executed = execute_notebook(notebook, notebook_path, parameters, log_output=log_output)
-    executed_at = time.perf_counter()
-    _write_text(html_path, export_html(executed, title=title or default_org_title(index),
-                                       notebook_name=notebook_path.name))
-    exported_at = time.perf_counter()
-    pdf_path, pdf_problem = None, None
-    if pdf:
-        from ecr_audit.report.chromium import ChromiumError, print_pdf
-
-        try:
-            pdf_path = print_pdf(html_path, folder / f"{stem}.pdf")
-        except ChromiumError as error:
-            pdf_problem = str(error)
-    return OrgReportFiles(folder=folder, html=html_path, notebook=notebook_path, pdf=pdf_path, pdf_problem=pdf_problem,
-                          account_reports=written, account_failures=failures,
-                          accounts_seconds=accounts_done - started, execute_seconds=executed_at - accounts_done,
-                          export_seconds=exported_at - executed_at)
+    page = render_notebook(notebook, folder, stem, parameters, title=title or default_org_title(index), pdf=pdf,
+                           log_output=log_output)
+    return OrgReportFiles(folder=folder, html=page.html, notebook=page.notebook, pdf=page.pdf,
+                          pdf_problem=page.pdf_problem, account_reports=written, account_failures=failures,
+                          accounts_seconds=accounts_done - started, execute_seconds=page.execute_seconds,
+                          export_seconds=page.export_seconds)

@@ -1,7 +1,7 @@
 """Run the audit notebook with papermill and export it to one self-contained HTML file.
 
-Steps, each failing with a message that names what to fix: read the snapshot (and the baseline)
-in this process, so a bad file is reported before a kernel starts; execute
+Steps, each failing with a message that names what to fix: read the snapshot (and the baseline,
+expectations and suppressions files) in this process, so a bad file is reported before a kernel starts; execute
 ``notebooks/ecr_access_audit.ipynb`` with the parameters, in a kernel that is this interpreter
 (:mod:`ecr_audit.report.kernel`); keep the executed notebook next to the HTML; export with the
 project's own nbconvert template (no code, no prompts, no remote assets); optionally print a PDF
@@ -154,15 +154,17 @@ def execute_notebook(notebook: str | os.PathLike[str], output: str | os.PathLike
 
 def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathLike[str] = "reports", *,
                expectations: str | os.PathLike[str] | None = None,
+               suppressions: str | os.PathLike[str] | None = None,
                baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
                title: str | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
                log_output: bool = False) -> ReportFiles:
     """Execute the audit notebook on a snapshot and write ``<stem>.ipynb``, ``<stem>.html`` (and ``.pdf``).
 
     Raises :class:`ecr_audit.snapshot.SnapshotError` for an unusable snapshot or baseline,
+    ``ExpectationsError`` / ``SuppressionsError`` for an unusable expectations or suppressions file,
     :class:`ReportError` when the notebook fails, ``OSError`` when the folder cannot be written.
     """
-    from ecr_audit.report import check_expectations
+    from ecr_audit.report import check_expectations, check_suppressions
 
     if min_severity not in SEVERITIES:
         raise ReportError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
@@ -171,24 +173,34 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
         read_snapshot(baseline)
     if expectations is not None:
         check_expectations(expectations)
+    if suppressions is not None:
+        check_suppressions(suppressions)
     if not notebook.exists():
         raise ReportError(f"the report notebook {notebook} is missing (is ecr-audit installed from its source tree?)")
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = report_stem(snapshot)
-    notebook_path, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
     parameters = {
         "snapshot": str(Path(snapshot_path).resolve()),
         "expectations": str(Path(expectations).resolve()) if expectations else None,
+        "suppressions": str(Path(suppressions).resolve()) if suppressions else None,
         "baseline": str(Path(baseline).resolve()) if baseline else None,
         "min_severity": min_severity,
         "title": title,
     }
+    return render_notebook(notebook, folder, stem, parameters, title=title or default_title(account_facts(snapshot)),
+                           pdf=pdf, log_output=log_output)
+
+
+def render_notebook(notebook: Path, folder: Path, stem: str, parameters: dict[str, Any], *, title: str,
+                    pdf: bool = False, log_output: bool = False) -> ReportFiles:
+    """Execute ``notebook`` with ``parameters`` into ``folder/<stem>.ipynb``, export ``<stem>.html``
+    (and print ``<stem>.pdf``): the steps every report of the project takes, account or organisation."""
+    notebook_path, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
     started = time.perf_counter()
     executed = execute_notebook(notebook, notebook_path, parameters, log_output=log_output)
     executed_at = time.perf_counter()
-    page_title = title or default_title(account_facts(snapshot))
-    _write_text(html_path, export_html(executed, title=page_title, notebook_name=notebook_path.name))
+    _write_text(html_path, export_html(executed, title=title, notebook_name=notebook_path.name))
     exported_at = time.perf_counter()
     pdf_path, pdf_problem = None, None
     if pdf:
@@ -200,4 +212,3 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
             pdf_problem = str(error)
     return ReportFiles(html=html_path, notebook=notebook_path, pdf=pdf_path, pdf_problem=pdf_problem,
                        execute_seconds=executed_at - started, export_seconds=exported_at - executed_at)
-

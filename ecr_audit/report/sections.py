@@ -19,7 +19,9 @@ from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, d
 #: sections in reading order: (anchor, heading)
 SECTIONS = (
     ("summary", "Executive summary"),
+    ("changes", "Since the last audit"),
     ("findings", "Findings"),
+    ("accepted", "Accepted risks"),
     ("missing", "Missing required actions"),
     ("conflicts", "Conflicting policies"),
     ("access", "Access matrix"),
@@ -39,12 +41,12 @@ def _section(anchor: str, *content: Any) -> Section:
     return Section(element("section", element("h2", _HEADINGS[anchor]), *content, id=anchor), anchor)
 
 
-def _facts(pairs: list[tuple[str, Any]]) -> Markup:
+def facts_list(pairs: list[tuple[str, Any]]) -> Markup:
     return element("dl", join(element("dt", label) + element("dd", value) for label, value in pairs if value),
                    class_="ea-facts")
 
 
-def _when(timestamp: str | None) -> str:
+def when_text(timestamp: str | None) -> str:
     if not timestamp:
         return "unknown (the input does not say)"
     try:
@@ -56,7 +58,7 @@ def _when(timestamp: str | None) -> str:
     return parsed.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _count(number: int, noun: str, plural: str | None = None) -> str:
+def counted(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun if number == 1 else (plural or noun + 's')}"
 
 
@@ -79,19 +81,20 @@ def header(report: Report) -> Section:
         ("Alias", ", ".join(facts.aliases) or "none"),
         ("Organisation", organization),
         ("Organisation path", facts.organization_path),
-        ("Collected", _when(facts.collected_at)),
+        ("Collected", when_text(facts.collected_at)),
         ("Regions", ", ".join(facts.regions) or "none (ECR not collected)"),
         ("Source", source.get(facts.source, facts.source)),
         ("Collected as", facts.caller_arn),
         ("Expectations", report.expectations or "built-in inferred expectations only"),
+        ("Suppressions", report.accepted.source if report.accepted else "none: every finding is listed"),
         ("Findings shown", f"severity {report.min_severity} and above"),
     ]
     toc = element("nav", join(element("a", heading, href=f"#{anchor}") for anchor, heading in SECTIONS),
                   class_="ea-toc")
     subtitle = f"Account {facts.account_id}" + (f" ({facts.aliases[0]})" if facts.aliases else "") + \
-               f", collected {_when(facts.collected_at)}"
+               f", collected {when_text(facts.collected_at)}"
     return Section(element("header", element("h1", report.title), element("p", subtitle, class_="ea-subtitle"),
-                           _facts(pairs), toc, coverage_warning(report)), "header")
+                           facts_list(pairs), toc, coverage_warning(report)), "header")
 
 
 def coverage_warning(report: Report) -> Markup:
@@ -114,7 +117,7 @@ def coverage_warning(report: Report) -> Markup:
     items = join(items)
     return element(
         "div",
-        element("h3", f"Coverage gaps: {_count(len(gaps), 'thing')} could not be collected or read"),
+        element("h3", f"Coverage gaps: {counted(len(gaps), 'thing')} could not be collected or read"),
         element("p", "Silence about these is not evidence of no access. Each gap and what it weakens:"),
         element("ul", items),
         class_="ea-warning", role="note", id="coverage-gaps",
@@ -123,7 +126,7 @@ def coverage_warning(report: Report) -> Markup:
 
 # --- summary --------------------------------------------------------------------------------------
 
-def _card(number: Any, what: str) -> Markup:
+def card(number: Any, what: str) -> Markup:
     return element("div", element("span", str(number), class_="ea-number"), element("span", what, class_="ea-what"),
                    class_="ea-card")
 
@@ -134,10 +137,10 @@ def summary(report: Report) -> Section:
     conditional = (f" (+{counts.principals_conditional_only} only under conditions)"
                    if counts.principals_conditional_only else "")
     cards = element("div",
-                    _card(counts.principals, f"principals ({_count(counts.users, 'user')}, {_count(counts.roles, 'role')})"),
-                    _card(counts.principals_with_access, "principals with ECR access" + conditional),
-                    _card(counts.repositories, "repositories" + (f" ({regions})" if regions else "")),
-                    _card(counts.findings_total, "findings, all severities"),
+                    card(counts.principals, f"principals ({counted(counts.users, 'user')}, {counted(counts.roles, 'role')})"),
+                    card(counts.principals_with_access, "principals with ECR access" + conditional),
+                    card(counts.repositories, "repositories" + (f" ({regions})" if regions else "")),
+                    card(counts.findings_total, "findings, all severities"),
                     class_="ea-cards")
     chart = bar_chart_svg(counts.findings_by_severity, title="Findings by severity",
                           classes={s: f"ea-sev-{s}" for s in SEVERITIES})
@@ -149,8 +152,30 @@ def summary(report: Report) -> Section:
         parts.append(element("p", "No ECR data was collected, so repository access, public and cross-account "
                                   "grants cannot be judged; only account-wide login (ecr:GetAuthorizationToken) "
                                   "and identity-policy statements are assessed.", class_="ea-warning"))
-    parts.append(baseline(report))
+    parts.append(_summary_notes(report))
     return _section("summary", *parts)
+
+
+def _summary_notes(report: Report) -> Markup:
+    """One line each on the baseline and the accepted risks, pointing to their sections."""
+    notes = []
+    comparison = report.baseline
+    if comparison is not None:
+        counts = comparison.counts
+        notes.append(element("p", f"Since the last audit ({when_text(comparison.old.collected_at)}): findings "
+                                  f"{counts['findings_appeared']} appeared, {counts['findings_resolved']} resolved, "
+                                  f"{counts['findings_severity_changed']} changed severity; access (principal × "
+                                  f"repository × capability) {counts['access_gained']} gained, "
+                                  f"{counts['access_lost']} lost. ", element("a", "Details", href="#changes"), "."))
+    accepted = report.accepted
+    if accepted is not None:
+        text = (f"{counted(len(accepted.findings), 'finding')} accepted as risks by the suppressions file and left "
+                "out of the counts above")
+        if accepted.expired:
+            text += f"; {counted(len(accepted.expired), 'suppression')} expired and no longer suppress"
+        notes.append(element("p", text + ". ", element("a", "Accepted risks", href="#accepted"), ".",
+                             class_="ea-warning" if accepted.expired else None))
+    return join(notes)
 
 
 def _rules_table(report: Report) -> Markup:
@@ -169,31 +194,156 @@ def _rules_table(report: Report) -> Markup:
     return element("table", element("thead", head), element("tbody", rows), class_="ea-plain")
 
 
-def baseline(report: Report) -> Markup:
+# --- since the last audit --------------------------------------------------------------------------
+
+FINDING_CHANGE_COLUMNS = (
+    TableColumn("severity", "Severity", "severity"),
+    TableColumn("title", "Finding"),
+    TableColumn("principals", "Principals", "list"),
+    TableColumn("repositories", "Repositories", "list"),
+    TableColumn("message", "Message"),
+    TableColumn("accepted", "Accepted risk", title="suppressed now: listed under Accepted risks"),
+    TableColumn("rule", "Rule"),
+    TableColumn("id", "Finding id"),
+)
+
+#: findings whose severity changed also show the change
+SEVERITY_CHANGE_COLUMNS = (FINDING_CHANGE_COLUMNS[0],
+                           TableColumn("change", "Severity change", title="the old severity -> the new one"),
+                           *FINDING_CHANGE_COLUMNS[1:])
+
+#: a resolved finding is accepted by nothing: no such column
+_FINDING_CHANGE_COLUMNS_OF = {
+    "findings_appeared": FINDING_CHANGE_COLUMNS,
+    "findings_resolved": tuple(column for column in FINDING_CHANGE_COLUMNS if column.key != "accepted"),
+    "findings_severity_changed": SEVERITY_CHANGE_COLUMNS,
+}
+
+ACCESS_CHANGE_COLUMNS = (
+    TableColumn("principal", "Principal"),
+    TableColumn("repository", "Repository"),
+    TableColumn("capability", "Capability"),
+    TableColumn("change", "Level", title="old level -> new level: full, conditional, partial or none"),
+    TableColumn("detail", "Detail", title="now: the capability's missing and conditional actions"),
+    TableColumn("note", "Note", title="whether the principal or the repository itself is new or removed"),
+)
+
+_FINDING_LISTS = (("findings_appeared", "Findings that appeared"), ("findings_resolved", "Findings resolved"),
+                  ("findings_severity_changed", "Findings whose severity changed"))
+_ACCESS_LISTS = (("access_gained", "Access gained",
+                  "now full (from none, partial or conditional): a new grant to review"),
+                 ("access_lost", "Access lost", "was full, now none or partial: whatever relied on it fails now"),
+                 ("access_changed", "Access that changed level", "every other change, e.g. full -> conditional"))
+_NAME_LISTS = (("principals_added", "Principals added"), ("principals_removed", "Principals removed"),
+               ("repositories_added", "Repositories added"), ("repositories_removed", "Repositories removed"))
+
+
+def _more(comparison: Any, name: str) -> Markup:
+    hidden = comparison.hidden(name)
+    if not hidden:
+        return Markup("")
+    return element("p", f"The first {len(getattr(comparison, name))} of {comparison.counts[name]} are shown; "
+                        f"{hidden} more are not: ecr-audit diff OLD NEW --format json lists every one.",
+                   class_="ea-note")
+
+
+def changes(report: Report) -> Section:
+    """What ``ecr-audit diff BASELINE SNAPSHOT`` says: findings and access that came, went or changed."""
     comparison = report.baseline
     if comparison is None:
-        return element("p", "No baseline snapshot was given, so there is no comparison with an earlier audit.",
-                       class_="ea-note")
-    parts: list[Any] = [element("h3", "Since the baseline"),
-                        element("p", f"Baseline collected {_when(comparison.collected_at)} "
-                                     f"(account {comparison.account_id}): {comparison.baseline_total} findings then, "
-                                     f"{comparison.current_total} now. Counts per rule, all severities; which "
-                                     "individual findings appeared or went is for ecr-audit diff.")]
+        return _section("changes", element("p", "No baseline snapshot was given, so there is no comparison with "
+                                                "an earlier audit (ecr-audit report --baseline OLD_SNAPSHOT).",
+                                           class_="ea-note"))
+    counts = comparison.counts
+    old, new = comparison.old, comparison.new
+    parts: list[Any] = [element("p", f"Baseline: account {old.account_id}, collected {when_text(old.collected_at)}, "
+                                     f"{old.findings} findings (suppressions not applied). Now: collected "
+                                     f"{when_text(new.collected_at)}. The same as ecr-audit diff BASELINE SNAPSHOT, with "
+                                     f"the first {comparison.limit} items of each list.")]
     if not comparison.same_account:
-        parts.append(element("p", f"The baseline is of account {comparison.account_id}, not "
-                                  f"{report.facts.account_id}: the comparison is between different accounts.",
+        parts.append(element("p", f"The baseline is of account {old.account_id}, not {new.account_id}: the "
+                                  "comparison is between different accounts.", class_="ea-warning"))
+    if comparison.warnings:
+        parts.append(element("ul", join(element("li", warning) for warning in comparison.warnings),
                              class_="ea-warning"))
-    rows = join(
-        element("tr", element("td", rule), element("td", severity or ""), element("td", str(before), class_="ea-num"),
-                element("td", str(now), class_="ea-num"),
-                element("td", f"{change:+d}" if change else "0", class_="ea-num " + (
-                    "ea-delta-up" if change > 0 else "ea-delta-down" if change < 0 else "")))
-        for rule, severity, before, now, change in comparison.by_rule.itertuples(index=False))
-    head = element("tr", element("th", "Rule"), element("th", "Severity"), element("th", "Baseline", class_="ea-num"),
-                   element("th", "Now", class_="ea-num"), element("th", "Change", class_="ea-num"))
-    parts.append(element("table", element("thead", head), element("tbody", rows), class_="ea-plain")
-                 if len(comparison.by_rule) else element("p", "No findings then or now.", class_="ea-empty"))
-    return join(parts)
+    if comparison.is_empty:
+        parts.append(element("p", f"No changes: the same {counts['findings_unchanged']} findings, the same access, "
+                                  "the same principals and repositories.", class_="ea-ok"))
+        return _section("changes", *parts)
+    parts.append(element("h3", f"Findings: {counts['findings_appeared']} appeared, {counts['findings_resolved']} "
+                               f"resolved, {counts['findings_severity_changed']} changed severity, "
+                               f"{counts['findings_unchanged']} unchanged"))
+    for name, heading in _FINDING_LISTS:
+        if counts[name]:
+            parts.extend([element("h4", f"{heading} ({counts[name]})"),
+                          data_table(getattr(comparison, name), _FINDING_CHANGE_COLUMNS_OF[name],
+                                     name=name.replace("_", "-"), sort=None),
+                          _more(comparison, name)])
+    parts.append(element("h3", f"Access (principal × repository × capability): {counts['access_gained']} gained, "
+                               f"{counts['access_lost']} lost, {counts['access_changed']} changed level"))
+    for name, heading, meaning in _ACCESS_LISTS:
+        if counts[name]:
+            parts.extend([element("h4", f"{heading} ({counts[name]})"), element("p", meaning.capitalize() + "."),
+                          data_table(getattr(comparison, name), ACCESS_CHANGE_COLUMNS, name=name.replace("_", "-"),
+                                     sort=None),
+                          _more(comparison, name)])
+    named = [(heading, name) for name, heading in _NAME_LISTS if counts[name]]
+    if named:
+        parts.append(element("h3", f"Principals: {counts['principals_added']} added, {counts['principals_removed']} "
+                                   f"removed; repositories: {counts['repositories_added']} added, "
+                                   f"{counts['repositories_removed']} removed"))
+        items = []
+        for heading, name in named:
+            shown = list(getattr(comparison, name))
+            hidden = comparison.hidden(name)
+            text = ", ".join(shown) + (f" and {hidden} more" if hidden else "")
+            items.append(element("li", element("strong", f"{heading} ({counts[name]}): "), text))
+        parts.append(element("ul", join(items)))
+    return _section("changes", *parts)
+
+
+# --- accepted risks ---------------------------------------------------------------------------------
+
+ACCEPTED_COLUMNS = (
+    TableColumn("severity", "Severity", "severity"),
+    TableColumn("title", "Finding"),
+    TableColumn("principals", "Principals", "list"),
+    TableColumn("repositories", "Repositories", "list"),
+    TableColumn("reason", "Reason"),
+    TableColumn("owner", "Owner"),
+    TableColumn("expires", "Expires", title="the acceptance applies until the day before"),
+    TableColumn("days_left", "Days left", "number"),
+    TableColumn("message", "Message"),
+    TableColumn("suppression", "Entry", title="the entry of the suppressions file that accepts it"),
+    TableColumn("rule", "Rule"),
+    TableColumn("id", "Finding id"),
+)
+
+
+def accepted(report: Report) -> Section:
+    """The suppressed findings with reason, owner and expiry; expired and unused entries flagged."""
+    risks = report.accepted
+    if risks is None:
+        return _section("accepted", element("p", "No suppressions file was given: every finding is listed above "
+                                                  "(ecr-audit report --suppressions FILE).", class_="ea-note"))
+    parts: list[Any] = [element("p", f"Findings the suppressions file {risks.source} accepts, judged on "
+                                     f"{risks.as_of}. They are left out of the summary counts and the findings, "
+                                     "missing-actions and conflicts tables, and out of the CI gate (ecr-audit "
+                                     "findings --fail-on). Each acceptance ends on its expiry date.")]
+    if risks.expired:
+        one = len(risks.expired) == 1
+        parts.append(element("div", element("h3", f"Expired: {counted(len(risks.expired), 'suppression')} no longer "
+                                                  f"{'suppresses; its' if one else 'suppress; their'} findings are "
+                                                  "back in the tables above"),
+                             element("ul", join(element("li", message) for message in risks.expired)),
+                             class_="ea-warning", role="note", id="expired-suppressions"))
+    parts.append(data_table(risks.findings, ACCEPTED_COLUMNS, name="accepted-risks", sort=None,
+                            empty="No finding is suppressed by an entry in force."))
+    if risks.unused:
+        parts.append(element("h3", f"Unused: {counted(len(risks.unused), 'suppression')} "
+                                   f"{'matches' if len(risks.unused) == 1 else 'match'} no finding"))
+        parts.append(element("ul", join(element("li", message) for message in risks.unused), class_="ea-note"))
+    return _section("accepted", *parts)
 
 
 # --- findings -------------------------------------------------------------------------------------
@@ -215,8 +365,11 @@ FINDING_COLUMNS = (
 
 def findings(report: Report) -> Section:
     shown, total = len(report.findings), report.summary.findings_total
-    intro = (f"{_count(shown, 'finding')} at severity {report.min_severity} or above"
+    intro = (f"{counted(shown, 'finding')} at severity {report.min_severity} or above"
              + (f" ({total} in total)." if shown != total else "."))
+    if report.accepted is not None and len(report.accepted.findings):
+        intro += (f" {counted(len(report.accepted.findings), 'accepted risk')} (suppressed) "
+                  "are listed under Accepted risks, not here.")
     glossary = join(element("li", element("strong", rule), f" ({severity}), {title}: {rationale}")
                     for rule, (title, severity, rationale) in sorted(report.rules.items()))
     parts: list[Any] = [element("p", intro)]
@@ -422,5 +575,5 @@ def method(report: Report) -> Section:
 
 def all_sections(report: Report) -> list[Section]:
     """Every section in reading order (the notebook displays them one cell each)."""
-    return [header(report), summary(report), findings(report), missing(report), conflicts(report),
-            access(report), method(report)]
+    return [header(report), summary(report), changes(report), findings(report), accepted(report), missing(report),
+            conflicts(report), access(report), method(report)]
