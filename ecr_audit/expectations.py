@@ -394,6 +394,51 @@ _LEVEL_OF_DECISION = {"allowed": "full", "conditional": "conditional"}
 _Entry = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
+class _Held:
+    """Capability rows of one capability, per principal: ``full(principal)`` is the set of its
+    repositories at level full (a set built in C, enough to see that most principals meet an
+    expectation), ``entries(principal)`` the repository -> (level, missing, conditional) mapping,
+    built only for the principals whose cells a shortfall lists."""
+
+    def __init__(self, frame: pd.DataFrame, positions: np.ndarray) -> None:
+        from ecr_audit.findings.frames import codes_and_values, object_array
+
+        principal_codes, principal_names = codes_and_values(frame["principal_arn"])
+        repository_codes, repository_names = codes_and_values(frame["repository_arn"])
+        self._columns = [codes_and_values(frame[name]) for name in ("level", "missing_actions", "conditional_actions")]
+        order = np.argsort(principal_codes[positions], kind="stable")
+        self._positions = positions[order]
+        codes = principal_codes[self._positions]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+        ends = np.r_[starts[1:], len(codes)]
+        self._span = {principal_names[codes[start]]: (start, end) for start, end in zip(starts.tolist(), ends.tolist())}
+        self._repositories = object_array(repository_names)[repository_codes[self._positions]]
+        level_codes, level_names = self._columns[0]
+        full_code = list(level_names).index("full") if "full" in list(level_names) else -2
+        self._is_full = level_codes[self._positions] == full_code
+        self._entries: dict[tuple[int, int, int], _Entry] = {}
+
+    def full(self, principal: str) -> set[str]:
+        start, end = self._span.get(principal, (0, 0))
+        return set(self._repositories[start:end][self._is_full[start:end]].tolist())
+
+    def entries(self, principal: str) -> dict[str, _Entry]:
+        start, end = self._span.get(principal, (0, 0))
+        rows = self._positions[start:end]
+        (levels, level_names), (missings, missing_names), (conditionals, conditional_names) = self._columns
+        found = {}
+        for repository, key in zip(self._repositories[start:end].tolist(),
+                                   zip(levels[rows].tolist(), missings[rows].tolist(), conditionals[rows].tolist())):
+            value = self._entries.get(key)
+            if value is None:
+                level, missing, conditional = key
+                value = self._entries[key] = (
+                    level_names[level], tuple(missing_names[missing] or ()) if missing >= 0 else (),
+                    tuple(conditional_names[conditional] or ()) if conditional >= 0 else ())
+            found[repository] = value
+        return found
+
+
 class _Levels:
     """Capability levels of the selected principals and repositories, read from the tables."""
 
@@ -402,44 +447,15 @@ class _Levels:
         self._permissions = permissions
         self._login: dict[str, str] | None = None
 
-    def held(self, capability: str, principals: set[str], repositories: set[str]) -> dict[str, dict[str, _Entry]]:
-        """principal -> repository -> (level, missing actions, conditional actions), for the rows
-        of ``capability`` on those principals and repositories (filtered on the categories first:
-        the table can have tens of millions of rows)."""
+    def held(self, capability: str, principals: set[str], repositories: set[str]) -> "_Held":
+        """The rows of ``capability`` on those principals and repositories (filtered on the
+        categories first: the table can have tens of millions of rows), read per principal on demand."""
         from ecr_audit.findings.frames import isin  # not at the top: ecr_audit.findings imports this module
-
-        from ecr_audit.findings.frames import codes_and_values, object_array
 
         frame = self._capabilities
         mask = (frame["capability"] == capability).to_numpy() & isin(frame["principal_arn"], principals) \
             & isin(frame["repository_arn"], repositories)
-        positions = np.flatnonzero(mask)
-        columns = [codes_and_values(frame[name]) for name in ("principal_arn", "repository_arn", "level",
-                                                              "missing_actions", "conditional_actions")]
-        (principal_codes, principal_names), (repository_codes, repository_names) = columns[:2]
-        # one entry object per distinct (level, missing, conditional): rows share them through codes
-        entries: dict[tuple[int, int, int], _Entry] = {}
-        levels, missings, conditionals = ((codes[positions], values) for codes, values in columns[2:])
-
-        def entry(level: int, missing: int, conditional: int) -> _Entry:
-            return (levels[1][level], tuple(missings[1][missing] or ()) if missing >= 0 else (),
-                    tuple(conditionals[1][conditional] or ()) if conditional >= 0 else ())
-
-        principals_of_rows = object_array(principal_names)[principal_codes[positions]].tolist()
-        repositories_of_rows = object_array(repository_names)[repository_codes[positions]].tolist()
-        found: dict[str, dict[str, _Entry]] = {}
-        for principal, repository, level, missing, conditional in zip(
-                principals_of_rows, repositories_of_rows, levels[0].tolist(), missings[0].tolist(),
-                conditionals[0].tolist()):
-            key = (level, missing, conditional)
-            value = entries.get(key)
-            if value is None:
-                value = entries[key] = entry(*key)
-            holder = found.get(principal)
-            if holder is None:
-                holder = found[principal] = {}
-            holder[repository] = value
-        return found
+        return _Held(frame, np.flatnonzero(mask))
 
     def login(self, principal_arn: str) -> str:
         """Login is one wildcard-only action: its level is that cell's decision."""
@@ -514,17 +530,15 @@ def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.Da
                 accessible = holdings.repositories_of(principal)
                 repositories_of[principal] = [repository for repository in chosen if repository in accessible]
         for capability in expectation.must:
-            held = levels.held(capability, set(selected), set(chosen)) if capability != "login" else {}
+            held = levels.held(capability, set(selected), set(chosen)) if capability != "login" else None
             for principal in selected:
-                shortfall = _unmet(expectation, capability, principal, repositories_of[principal],
-                                   held.get(principal, {}), levels)
+                shortfall = _unmet(expectation, capability, principal, repositories_of[principal], held, levels)
                 if shortfall is not None:
                     shortfalls.append(shortfall)
         for capability in expectation.must_not:
-            held = levels.held(capability, set(selected), set(chosen)) if capability != "login" else {}
+            held = levels.held(capability, set(selected), set(chosen)) if capability != "login" else None
             for principal in selected:
-                shortfall = _exceeded(expectation, capability, principal, repositories_of[principal],
-                                      held.get(principal, {}), levels)
+                shortfall = _exceeded(expectation, capability, principal, repositories_of[principal], held, levels)
                 if shortfall is not None:
                     shortfalls.append(shortfall)
     return shortfalls
@@ -538,7 +552,7 @@ def _cell(capability: str, repository: str, entry: _Entry | None) -> Cell:
 
 
 def _unmet(expectation: Expectation, capability: str, principal: str, repositories: list[str],
-           held: dict[str, _Entry], levels: _Levels) -> Shortfall | None:
+           held: _Held | None, levels: _Levels) -> Shortfall | None:
     if capability == "login":
         level = levels.login(principal)
         if level == "full":
@@ -549,18 +563,22 @@ def _unmet(expectation: Expectation, capability: str, principal: str, repositori
         reason = ("holds no ECR action on any repository" if expectation.repositories.with_ecr_access
                   else "selects no repository")
         return Shortfall(expectation, UNMET, capability, principal, reason=reason)
+    full = held.full(principal)
     if expectation.must_on == ON_ANY:
-        if any(held.get(repository, ("none",))[0] == "full" for repository in repositories):
+        if not full.isdisjoint(repositories):
             return None
-        short = [_cell(capability, repository, held.get(repository)) for repository in repositories]
+        lacking = repositories
     else:
-        short = [_cell(capability, repository, held.get(repository)) for repository in repositories
-                 if held.get(repository, ("none",))[0] != "full"]
+        lacking = [repository for repository in repositories if repository not in full]
+    if not lacking:
+        return None
+    entries = held.entries(principal)
+    short = [_cell(capability, repository, entries.get(repository)) for repository in lacking]
     return Shortfall(expectation, UNMET, capability, principal, tuple(short)) if short else None
 
 
 def _exceeded(expectation: Expectation, capability: str, principal: str, repositories: list[str],
-              held: dict[str, _Entry], levels: _Levels) -> Shortfall | None:
+              held: _Held | None, levels: _Levels) -> Shortfall | None:
     if capability == "login":
         level = levels.login(principal)
         if level not in HOLDING_LEVELS:
@@ -568,6 +586,6 @@ def _exceeded(expectation: Expectation, capability: str, principal: str, reposit
         cell = Cell("*", level, (), (LOGIN,) if level == "conditional" else ())
         return Shortfall(expectation, EXCEEDED, capability, principal, (cell,))
     selected = set(repositories)
-    cells = sorted((_cell(capability, repository, entry) for repository, entry in held.items()
+    cells = sorted((_cell(capability, repository, entry) for repository, entry in held.entries(principal).items()
                     if entry[0] in HOLDING_LEVELS and repository in selected), key=lambda cell: cell.repository_arn)
     return Shortfall(expectation, EXCEEDED, capability, principal, tuple(cells)) if cells else None

@@ -48,8 +48,15 @@ def isin(series: pd.Series, values: Iterable[Any]) -> np.ndarray:
     """``series.isin(values)`` as a numpy mask; on a categorical, decided once per category and
     spread through the codes (a lookup per row, no hashing of 10^7 values)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        table = np.append(series.cat.categories.isin(list(values)), False)  # code -1 (missing) is last
-        return table[series.cat.codes.to_numpy()]
+        wanted = series.cat.categories.isin(list(values))
+        codes = series.cat.codes.to_numpy()
+        matching = np.flatnonzero(wanted)
+        if len(matching) <= 2:  # comparisons stream through the codes faster than a lookup gathers
+            mask = np.zeros(len(codes), dtype=bool)
+            for code in matching.tolist():
+                mask |= codes == code
+            return mask
+        return np.append(wanted, False)[codes]  # code -1 (missing) reads the last entry
     return series.isin(list(values)).to_numpy()
 
 
