@@ -36,6 +36,7 @@ from ecr_audit.collect.organization_wide import collect_organization_wide
 from ecr_audit.demo import moto_gaps
 from ecr_audit.demo.server import pointed_at
 from ecr_audit.report import org
+from ecr_audit.report.data import summarize
 from ecr_audit.report.runner import ReportError
 from ecr_audit.snapshot import SnapshotError, read_index, read_snapshot, write_snapshot
 from ecr_audit.tables import Audit
@@ -210,7 +211,8 @@ def test_the_account_table_counts_what_each_account_audit_finds(report, collecte
         cells = rows[account_id]["cells"]
         # account, name, status, principals, with access, repositories, five severities, gaps, report
         assert cells[3] == str(len(audit.principals))
-        assert cells[4] == str(audit.capabilities["principal_arn"].nunique())
+        assert cells[4] == str(summarize(audit, audit.findings).principals_with_access
+                               + summarize(audit, audit.findings).principals_conditional_only)
         assert cells[5] == str(len(audit.repositories)) == "1"
         assert cells[6:11] == [str(int(severities.get(s, 0))) for s in ("critical", "high", "medium", "low", "info")]
     assert rows[MANAGEMENT]["cells"][6] == "1"  # the public grant: one critical finding

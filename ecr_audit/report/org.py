@@ -43,8 +43,8 @@ from ecr_audit.collect.organization_wide import COLLECTED
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.context import RESOURCE_KINDS
 from ecr_audit.findings.grants import EVERYONE, condition_clauses, statement_grantees
-from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
-from ecr_audit.report.data import Namer, findings_view
+from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
+from ecr_audit.report.data import Namer, findings_view, principals_with_access
 from ecr_audit.report.gaps import coverage_gaps
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
 # private in sections (its owner may make them public): the account report's fact list, dates, counts
@@ -119,15 +119,15 @@ def _account_label(account_id: str, members: Mapping[str, str | None]) -> str:
 def account_summary(audit: Any, findings: pd.DataFrame, gaps: pd.DataFrame) -> dict[str, int]:
     """The account's row of the summary table.
 
-    "Principals with ECR access" are those holding some capability (login, pull, push,
-    administration) on some repository, in full, under conditions or in part: read from
-    ``capabilities``, the table every access rule reads.
+    "Principals with ECR access" are counted as the account's own report counts them (some ECR
+    action allowed or conditional, :func:`~ecr_audit.report.data.principals_with_access`), so the
+    page and the report it links to never disagree (login alone counts: an IAM-only snapshot has
+    no repository, yet its principals may log in).
     """
-    capabilities = audit.capabilities
     severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
     return {
         "principals": len(audit.principals),
-        "principals_with_access": int(capabilities["principal_arn"].nunique()) if len(capabilities) else 0,
+        "principals_with_access": len(principals_with_access(audit.grouped_permissions).any),
         "repositories": len(audit.repositories),
         **{severity: int(severities.get(severity, 0)) for severity in SEVERITIES},
         "findings": len(findings),
@@ -333,8 +333,8 @@ def build_org_report(index: Mapping[str, Any], index_path: str | os.PathLike[str
     ``account_reports``: account id -> ``{"href": link relative to the page, "error": None}`` or
     ``{"href": None, "error": why}``; None when account reports were not written.
     """
-    if min_severity not in SEVERITY_RANK:
-        raise ValueError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    if problem := severity_problem(min_severity):
+        raise ValueError(problem)
     top_severity = _top_severity(min_severity)
     members = member_names(index)
     links = account_reports or {}
@@ -447,8 +447,8 @@ def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None =
     if index is None:
         raise ValueError("set the notebook's `index` parameter to the folder ecr-audit collect --org-role wrote "
                          "(or its index.json)")
-    if min_severity not in SEVERITY_RANK:
-        raise ValueError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    if problem := severity_problem(min_severity):
+        raise ValueError(problem)
     index_path = _index_file(index)
     document = read_index(index_path)
     members = member_names(document)
@@ -573,8 +573,8 @@ def accounts(report: OrgReport) -> Section:
     head = element("tr", element("th", "Account"), element("th", "Name"), element("th", "Status"),
                    element("th", "Principals", class_="ea-num"),
                    element("th", "With ECR access", class_="ea-num",
-                           title="holding login, pull, push or an administration capability on some repository, "
-                                 "in full, under conditions or in part"),
+                           title="allowed some ECR action, outright or under conditions the audit cannot "
+                                 "check (the account report lists the conditional ones apart)"),
                    element("th", "Repositories", class_="ea-num"),
                    *(element("th", severity.capitalize(), class_="ea-num") for severity in SEVERITIES),
                    element("th", "Coverage gaps", class_="ea-num"), element("th", "Report"))
@@ -744,8 +744,8 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     """
     from ecr_audit.report.runner import ReportError, render_notebook, run_report
 
-    if min_severity not in SEVERITIES:
-        raise ReportError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    if problem := severity_problem(min_severity):
+        raise ReportError(problem)
     index_path = _index_file(index_dir)
     index = read_index(index_path)
     if not notebook.exists():
