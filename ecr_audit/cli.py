@@ -3,7 +3,8 @@
 Each subcommand lives in its own module under ``ecr_audit.commands`` exposing ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``; this file only dispatches, so adding a command
 never touches another's code. Exit codes: 0 success, 1 a gate tripped (findings), 2 usage or
-input errors.
+input errors, 3 an internal error (a bug: the traceback is printed). A crash must not read as a
+tripped gate in CI, so it has a code of its own.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from typing import Sequence
 
 from ecr_audit import __version__
+
+#: exit code of an unexpected exception (see the module docstring)
+INTERNAL_ERROR = 3
 
 #: subcommand name -> module under ecr_audit.commands
 COMMANDS: dict[str, str] = {
@@ -48,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - every command's own errors are handled inside it
+        traceback.print_exc()
+        print(f"ecr-audit {args.command}: internal error: {type(error).__name__}: {error} (a bug; please report "
+              "it with the traceback above)", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

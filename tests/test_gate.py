@@ -168,3 +168,16 @@ def test_the_gate_options_parse_with_their_defaults():
     args = build_parser().parse_args(["findings", "s.json"])
     assert (args.fail_on, args.suppressions, args.format) == (None, None, "json")
     assert build_parser().parse_args(["findings", "s.json", "--format", "sarif", "--fail-on", "low"]).fail_on == "low"
+
+
+def test_a_crash_exits_3_so_it_never_reads_as_a_tripped_gate(monkeypatch, capsys):
+    from ecr_audit import cli
+    from ecr_audit.commands import findings as findings_command
+
+    def broken(args):
+        raise RuntimeError("rule exploded")
+
+    monkeypatch.setattr(findings_command, "run", broken)
+    assert cli.main(["findings", "whatever.json", "--fail-on", "high"]) == cli.INTERNAL_ERROR == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error: RuntimeError: rule exploded" in err
