@@ -35,7 +35,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ecr_audit.findings.model import FINDING_COLUMNS
+from ecr_audit.findings.model import FINDING_COLUMNS, covered, name_in_arn
 from ecr_audit.tables._columns import Column, build_frame, describe_columns
 from ecr_audit.yaml_files import read_yaml
 
@@ -79,33 +79,14 @@ class SuppressionsError(ValueError):
 
 # --- the file as objects --------------------------------------------------------------------------
 
-def _name_in_arn(arn: str) -> str | None:
-    """``arn:aws:iam::1:role/ci/deployer`` -> ``deployer``; ``...:repository/team/app`` -> ``team/app``."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6:
-        return None
-    resource = parts[5]
-    if parts[2] == "ecr" and resource.startswith("repository/"):
-        return resource[len("repository/"):]
-    return resource.rsplit("/", 1)[-1] or None
-
-
 def _every_matches(globs: tuple[str, ...], arns: tuple[str, ...]) -> bool:
     """Each ARN matches one of the globs, by ARN or by the name in it; no ARN at all never matches."""
     if not arns:
         return False
     return all(any(fnmatch.fnmatchcase(arn, glob) or
-                   ((name := _name_in_arn(arn)) is not None and fnmatch.fnmatchcase(name, glob))
+                   ((name := name_in_arn(arn)) is not None and fnmatch.fnmatchcase(name, glob))
                    for glob in globs)
                for arn in arns)
-
-
-def _covered(row: Mapping[str, Any], many: str, one: str) -> tuple[str, ...]:
-    values = row.get(many)
-    if isinstance(values, (tuple, list)) and values:
-        return tuple(values)
-    single = row.get(one)
-    return (single,) if isinstance(single, str) and single else ()
 
 
 @dataclass(frozen=True)
@@ -152,10 +133,10 @@ class Suppression:
             return finding.get("id") == self.finding_id
         if finding.get("rule") != self.rule:
             return False
-        if self.principals and not _every_matches(self.principals, _covered(finding, "principals", "principal_arn")):
+        if self.principals and not _every_matches(self.principals, covered(finding, "principals", "principal_arn")):
             return False
         if self.repositories and not _every_matches(self.repositories,
-                                                    _covered(finding, "repositories", "repository_arn")):
+                                                    covered(finding, "repositories", "repository_arn")):
             return False
         return True
 
@@ -180,6 +161,9 @@ class ExpiredSuppression:
     def message(self) -> str:
         entry = self.suppression
         count = len(self.finding_ids)
+        if not count:  # a later entry in force covers everything this one matched
+            return (f"{entry.describe()} expired on {entry.expires.isoformat()}: the findings it matches are "
+                    f"accepted by another entry still in force ({entry.selects()}); remove the expired entry")
         findings = "1 finding it matches counts" if count == 1 else f"{count} findings it matches count"
         return (f"{entry.describe()} expired on {entry.expires.isoformat()}: {findings} again "
                 f"({entry.selects()}); renew the entry or fix the risk")

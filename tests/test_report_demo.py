@@ -199,7 +199,7 @@ def test_a_report_with_suppressions_and_last_months_baseline(demo_snapshot_path,
     # since the last audit: the diff's lists, the appeared finding marked as accepted now
     appeared = payload(page, "findings-appeared")
     assert column(appeared, "id") == [opened]
-    assert column(appeared, "accepted") == ["accepted risk (suppressions[0], platform-team, until 2099-01-01)"]
+    assert column(appeared, "accepted") == ["accepted risk (suppressions[0], platform-team, expires 2099-01-01)"]
     assert sorted(column(payload(page, "findings-resolved"), "id")) == sorted(i.id for i in diff.findings_resolved)
     lost = payload(page, "access-lost")
     assert lost["rows"] == len(diff.access_lost) > 0

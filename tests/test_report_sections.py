@@ -131,7 +131,7 @@ def test_accepted_risks_list_reason_owner_expiry_and_flag_expired_and_unused_ent
     warning = next(attrs for tag, attrs in page.tags if attrs.get("id") == "expired-suppressions")
     assert warning["class"] == "ea-warning"
     text = " ".join(" ".join(page.text).split())
-    assert "Expired: 1 suppression no longer suppresses; its findings are back in the tables above" in text
+    assert "Expired: 1 suppression no longer suppresses; what no other entry accepts is back in the tables above" in text
     assert "suppressions[1] of accepted.yml (platform, 'vendor pulls') expired on 2020-01-01" in text
     assert "Unused: 1 suppression matches no finding" in text
     assert "1 accepted risk (suppressed) are listed under Accepted risks" in text_of(sections.findings(report))

@@ -145,6 +145,8 @@ def test_an_expired_entry_gives_way_to_a_later_entry_in_force():
     assert result.suppressed["suppression"].tolist() == ["suppressions[1]"]
     [expired] = result.expired
     assert expired.finding_ids == ()  # nothing came back: the later entry accepts it
+    assert "accepted by another entry still in force" in expired.message()
+    assert "count again" not in expired.message()
 
 
 def test_entries_that_match_no_finding_are_reported_unused_even_when_expired():

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
+from ecr_audit.findings.frames import CHUNK_ROWS, isin
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
 from ecr_audit.report.gaps import coverage_gaps
 
@@ -257,29 +258,6 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques, dtype=object)
 
 
-#: rows per step of the passes below: temporaries stay a few megabytes instead of gigabytes
-CHUNK_ROWS = 1 << 22
-
-
-def _mask(series: pd.Series, values: Iterable[Any]) -> np.ndarray:
-    """Rows whose value is one of ``values``.
-
-    A few values: one comparison of the narrow codes each. Many: a lookup table indexed by the codes
-    chunk by chunk (indexing converts codes to 64-bit integers; whole, that is 8 bytes a row).
-    """
-    codes, categories = _codes(series)
-    wanted_values = set(values)
-    wanted = [position for position, value in enumerate(categories) if value in wanted_values]
-    mask = np.zeros(len(codes), dtype=bool)
-    if len(wanted) <= 4:
-        for position in wanted:
-            mask |= codes == position
-        return mask
-    table = np.zeros(len(categories) + 1, dtype=bool)  # the last entry answers code -1
-    table[wanted] = True
-    for start in range(0, len(codes), CHUNK_ROWS):
-        mask[start:start + CHUNK_ROWS] = table[codes[start:start + CHUNK_ROWS]]
-    return mask
 
 
 def _positions(values: pd.Index, order: Sequence[Any]) -> np.ndarray:
@@ -321,8 +299,8 @@ class Access:
 
 def principals_with_access(permissions: pd.DataFrame) -> Access:
     """Computed once per report and shared by the summary and the matrix (10^8 rows on a large account)."""
-    allowed = _distinct(permissions["principal_arn"], _mask(permissions["decision"], ("allowed",)))
-    conditional = _distinct(permissions["principal_arn"], _mask(permissions["decision"], ("conditional",)))
+    allowed = _distinct(permissions["principal_arn"], isin(permissions["decision"], ("allowed",)))
+    conditional = _distinct(permissions["principal_arn"], isin(permissions["decision"], ("conditional",)))
     return Access(allowed=frozenset(allowed), conditional_only=frozenset(conditional - allowed))
 
 
@@ -451,8 +429,8 @@ def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, s
         columns=["finding", "repository_arn"],
     )
     grouped = audit.grouped_permissions
-    relevant = grouped[_mask(grouped["principal_arn"], wanted_cells["principal_arn"].unique())
-                       & _mask(grouped["action"], wanted_cells["action"].unique())]
+    relevant = grouped[isin(grouped["principal_arn"], wanted_cells["principal_arn"].unique())
+                       & isin(grouped["action"], wanted_cells["action"].unique())]
     # the few rows concerned, one per cell: the reasons are told per repository
     relevant = (relevant.assign(repository_arn=relevant["repositories"].astype(object))
                 .explode("repository_arn", ignore_index=True))
@@ -609,7 +587,7 @@ def capability_matrix(audit: Any, access: Access | None = None) -> pd.DataFrame:
     capabilities = audit.capabilities
     permissions = audit.grouped_permissions
     account_id = audit.account_id
-    login_rows = _mask(permissions["action"], (LOGIN_ACTION,))  # it takes no resource: one row per principal
+    login_rows = isin(permissions["action"], (LOGIN_ACTION,))  # it takes no resource: one row per principal
     login = permissions.loc[login_rows, ["principal_arn", "decision"]]
     login_level = {arn: {"allowed": "yes", "conditional": "conditional"}.get(decision, "no")
                    for arn, decision in zip(login["principal_arn"], login["decision"])}
@@ -960,8 +938,9 @@ def accepted_risks(result: Any, source: str, namer: Namer) -> AcceptedRisks:
 
 
 def accepted_notes(result: Any) -> dict[str, str]:
-    """Finding id -> "accepted risk (suppressions[0], owner, until DATE)" for the suppressed findings."""
-    return {row["id"]: f"accepted risk ({row['suppression']}, {row['owner']}, until {row['expires']})"
+    """Finding id -> "accepted risk (suppressions[0], owner, expires DATE)" for the suppressed findings
+    (the acceptance ends *on* DATE, so "until" would read one day too long)."""
+    return {row["id"]: f"accepted risk ({row['suppression']}, {row['owner']}, expires {row['expires']})"
             for row in result.suppressed.to_dict("records")}
 
 

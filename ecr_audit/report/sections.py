@@ -333,8 +333,8 @@ def accepted(report: Report) -> Section:
     if risks.expired:
         one = len(risks.expired) == 1
         parts.append(element("div", element("h3", f"Expired: {counted(len(risks.expired), 'suppression')} no longer "
-                                                  f"{'suppresses; its' if one else 'suppress; their'} findings are "
-                                                  "back in the tables above"),
+                                                  f"{'suppresses' if one else 'suppress'}; what no other entry "
+                                                  "accepts is back in the tables above"),
                              element("ul", join(element("li", message) for message in risks.expired)),
                              class_="ea-warning", role="note", id="expired-suppressions"))
     parts.append(data_table(risks.findings, ACCEPTED_COLUMNS, name="accepted-risks", sort=None,
