@@ -456,15 +456,15 @@ def test_an_iam_only_snapshot_is_reported_as_such(tables):
 # --- large-frame helpers ----------------------------------------------------------------------------
 
 def test_row_masks_are_the_same_on_categorical_and_plain_columns_for_few_and_many_values(monkeypatch):
-    from ecr_audit.report import data
+    from ecr_audit.findings import frames
 
-    monkeypatch.setattr(data, "CHUNK_ROWS", 7)  # several chunks on a small frame
+    monkeypatch.setattr(frames, "CHUNK_ROWS", 7)  # several chunks on a small frame
     values = [f"v{i % 9}" for i in range(50)] + [None]
     plain, categorical = pd.Series(values, dtype=object), pd.Series(values, dtype="category")
     for wanted in (["v1"], ["v1", "v2", "v3", "v4", "v5", "v6"], ["absent"]):
         expected = plain.isin(wanted).to_numpy()
-        assert (data._mask(plain, wanted) == expected).all()
-        assert (data._mask(categorical, wanted) == expected).all()
+        assert (frames.isin(plain, wanted) == expected).all()
+        assert (frames.isin(categorical, wanted) == expected).all()
 
 
 def test_principals_with_access_separates_outright_from_conditional_only(tables, monkeypatch):

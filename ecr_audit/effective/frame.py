@@ -167,9 +167,11 @@ def grouped_permissions_frame(model: AccountModel, result: BulkResult) -> pd.Dat
 
     Within a block every principal has the same class on each target, so a block of P principals
     whose targets fall into K classes (K *entries*) is P x K rows. A set of repositories is known
-    by a 128-bit fingerprint (two sums of random 64-bit weights, wrapping) and its size, computed
-    for all entries at once; only the distinct sets are spelled out as ARNs (two different sets
-    share a fingerprint with probability 2^-128). No Python step per block or per cell."""
+    by a fingerprint (two sums, modulo 2^64, of random 63-bit weights per repository) and its size,
+    computed for all entries at once with numpy; only the distinct sets are spelled out as ARNs.
+    Two different sets share a fingerprint with probability about 2^-126, and the first sum alone
+    is hashed only after checking that the second agrees within every group. No Python step per
+    cell or per entry: the loops are per block (collecting arrays) and per distinct set."""
     # classes with equal values (reached through different representatives) become one
     distinct: dict[CellValues, int] = {}
     canonical = np.array([distinct.setdefault(cell, len(distinct)) for cell in result.classes], dtype=np.int64)

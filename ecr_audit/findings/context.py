@@ -89,8 +89,11 @@ class FindingContext:
         tuple of alike repositories. A hand-built ``permissions`` frame (one row per cell) is grouped."""
         if self._permissions is None:
             return self.audit.grouped_permissions
-        if "repositories" in self._permissions.columns:
-            return self._permissions
+        if "repositories" in self._permissions.columns:  # grouped already; lists read as tuples
+            repositories = self._permissions["repositories"]
+            if isinstance(repositories.dtype, pd.CategoricalDtype):
+                return self._permissions
+            return self._permissions.assign(repositories=repositories.map(lambda value: tuple(value or ())))
         return group_permissions(self._permissions)
 
     @cached_property
@@ -120,7 +123,8 @@ class FindingContext:
         return self.holding_mask & own
 
     def rows(self, mask: np.ndarray, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """The (grouped) permissions rows under ``mask``, only ``columns``."""
+        """The (grouped) permissions rows under ``mask``, only ``columns``: a rule copies just what
+        it reads (a full copy of millions of rows with their categories costs seconds)."""
         frame = self.permissions if columns is None else self.permissions[list(columns)]
         return frame.loc[mask]
 

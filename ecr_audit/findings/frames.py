@@ -17,6 +17,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
+#: rows per step of a chunked pass: temporaries stay a few megabytes instead of gigabytes
+CHUNK_ROWS = 1 << 22
+
 
 def codes_and_values(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """(one integer code per row, -1 for missing; the distinct values in code order)."""
@@ -45,19 +48,25 @@ def per_value(series: pd.Series, decide: Callable[[Any], Any], default: Any = Fa
 
 
 def isin(series: pd.Series, values: Iterable[Any]) -> np.ndarray:
-    """``series.isin(values)`` as a numpy mask; on a categorical, decided once per category and
-    spread through the codes (a lookup per row, no hashing of 10^7 values)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        wanted = series.cat.categories.isin(list(values))
-        codes = series.cat.codes.to_numpy()
-        matching = np.flatnonzero(wanted)
-        if len(matching) <= 2:  # comparisons stream through the codes faster than a lookup gathers
-            mask = np.zeros(len(codes), dtype=bool)
-            for code in matching.tolist():
-                mask |= codes == code
-            return mask
-        return np.append(wanted, False)[codes]  # code -1 (missing) reads the last entry
-    return series.isin(list(values)).to_numpy()
+    """``series.isin(values)`` as a numpy mask, decided once per category on a categorical.
+
+    A few matching categories: one comparison of the narrow codes each (a stream). Many: a lookup
+    table indexed by the codes chunk by chunk (indexing widens codes to 64-bit integers; whole, that
+    would be 8 bytes a row of a 10^7-row frame)."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return series.isin(list(values)).to_numpy()
+    codes = series.cat.codes.to_numpy()
+    wanted = np.flatnonzero(series.cat.categories.isin(list(values)))
+    mask = np.zeros(len(codes), dtype=bool)
+    if len(wanted) <= 4:
+        for code in wanted.tolist():
+            mask |= codes == code
+        return mask
+    table = np.zeros(len(series.cat.categories) + 1, dtype=bool)  # the last entry answers code -1
+    table[wanted] = True
+    for start in range(0, len(codes), CHUNK_ROWS):
+        mask[start:start + CHUNK_ROWS] = table[codes[start:start + CHUNK_ROWS]]
+    return mask
 
 
 def presence(keys: np.ndarray, key_count: int, values: np.ndarray, value_count: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from ecr_audit.tables._columns import Column, describe_columns
 
@@ -73,3 +73,33 @@ def finding_id(rule_id: str, key: tuple[str, ...]) -> str:
 
 def sorted_unique(values: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({value for value in values if value}))
+
+
+def covered(row: Mapping[str, Any], many: str, one: str) -> tuple[str, ...]:
+    """Every principal (``covered(row, "principals", "principal_arn")``) or repository a findings row
+    covers: the list column, or the single one when a hand-built row has only that."""
+    values = row.get(many)
+    if isinstance(values, (tuple, list)) and len(values):
+        return tuple(values)
+    single = row.get(one)
+    return (single,) if isinstance(single, str) and single else ()
+
+
+def name_in_arn(arn: str) -> str | None:
+    """The name a reader knows: ``arn:aws:iam::1:role/ci/deployer`` -> ``deployer``;
+    ``...:repository/team/app`` -> ``team/app``. None for what is not an ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return None
+    resource = parts[5]
+    if parts[2] == "ecr" and resource.startswith("repository/"):
+        return resource[len("repository/"):]
+    return resource.rsplit("/", 1)[-1] or None
+
+
+def severity_problem(severity: str) -> str | None:
+    """Why ``severity`` cannot be a threshold (not one of :data:`SEVERITIES`), or None: one wording
+    for every command and report that takes a minimum severity."""
+    if severity in SEVERITY_RANK:
+        return None
+    return f"minimum severity {severity!r} is not one of {', '.join(SEVERITIES)}"

@@ -48,6 +48,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from ecr_audit.findings.model import covered, name_in_arn
 from ecr_audit.findings.registry import Rule, all_rules
 
 if TYPE_CHECKING:
@@ -112,32 +113,16 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _name_in_arn(arn: str) -> str:
-    """The name a reader knows: ``deployer`` for a role ARN, ``team/app`` for a repository's."""
-    resource = arn.split(":", 5)[-1]
-    if resource.startswith("repository/"):
-        return resource[len("repository/"):]
-    return resource.rsplit("/", 1)[-1] or arn
-
-
-def _covered(row: Mapping[str, Any], many: str, one: str) -> tuple[str, ...]:
-    values = row.get(many)
-    if isinstance(values, (tuple, list)) and len(values):
-        return tuple(values)
-    single = row.get(one)
-    return (single,) if isinstance(single, str) and single else ()
-
-
 def _logical_locations(row: Mapping[str, Any], account_id: str | None) -> list[dict[str, Any]]:
     """The principals (kind member) and repositories (kind resource) a finding is about; a finding
     about neither (a policy element nothing reads) names its policies, else the account."""
     found = []
-    for arns, kind in ((_covered(row, "principals", "principal_arn"), "member"),
-                       (_covered(row, "repositories", "repository_arn"), "resource")):
-        found.extend({"name": _name_in_arn(arn), "fullyQualifiedName": arn, "kind": kind}
+    for arns, kind in ((covered(row, "principals", "principal_arn"), "member"),
+                       (covered(row, "repositories", "repository_arn"), "resource")):
+        found.extend({"name": (name_in_arn(arn) or arn), "fullyQualifiedName": arn, "kind": kind}
                      for arn in arns[:LOGICAL_LOCATION_LIMIT])
     if not found:
-        found.extend({"name": _name_in_arn(policy), "fullyQualifiedName": policy, "kind": "resource"}
+        found.extend({"name": (name_in_arn(policy) or policy), "fullyQualifiedName": policy, "kind": "resource"}
                      for policy in tuple(row.get("policies") or ())[:LOGICAL_LOCATION_LIMIT])
     if not found and account_id:
         found.append({"name": account_id, "fullyQualifiedName": account_id, "kind": "namespace"})
@@ -146,8 +131,8 @@ def _logical_locations(row: Mapping[str, Any], account_id: str | None) -> list[d
 
 def _result(row: Mapping[str, Any], rule_index: dict[str, int], uri: str, account_id: str | None,
             suppressions: list[dict[str, Any]] | None, expired_note: str | None) -> dict[str, Any]:
-    principals = _covered(row, "principals", "principal_arn")
-    repositories = _covered(row, "repositories", "repository_arn")
+    principals = covered(row, "principals", "principal_arn")
+    repositories = covered(row, "repositories", "repository_arn")
     properties: dict[str, Any] = {
         "severity": row["severity"],
         "principalCount": len(principals),

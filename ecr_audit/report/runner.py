@@ -25,7 +25,7 @@ from nbconvert.exporters import TemplateExporter
 from traitlets import default
 
 from ecr_audit import __version__
-from ecr_audit.findings.model import SEVERITIES
+from ecr_audit.findings.model import severity_problem
 from ecr_audit.report.data import account_facts, default_title
 from ecr_audit.snapshot import read_snapshot
 
@@ -166,8 +166,8 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
     """
     from ecr_audit.report import check_expectations, check_suppressions
 
-    if min_severity not in SEVERITIES:
-        raise ReportError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    if problem := severity_problem(min_severity):
+        raise ReportError(problem)
     snapshot = read_snapshot(snapshot_path)
     if baseline is not None:
         read_snapshot(baseline)
