@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
-from ecr_audit.yaml_files import read_yaml
+from ecr_audit.yaml_files import FileEntryError, read_yaml
 
 __all__ = [
     "ExpectationsError", "PrincipalSelector", "RepositorySelector", "Expectation", "Expectations",
@@ -55,17 +55,13 @@ INFERRED_SERVICES: tuple[str, ...] = (
 )
 
 
-class ExpectationsError(ValueError):
+class ExpectationsError(FileEntryError):
     """An expectations file that cannot be used; the message names the file, the entry and the problem."""
 
+    entries = "expectations"
+
     def __init__(self, source: str, problem: str, index: int | None = None, name: str | None = None) -> None:
-        self.source = source
-        self.problem = problem
-        self.index = index
-        where = source
-        if index is not None:
-            where += f": expectations[{index}]" + (f" ({name!r})" if name else "")
-        super().__init__(f"{where}: {problem}")
+        super().__init__(source, problem, index, repr(name) if name else None)
 
 
 def _glob_any(patterns: tuple[str, ...], *values: str | None) -> bool:

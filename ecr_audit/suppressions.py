@@ -37,7 +37,7 @@ import pandas as pd
 
 from ecr_audit.findings.model import FINDING_COLUMNS, covered, name_in_arn
 from ecr_audit.tables._columns import Column, build_frame, describe_columns
-from ecr_audit.yaml_files import read_yaml
+from ecr_audit.yaml_files import FileEntryError, read_yaml
 
 __all__ = [
     "SuppressionsError", "Suppression", "Suppressions", "ExpiredSuppression", "SuppressionResult",
@@ -64,17 +64,10 @@ _FINDING_ID = re.compile(r"^[0-9a-f]{16}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class SuppressionsError(ValueError):
+class SuppressionsError(FileEntryError):
     """A suppressions file that cannot be used; the message names the file, the entry and the problem."""
 
-    def __init__(self, source: str, problem: str, index: int | None = None, what: str | None = None) -> None:
-        self.source = source
-        self.problem = problem
-        self.index = index
-        where = source
-        if index is not None:
-            where += f": suppressions[{index}]" + (f" ({what})" if what else "")
-        super().__init__(f"{where}: {problem}")
+    entries = "suppressions"
 
 
 # --- the file as objects --------------------------------------------------------------------------

@@ -12,6 +12,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+class FileEntryError(ValueError):
+    """A user's file that cannot be used; the message names the file, the entry (``<entries>[N]``,
+    counted from 0, and a label) and the problem. Each kind of file names its list in ``entries``."""
+
+    entries = "entries"
+
+    def __init__(self, source: str, problem: str, index: int | None = None, label: str | None = None) -> None:
+        self.source = source
+        self.problem = problem
+        self.index = index
+        where = source
+        if index is not None:
+            where += f": {self.entries}[{index}]" + (f" ({label})" if label else "")
+        super().__init__(f"{where}: {problem}")
+
+
 def read_yaml(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Any:
     """The parsed document of ``path``; raises ``error(source, problem)`` when it cannot be read."""
     import yaml
