@@ -50,6 +50,7 @@ from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, d
 # private in sections (its owner may make them public): the account report's fact list, dates, counts
 # and cards, so that the two reports read alike
 from ecr_audit.report.sections import FINDING_COLUMNS, GAP_COLUMNS, OUT_OF_SCOPE, card, counted, facts_list, when_text
+from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ __all__ = [
     "ORG_NOTEBOOK", "ACCOUNTS_FOLDER", "INSIDE", "OUTSIDE", "PUBLIC",
 ]
 
-ORG_NOTEBOOK = Path(__file__).resolve().parent.parent.parent / "notebooks" / "org_overview.ipynb"
+ORG_NOTEBOOK = notebook_path("org_overview.ipynb")
 #: the account reports' folder, next to the organisation report (links are relative to it)
 ACCOUNTS_FOLDER = "accounts"
 #: where a grantee stands relative to the organisation

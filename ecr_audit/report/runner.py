@@ -27,12 +27,13 @@ from traitlets import default
 from ecr_audit import __version__
 from ecr_audit.findings.model import severity_problem
 from ecr_audit.report.data import account_facts, default_title
+from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import read_snapshot
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 TEMPLATE_NAME = "ecr_audit"
-NOTEBOOK = PACKAGE_DIR.parent.parent / "notebooks" / "ecr_access_audit.ipynb"
+NOTEBOOK = notebook_path("ecr_access_audit.ipynb")
 
 
 class ReportError(RuntimeError):
@@ -176,7 +177,8 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
     if suppressions is not None:
         check_suppressions(suppressions)
     if not notebook.exists():
-        raise ReportError(f"the report notebook {notebook} is missing (is ecr-audit installed from its source tree?)")
+        raise ReportError(f"the report notebook {notebook} is missing: reinstall ecr-audit (pip install .) or run it "
+                          "from its source tree")
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = report_stem(snapshot)
