@@ -475,7 +475,8 @@ def test_the_org_notebook_takes_its_parameters_in_a_tagged_cell_and_only_calls_i
 
     assert len(tagged) == 1
     assert {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
-            for target in node.targets} == {"index", "title", "min_severity", "account_reports"}
+            for target in node.targets} == {"index", "title", "min_severity", "account_reports", "expectations",
+                                            "suppressions"}
     statements = [node for source in code for node in ast.parse(source).body]
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
     displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
@@ -497,14 +498,15 @@ def test_report_command_given_an_organisation_folder_writes_the_organisation_pag
     printed = capsys.readouterr().out
     html = next(line.split(": ", 1)[1] for line in printed.splitlines() if line.startswith("Report: "))
     assert Path(html).name.startswith("org-") and Path(html).exists()
-    assert calls == [{"title": None, "min_severity": "high", "pdf": False}]
+    assert calls == [{"title": None, "expectations": None, "suppressions": None, "min_severity": "high",
+                      "pdf": False}]
 
 
 def test_report_command_refuses_account_options_for_an_organisation_folder(collected, tmp_path, capsys):
     from ecr_audit.cli import main
 
     assert main(["report", str(collected.folder), "--baseline", str(SMALL_SNAPSHOT), "-o", str(tmp_path)]) == 2
-    assert "apply to one account's snapshot" in capsys.readouterr().err
+    assert "applies to one account's snapshot" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
 
 
@@ -515,3 +517,31 @@ def test_report_command_exits_2_for_a_folder_without_an_index(tmp_path, capsys):
     folder.mkdir()
     assert main(["report", str(folder), "-o", str(tmp_path / "out")]) == 2
     assert "index.json" in capsys.readouterr().err
+
+
+def test_suppressions_apply_to_every_account_report_and_to_the_organisation_page(collected, tmp_path):
+    accepted = tmp_path / "accepted.yml"
+    accepted.write_text("- rule: public-repository\n"
+                        "  reason: the CLI image is published on purpose\n"
+                        "  owner: platform\n"
+                        "  expires: 2999-01-01\n")
+    files = org.run_org_report(collected.folder, tmp_path / "out", suppressions=accepted)
+
+    page = parse_page(files.html)
+    top = [row for payload in page.table_payloads() if payload["name"] == "top-findings"
+           for row in table(page, "top-findings")]
+    assert not [f for f in top if f["rule"] == "public-repository"]
+    management = account_rows(files.html)[MANAGEMENT]["cells"]
+    assert management[6] == "0"  # no critical finding left once the public grant is accepted
+    account_html = files.account_reports[MANAGEMENT].html.read_text()
+    assert "the CLI image is published on purpose" in account_html  # listed under accepted risks
+
+
+def test_a_bad_suppressions_file_for_an_organisation_stops_before_anything_is_written(collected, tmp_path):
+    from ecr_audit.suppressions import SuppressionsError
+
+    broken = tmp_path / "accepted.yml"
+    broken.write_text("- rule: no-such-rule\n  reason: r\n  owner: o\n  expires: 2999-01-01\n")
+    with pytest.raises(SuppressionsError, match="accepted.yml"):
+        org.run_org_report(collected.folder, tmp_path / "out", suppressions=broken)
+    assert not (tmp_path / "out").exists()

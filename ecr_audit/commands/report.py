@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from ecr_audit.suppressions import SuppressionsError
 
     organisation = _is_organisation_run(args.snapshot)
-    if organisation and (args.expectations or args.suppressions or args.baseline):
-        print("ecr-audit report: error: --expectations, --suppressions and --baseline apply to one account's "
-              "snapshot, not to an organisation folder", file=sys.stderr)
+    if organisation and args.baseline:
+        print("ecr-audit report: error: --baseline applies to one account's snapshot, not to an organisation "
+              "folder (compare accounts with ecr-audit diff OLD NEW)", file=sys.stderr)
         return 2
     print("Running the organisation report..." if organisation else "Running the audit notebook...",
           file=sys.stderr, flush=True)
@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
         if organisation:
             from ecr_audit.report.org import run_org_report
 
-            files = run_org_report(args.snapshot, args.output_dir, title=args.title,
-                                   min_severity=args.min_severity, pdf=args.pdf)
+            files = run_org_report(args.snapshot, args.output_dir, title=args.title, expectations=args.expectations,
+                                   suppressions=args.suppressions, min_severity=args.min_severity, pdf=args.pdf)
             for account_id, why in sorted(files.account_failures.items()):
                 print(f"ecr-audit report: account {account_id}: no report: {why}", file=sys.stderr)
         else:
@@ -88,9 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _is_organisation_run(target: str) -> bool:
-    from pathlib import Path
-
+    from ecr_audit.report.org import index_file
     from ecr_audit.snapshot import INDEX_FILE_NAME
 
-    path = Path(target)
-    return path.is_dir() or path.name == INDEX_FILE_NAME
+    return index_file(target).name == INDEX_FILE_NAME

@@ -430,19 +430,25 @@ def _concat(frames: list[pd.DataFrame], columns: Iterable[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _index_file(index: str | os.PathLike[str]) -> Path:
+def index_file(index: str | os.PathLike[str]) -> Path:
+    """The index of an organisation run, given its folder or the index file itself."""
     path = Path(index)
     return path / INDEX_FILE_NAME if path.is_dir() else path
 
 
 def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None = None, min_severity: str = "info",
-                    account_reports: Mapping[str, Mapping[str, str | None]] | None = None) -> OrgReport:
-    """Everything the organisation page shows, for the notebook: each collected account audited here.
+                    account_reports: Mapping[str, Mapping[str, str | None]] | None = None,
+                    expectations: str | os.PathLike[str] | None = None,
+                    suppressions: str | os.PathLike[str] | None = None) -> OrgReport:
+    """Everything the organisation page shows, for the notebook: each collected account audited here,
+    with the same expectations and suppressions files as its own report (accepted risks leave the
+    page's counts and top findings as they leave the account report's tables).
 
     Raises :class:`~ecr_audit.snapshot.SnapshotError` naming the file for an unusable index. A
     snapshot that cannot be read, or an account whose audit fails, is recorded and shown; the
     other accounts go on.
     """
+    from ecr_audit.report import check_expectations, check_suppressions
     from ecr_audit.tables import Audit
 
     if index is None:
@@ -450,8 +456,10 @@ def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None =
                          "(or its index.json)")
     if problem := severity_problem(min_severity):
         raise ValueError(problem)
-    index_path = _index_file(index)
+    index_path = index_file(index)
     document = read_index(index_path)
+    expected = check_expectations(expectations) if expectations is not None else None
+    accepted = check_suppressions(suppressions) if suppressions is not None else None
     members = member_names(document)
     organization_id = (document.get("organization") or {}).get("id")
     top_severity = _top_severity(min_severity)
@@ -466,6 +474,7 @@ def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None =
             continue
         try:
             audit = Audit.from_snapshot(read_snapshot(index_path.parent / entry["snapshot"]))
+            audit = audit.with_expectations(expected).with_suppressions(accepted)
             if audit.account_id != account_id:
                 problems[account_id] = (f"{index_path.parent / entry['snapshot']}: holds account {audit.account_id}, "
                                         f"not {account_id} as the index says")
@@ -732,6 +741,8 @@ def _why(error: Exception) -> str:
 def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathLike[str] = "reports", *,
                    title: str | None = None, min_severity: str = "info", pdf: bool = False,
                    account_reports: bool = True, notebook: Path = ORG_NOTEBOOK,
+                   expectations: str | os.PathLike[str] | None = None,
+                   suppressions: str | os.PathLike[str] | None = None,
                    log_output: bool = False) -> OrgReportFiles:
     """Write ``<output_dir>/<stem>/``: each collected account's report under ``accounts/`` (unless
     ``account_reports`` is False), then ``<stem>.ipynb`` and ``<stem>.html`` (and ``.pdf``) for the
@@ -742,16 +753,23 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     others go on. Raises :class:`~ecr_audit.snapshot.SnapshotError` naming the file for an
     unusable index (before anything is written), :class:`ReportError` when the organisation
     notebook fails or ``min_severity`` is unknown, ``OSError`` when the folder cannot be written.
+    ``expectations`` / ``suppressions`` apply to every account (each account report and the page);
+    a bad file raises ``ExpectationsError`` / ``SuppressionsError`` before anything is written.
     """
+    from ecr_audit.report import check_expectations, check_suppressions
     from ecr_audit.report.runner import ReportError, render_notebook, run_report
 
     if problem := severity_problem(min_severity):
         raise ReportError(problem)
-    index_path = _index_file(index_dir)
+    index_path = index_file(index_dir)
     index = read_index(index_path)
+    if expectations is not None:
+        check_expectations(expectations)
+    if suppressions is not None:
+        check_suppressions(suppressions)
     if not notebook.exists():
-        raise ReportError(f"the organisation notebook {notebook} is missing (is ecr-audit installed from its "
-                          "source tree?)")
+        raise ReportError(f"the organisation notebook {notebook} is missing: reinstall ecr-audit (pip install .) "
+                          "or run it from its source tree")
     stem = org_report_stem(index)
     folder = Path(output_dir) / stem
     folder.mkdir(parents=True, exist_ok=True)
@@ -768,6 +786,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
                 continue
             try:
                 written[account_id] = run_report(index_path.parent / entry["snapshot"], folder / ACCOUNTS_FOLDER,
+                                                 expectations=expectations, suppressions=suppressions,
                                                  min_severity=min_severity, log_output=log_output)
             except Exception as error:  # noqa: BLE001 - one account's report must not cost the others theirs
                 failures[account_id] = _why(error)
@@ -778,7 +797,9 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
         links.update({account_id: {"href": None, "error": why} for account_id, why in failures.items()})
     accounts_done = time.perf_counter()
     parameters = {"index": str(index_path.resolve()), "title": title, "min_severity": min_severity,
-                  "account_reports": links}
+                  "account_reports": links,
+                  "expectations": str(Path(expectations).resolve()) if expectations is not None else None,
+                  "suppressions": str(Path(suppressions).resolve()) if suppressions is not None else None}
     page = render_notebook(notebook, folder, stem, parameters, title=title or default_org_title(index), pdf=pdf,
                            log_output=log_output)
     return OrgReportFiles(folder=folder, html=page.html, notebook=page.notebook, pdf=page.pdf,
