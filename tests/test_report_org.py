@@ -545,3 +545,12 @@ def test_a_bad_suppressions_file_for_an_organisation_stops_before_anything_is_wr
     with pytest.raises(SuppressionsError, match="accepted.yml"):
         org.run_org_report(collected.folder, tmp_path / "out", suppressions=broken)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_iam_only_account_counts_principals_that_can_only_log_in_as_its_own_report_does():
+    # no repository, so no capability row: login alone must still count, as in the account report
+    audit = ecr_audit.load(SMALL_SNAPSHOT.parent / "aws_cli_authorization_details.json")
+    summary = summarize(audit, audit.findings)
+    row = org.account_summary(audit, audit.findings, audit.coverage.iloc[0:0])
+    assert audit.capabilities.empty
+    assert row["principals_with_access"] == summary.principals_with_access + summary.principals_conditional_only > 0
