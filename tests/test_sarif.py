@@ -201,3 +201,17 @@ def test_the_command_writes_the_same_log(demo_snapshot_path, audit, sarif_schema
     printed = json.loads(capsys.readouterr().out)
     assert printed == sarif_log(audit.findings, artifact=demo_snapshot_path.name, account_id=audit.account_id)
     assert schema_errors(printed, sarif_schema) == []
+
+
+def test_logical_location_names_are_the_name_in_an_arn_and_other_policy_ids_in_full():
+    from ecr_audit.findings.sarif import _logical_locations
+
+    role = "arn:aws:iam::111122223333:role/ci/deployer"
+    repository = "arn:aws:ecr:eu-west-1:111122223333:repository/team/app"
+    located = _logical_locations({"principals": (role,), "repositories": (repository,)}, "111122223333")
+    assert [(item["name"], item["kind"]) for item in located] == [("deployer", "member"), ("team/app", "resource")]
+    # policy ids that are not ARNs (a registry policy, an organisation placeholder) are named in full
+    registry = {"principals": (), "repositories": (), "policies": ("registry:us-east-1#policy",)}
+    assert [item["name"] for item in _logical_locations(registry, "111122223333")] == ["registry:us-east-1#policy"]
+    managed = {"principals": (), "repositories": (), "policies": ("arn:aws:iam::111122223333:policy/ci/EcrPush",)}
+    assert [item["name"] for item in _logical_locations(managed, "111122223333")] == ["EcrPush"]
