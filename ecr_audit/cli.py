@@ -2,9 +2,11 @@
 
 Each subcommand lives in its own module under ``ecr_audit.commands`` exposing ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``; this file only dispatches, so adding a command
-never touches another's code. Exit codes: 0 success, 1 a gate tripped (findings), 2 usage or
-input errors, 3 an internal error (a bug: the traceback is printed). A crash must not read as a
-tripped gate in CI, so it has a code of its own.
+never touches another's code. Exit codes: 0 success; 1 the command's own verdict is "no": a
+tripped gate (``findings --fail-on``), or for ``report`` and ``demo`` a report notebook that
+failed (the executed notebook is kept to show where); 2 usage or input errors; 3 an internal error
+(an unexpected exception, the traceback printed). A crash must not read as a tripped gate in CI,
+so it has a code of its own.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.frames import CHUNK_ROWS, isin
-from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
+from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.report.gaps import coverage_gaps
 
 #: rules whose findings are "a principal lacks actions it needs"
@@ -902,7 +902,8 @@ class AcceptedRisks:
     source: str
     #: the suppressed findings, highest severity first, with reason, owner and expiry
     findings: pd.DataFrame
-    #: one sentence per expired entry that matches findings (they are back in the main tables)
+    #: one sentence per expired entry that matches findings (back in the main tables unless another
+    #: entry in force accepts them)
     expired: tuple[str, ...]
     #: one sentence per entry that matches no finding
     unused: tuple[str, ...]
@@ -966,8 +967,8 @@ def build_report(audit: Any, *, findings: pd.DataFrame | None = None, min_severi
     """
     from ecr_audit.diff import diff_audits
 
-    if min_severity not in SEVERITY_RANK:
-        raise ValueError(f"minimum severity {min_severity!r} is not one of {', '.join(SEVERITIES)}")
+    if problem := severity_problem(min_severity):
+        raise ValueError(problem)
     if suppression is None and getattr(audit, "suppressions", None) is not None:
         suppression = audit.suppression_result
     findings = audit.findings if findings is None else findings

@@ -47,8 +47,7 @@ from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.report.data import Namer, findings_view, principals_with_access
 from ecr_audit.report.gaps import coverage_gaps
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
-# private in sections (its owner may make them public): the account report's fact list, dates, counts
-# and cards, so that the two reports read alike
+# the account report's fact list, dates, counts and cards, so that the two reports read alike
 from ecr_audit.report.sections import FINDING_COLUMNS, GAP_COLUMNS, OUT_OF_SCOPE, card, counted, facts_list, when_text
 from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
