@@ -16,7 +16,7 @@ from __future__ import annotations
 from ecr_audit.policy import patterns
 from ecr_audit.policy.context import KeyLookup
 from ecr_audit.policy.logic import Tri, tri_not
-from ecr_audit.policy.variables import ARN, Template
+from ecr_audit.policy.variables import ARN, Template, any_template_matches
 
 
 class ResourceMatcher:
@@ -56,31 +56,14 @@ class ResourceMatcher:
             self._cache[resource] = constant
         if constant:
             return True
-        result: Tri = False
-        for template in self._variable_templates:
-            resolved, tokens = template.resolve(lookup)
-            if resolved is False:
-                continue
-            if patterns.compile_tokens(tokens).fullmatch(resource):
-                if resolved:
-                    return True
-                result = None
-        return result
+        return any_template_matches(self._variable_templates, lookup,
+                                    lambda tokens: patterns.compile_tokens(tokens).fullmatch(resource) is not None)
 
     def _listed_for_pattern(self, request_tokens: patterns.Tokens, lookup: KeyLookup | None,
                             question) -> Tri:
         if self._matches_all:
             return True
-        result: Tri = False
-        for template in self.templates:
-            resolved, tokens = template.resolve(lookup)
-            if resolved is False:
-                continue
-            if question(tokens, request_tokens):
-                if resolved:
-                    return True
-                result = None
-        return result
+        return any_template_matches(self.templates, lookup, lambda tokens: question(tokens, request_tokens))
 
     def match(self, resource: str, lookup: KeyLookup | None = None,
               resource_is_pattern: bool = False, deny: bool = False) -> Tri:

@@ -11,10 +11,11 @@ as ``*``) still lets a pattern that cannot match anyway be answered ``False``.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple, Union
+from typing import Callable, Iterable, NamedTuple, Union
 
 from ecr_audit.policy import patterns
 from ecr_audit.policy.context import MISSING, UNKNOWN, KeyLookup
+from ecr_audit.policy.logic import Tri
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _KEY_WITH_DEFAULT = re.compile(r"^\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?$")
@@ -85,6 +86,25 @@ class Template:
 
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
+
+
+def any_template_matches(templates: Iterable[Template], lookup: KeyLookup | None,
+                         matches: Callable[[patterns.Tokens], bool]) -> Tri:
+    """Does some template, its variables filled in from ``lookup``, match? True as soon as one whose
+    values are all known does; None when only templates with a value the audit cannot know match
+    (the statement is undecided, not false); False otherwise. A template whose variable is missing
+    from the request and has no default matches nothing. Resource elements and string condition
+    values both read their variables this way."""
+    result: Tri = False
+    for template in templates:
+        resolved, tokens = template.resolve(lookup)
+        if resolved is False:
+            continue
+        if matches(tokens):
+            if resolved:
+                return True
+            result = None
+    return result
 
 
 def _split(text: str) -> tuple[Part, ...]:

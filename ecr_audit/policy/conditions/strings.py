@@ -11,7 +11,7 @@ from typing import Callable
 from ecr_audit.policy import patterns
 from ecr_audit.policy.context import KeyLookup
 from ecr_audit.policy.logic import Tri
-from ecr_audit.policy.variables import ARN, GLOB, LITERAL, Template
+from ecr_audit.policy.variables import ARN, GLOB, LITERAL, Template, any_template_matches
 
 ValueMatcher = Callable[[str, KeyLookup], Tri]
 
@@ -48,16 +48,9 @@ class TemplateValues:
             return True
         if self._regex is not None and self._regex.fullmatch(value):
             return True
-        result: Tri = False
-        for template in self._variable_templates:
-            resolved, tokens = template.resolve(lookup)
-            if resolved is False:
-                continue
-            if patterns.compile_tokens(tokens, self._ignore_case).fullmatch(value):
-                if resolved:
-                    return True
-                result = None
-        return result
+        return any_template_matches(
+            self._variable_templates, lookup,
+            lambda tokens: patterns.compile_tokens(tokens, self._ignore_case).fullmatch(value) is not None)
 
 
 def equals(values: tuple[str, ...], variables_enabled: bool) -> ValueMatcher:
