@@ -104,23 +104,15 @@ def gate(findings: pd.DataFrame, threshold: str) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     import ecr_audit
-    from ecr_audit.expectations import ExpectationsError
     from ecr_audit.snapshot import SnapshotError
-    from ecr_audit.suppressions import SuppressionsError
+    from ecr_audit.yaml_files import FileEntryError
 
-    try:
-        audit = ecr_audit.load(args.snapshot)
-    except SnapshotError as error:
-        return _fail(str(error))
-    try:
-        audit = audit.with_expectations(args.expectations)
-    except ExpectationsError as error:
-        return _fail(str(error))
-    if args.suppressions is not None:
-        try:
+    try:  # each error names its file (and entry)
+        audit = ecr_audit.load(args.snapshot).with_expectations(args.expectations)
+        if args.suppressions is not None:
             audit = audit.with_suppressions(args.suppressions)
-        except SuppressionsError as error:
-            return _fail(str(error))
+    except (SnapshotError, FileEntryError) as error:
+        return _fail(str(error))
     findings = audit.findings
     try:
         FORMATS[args.format](audit, args.snapshot, sys.stdout)

@@ -37,10 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ecr_audit.expectations import ExpectationsError
     from ecr_audit.report.runner import ReportError, run_report
     from ecr_audit.snapshot import SnapshotError
-    from ecr_audit.suppressions import SuppressionsError
+    from ecr_audit.yaml_files import FileEntryError
 
     organisation = _is_organisation_run(args.snapshot)
     if organisation and args.baseline:
@@ -64,11 +63,8 @@ def run(args: argparse.Namespace) -> int:
     except SnapshotError as error:
         print(f"ecr-audit report: error: {error}", file=sys.stderr)
         return 2
-    except ExpectationsError as error:
-        print(f"ecr-audit report: error: expectations {error}", file=sys.stderr)
-        return 2
-    except SuppressionsError as error:
-        print(f"ecr-audit report: error: suppressions {error}", file=sys.stderr)
+    except FileEntryError as error:  # an expectations or suppressions file
+        print(f"ecr-audit report: error: {error.entries} {error}", file=sys.stderr)
         return 2
     except ReportError as error:
         print(f"ecr-audit report: error: {error}", file=sys.stderr)
