@@ -755,20 +755,13 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     ``expectations`` / ``suppressions`` apply to every account (each account report and the page);
     a bad file raises ``ExpectationsError`` / ``SuppressionsError`` before anything is written.
     """
-    from ecr_audit.report import check_expectations, check_suppressions
-    from ecr_audit.report.runner import ReportError, render_notebook, run_report
+    from ecr_audit.report.runner import ReportError, check_inputs, render_notebook, run_report
 
     if problem := severity_problem(min_severity):
         raise ReportError(problem)
     index_path = index_file(index_dir)
     index = read_index(index_path)
-    if expectations is not None:
-        check_expectations(expectations)
-    if suppressions is not None:
-        check_suppressions(suppressions)
-    if not notebook.exists():
-        raise ReportError(f"the organisation notebook {notebook} is missing: reinstall ecr-audit (pip install .) "
-                          "or run it from its source tree")
+    check_inputs(notebook, expectations, suppressions, kind="organisation")
     stem = org_report_stem(index)
     folder = Path(output_dir) / stem
     folder.mkdir(parents=True, exist_ok=True)

@@ -165,20 +165,12 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
     ``ExpectationsError`` / ``SuppressionsError`` for an unusable expectations or suppressions file,
     :class:`ReportError` when the notebook fails, ``OSError`` when the folder cannot be written.
     """
-    from ecr_audit.report import check_expectations, check_suppressions
-
     if problem := severity_problem(min_severity):
         raise ReportError(problem)
     snapshot = read_snapshot(snapshot_path)
     if baseline is not None:
         read_snapshot(baseline)
-    if expectations is not None:
-        check_expectations(expectations)
-    if suppressions is not None:
-        check_suppressions(suppressions)
-    if not notebook.exists():
-        raise ReportError(f"the report notebook {notebook} is missing: reinstall ecr-audit (pip install .) or run it "
-                          "from its source tree")
+    check_inputs(notebook, expectations, suppressions)
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = report_stem(snapshot)
@@ -192,6 +184,22 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
     }
     return render_notebook(notebook, folder, stem, parameters, title=title or default_title(account_facts(snapshot)),
                            pdf=pdf, log_output=log_output)
+
+
+def check_inputs(notebook: Path, expectations: str | os.PathLike[str] | None,
+                 suppressions: str | os.PathLike[str] | None, *, kind: str = "report") -> None:
+    """Read the expectations and suppressions files and find the notebook before any kernel starts
+    or file is written, so a bad input costs nothing and is named (``ExpectationsError``,
+    ``SuppressionsError``, :class:`ReportError`). Every report, account or organisation, checks here."""
+    from ecr_audit.report import check_expectations, check_suppressions
+
+    if expectations is not None:
+        check_expectations(expectations)
+    if suppressions is not None:
+        check_suppressions(suppressions)
+    if not notebook.exists():
+        raise ReportError(f"the {kind} notebook {notebook} is missing: reinstall ecr-audit (pip install .) or run it "
+                          "from its source tree")
 
 
 def render_notebook(notebook: Path, folder: Path, stem: str, parameters: dict[str, Any], *, title: str,
