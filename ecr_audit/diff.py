@@ -43,6 +43,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME, CAPABILITY_LEVELS
 from ecr_audit.findings.model import SEVERITY_RANK
+from ecr_audit.frames import category_values, recode
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Audit
@@ -310,24 +311,8 @@ def _codes(old: pd.Series, new: pd.Series, order: Iterable[str] = ()) -> tuple[n
     then those only the new one has. Read from the categorical codes, never from tens of millions
     of Python strings; when a table's categories already are in that order, its codes are used as
     they are."""
-    values = pd.Index(list(dict.fromkeys([*order, *_values(old), *_values(new)])), dtype=object)
-    return _recode(old, values), _recode(new, values), values.to_numpy(dtype=object)
-
-
-def _values(series: pd.Series) -> pd.Index:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return pd.Index(series.cat.categories, dtype=object)
-    return pd.Index(pd.unique(series.to_numpy(dtype=object)), dtype=object)
-
-
-def _recode(series: pd.Series, values: pd.Index) -> np.ndarray:
-    if not isinstance(series.dtype, pd.CategoricalDtype):
-        return values.get_indexer(series.to_numpy(dtype=object)).astype(np.int64)
-    codes = series.cat.codes.to_numpy()
-    mapping = values.get_indexer(series.cat.categories)
-    if np.array_equal(mapping, np.arange(len(mapping))):
-        return codes
-    return mapping.astype(np.min_scalar_type(max(len(values), 1)))[codes]
+    values = pd.Index(list(dict.fromkeys([*order, *category_values(old), *category_values(new)])), dtype=object)
+    return recode(old, values), recode(new, values), values.to_numpy(dtype=object)
 
 
 def _diff_access(old: pd.DataFrame, new: pd.DataFrame

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ecr_audit.effective import compute_effective
-from ecr_audit.effective.frame import GROUPED_PERMISSION_COLUMNS, group_permissions
+from ecr_audit.effective.permission_frames import GROUPED_PERMISSION_COLUMNS, group_permissions
 from ecr_audit.synthetic import generate_account
 from ecr_audit.tables import Audit, load
 from fixtures import SMALL_SNAPSHOT

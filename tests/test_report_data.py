@@ -25,7 +25,7 @@ from ecr_audit.report.data import (LIST_LIMIT, Namer, build_report, capability_m
 from ecr_audit.report.gaps import GENERIC_CONSEQUENCE, coverage_gaps
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.tables import Audit
-from ecr_audit.effective.frame import group_permissions
+from ecr_audit.effective.permission_frames import group_permissions
 
 SMALL = SMALL_SNAPSHOT
 ACCOUNT = "111122223333"
@@ -456,7 +456,7 @@ def test_an_iam_only_snapshot_is_reported_as_such(tables):
 # --- large-frame helpers ----------------------------------------------------------------------------
 
 def test_row_masks_are_the_same_on_categorical_and_plain_columns_for_few_and_many_values(monkeypatch):
-    from ecr_audit.findings import frames
+    from ecr_audit import frames
 
     monkeypatch.setattr(frames, "CHUNK_ROWS", 7)  # several chunks on a small frame
     values = [f"v{i % 9}" for i in range(50)] + [None]

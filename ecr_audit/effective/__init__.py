@@ -34,7 +34,7 @@ from ecr_audit.policy import Decision
 from ecr_audit.effective.account import AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, GroupOutcomes, run_parallel
 from ecr_audit.effective.capabilities import CAPABILITIES
-from ecr_audit.effective.frame import (GROUPED_PERMISSION_COLUMNS, PERMISSION_COLUMNS, grouped_permissions_frame,
+from ecr_audit.effective.permission_frames import (GROUPED_PERMISSION_COLUMNS, PERMISSION_COLUMNS, grouped_permissions_frame,
                                        permissions_frame)
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
 

@@ -47,8 +47,9 @@ from ecr_audit.policy.model import StatementRef, statement_uid
 
 from ecr_audit.effective.account import AccountModel, Principal, Region, Repository, combine_regions
 from ecr_audit.effective.cells import CellValues, cell_values, render_undecided
-from ecr_audit.effective.features import (IGNORE, OPTIONAL, REQUIRED, Lookups, PrincipalFeatures,
-                                          TargetFeatures, factorize_rows)
+from ecr_audit.frames import factorize_rows
+
+from ecr_audit.effective.features import IGNORE, OPTIONAL, REQUIRED, Lookups, PrincipalFeatures, TargetFeatures
 
 NEVER = PrincipalFeatures.NEVER
 #: outcome codes of :attr:`BulkResult.outcomes`. Code 0 also stands for the cells that are not

@@ -37,6 +37,7 @@ import numpy as np
 from ecr_audit.policy import Statement, patterns
 from ecr_audit.policy.context import KeyLookup, KnownKeys, normalise_context
 from ecr_audit.policy.principals import parse_request_principal
+from ecr_audit.frames import factorize_rows
 
 from ecr_audit.effective.account import AccountModel, Principal, Region, Repository
 
@@ -103,28 +104,6 @@ class StatementDependence:
         self.resource_principal_keys = tuple(sorted(k for k in keys if key_side(k) == "p"))
 
 
-def factorize_rows(columns: list[np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Codes 0..n-1 for the distinct rows of the given integer columns, and one row index per code
-    (its first row). Codes are numbered in the sorted order of the rows (deterministic)."""
-    columns = [column for column in columns if len(column) and column.any()]
-    if not columns:
-        return np.zeros(length, dtype=np.int64), np.zeros(1 if length else 0, dtype=np.int64)
-    code = np.asarray(columns[0], dtype=np.int64)
-    for column in columns[1:]:
-        code = code * (int(column.max()) + 1) + column
-        if int(code.max()) > (1 << 40):
-            code = np.unique(code, return_inverse=True)[1].reshape(-1)
-    top = int(code.max()) + 1
-    if top <= 4 * length + 1024:
-        # small code space: two table lookups instead of a sort
-        first_of = np.full(top, length, dtype=np.int64)
-        np.minimum.at(first_of, code, np.arange(length, dtype=np.int64))
-        present = np.nonzero(first_of < length)[0]
-        rank = np.empty(top, dtype=np.int64)
-        rank[present] = np.arange(len(present), dtype=np.int64)
-        return rank[code], first_of[present]
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    return inverse.reshape(-1), first
 
 
 class Lookups:

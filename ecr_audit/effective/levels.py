@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ecr_audit.tables._columns import Column, describe_columns
+from ecr_audit.frames import Column, describe_columns, factorize_rows
 
 from ecr_audit.effective.bulk import OUTCOME_CODES
-from ecr_audit.effective.features import factorize_rows
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_LEVELS, LOGIN, Capability
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ from ecr_audit.expectations import Expectations
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import FINDING_COLUMNS, SEVERITIES, SEVERITY_RANK, Finding, finding_id, sorted_unique
 from ecr_audit.findings.registry import Rule, all_rules, rule, rules_by_id
-from ecr_audit.tables._columns import build_frame
+from ecr_audit.frames import build_frame
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Audit

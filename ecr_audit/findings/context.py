@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.expectations import NO_FILE, Expectations, Shortfall, evaluate_expectations
-from ecr_audit.effective.frame import group_permissions
-from ecr_audit.findings.frames import isin, per_value
+from ecr_audit.effective.permission_frames import group_permissions
+from ecr_audit.frames import isin, per_value
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.tables._columns import parse_timestamp
+from ecr_audit.frames import parse_timestamp
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Audit

@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from ecr_audit.tables._columns import Column, describe_columns
+from ecr_audit.frames import Column, describe_columns
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}

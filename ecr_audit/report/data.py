@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
-from ecr_audit.findings.frames import CHUNK_ROWS, isin
+from ecr_audit.effective.permission_frames import NO_RESOURCE
+from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.report.gaps import coverage_gaps
 
@@ -48,7 +49,6 @@ LIST_LIMIT = 20
 #: thousands of names in their message; the findings command has them whole)
 TEXT_LIMIT = 2000
 
-WILDCARD_RESOURCE = "*"
 LOGIN_ACTION = "ecr:GetAuthorizationToken"
 
 
@@ -121,7 +121,7 @@ def short_arn(arn: Any, account_id: str) -> str:
     """
     if not isinstance(arn, str) or not arn:
         return ""
-    if arn == WILDCARD_RESOURCE:
+    if arn == NO_RESOURCE:
         return "* (account-wide)"
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[4] != account_id:
@@ -250,37 +250,10 @@ def organization_level_names(snapshot: dict[str, Any]) -> dict[str, str]:
 # these work on the integer codes (bincount, fancy indexing), never on per-row Python objects. A
 # hand-built frame of plain objects is factorised first, so tests exercise the same code.
 
-def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (-1 for missing) and the values they stand for."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), series.cat.categories
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes, pd.Index(uniques, dtype=object)
-
-
-
-
 def _positions(values: pd.Index, order: Sequence[Any]) -> np.ndarray:
     """For each code, the value's position in ``order`` (-1 when absent); index it with codes, -1 included."""
     lookup = {value: position for position, value in enumerate(order)}
     return np.array([lookup.get(value, -1) for value in values] + [-1], dtype=np.int64)
-
-
-def _present(codes: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
-    """Which of ``size`` codes occur on the rows of ``mask``, chunk by chunk."""
-    present = np.zeros(size, dtype=bool)
-    for start in range(0, len(codes), CHUNK_ROWS):
-        selected = codes[start:start + CHUNK_ROWS][mask[start:start + CHUNK_ROWS]]
-        selected = selected[selected >= 0]
-        if selected.size:
-            present |= np.bincount(selected.astype(np.intp), minlength=size) > 0
-    return present
-
-
-def _distinct(series: pd.Series, mask: np.ndarray) -> set[Any]:
-    """The distinct values of ``series`` on the rows of ``mask``."""
-    codes, values = _codes(series)
-    return set(values[_present(codes, mask, len(values))])
 
 
 # --- summary --------------------------------------------------------------------------------------
@@ -299,8 +272,8 @@ class Access:
 
 def principals_with_access(permissions: pd.DataFrame) -> Access:
     """Computed once per report and shared by the summary and the matrix (10^8 rows on a large account)."""
-    allowed = _distinct(permissions["principal_arn"], isin(permissions["decision"], ("allowed",)))
-    conditional = _distinct(permissions["principal_arn"], isin(permissions["decision"], ("conditional",)))
+    allowed = distinct_values(permissions["principal_arn"], isin(permissions["decision"], ("allowed",)))
+    conditional = distinct_values(permissions["principal_arn"], isin(permissions["decision"], ("conditional",)))
     return Access(allowed=frozenset(allowed), conditional_only=frozenset(conditional - allowed))
 
 
@@ -425,7 +398,7 @@ def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, s
     scope = pd.DataFrame(
         [(position, arn) for position, (many, one) in
          enumerate(zip(_column(wanted, "repositories"), wanted["repository_arn"]))
-         for arn in (*(_as_tuple(many) or _as_tuple(one)), WILDCARD_RESOURCE)],
+         for arn in (*(_as_tuple(many) or _as_tuple(one)), NO_RESOURCE)],
         columns=["finding", "repository_arn"],
     )
     grouped = audit.grouped_permissions
@@ -446,7 +419,7 @@ def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, s
             joined["deciding_layer"], joined["blocked_by"]):
         reasons.setdefault((finding, action), set()).add(_blocking_text(decision, layer, blocked, level_names))
         found[(finding, action)] = found.get((finding, action), 0) + 1
-        if repository == WILDCARD_RESOURCE:
+        if repository == NO_RESOURCE:
             account_wide.add((finding, action))
     rows = []
     for position, row in enumerate(wanted.to_dict("records")):
@@ -592,9 +565,9 @@ def capability_matrix(audit: Any, access: Access | None = None) -> pd.DataFrame:
     login_level = {arn: {"allowed": "yes", "conditional": "conditional"}.get(decision, "no")
                    for arn, decision in zip(login["principal_arn"], login["decision"])}
     shown = tuple(name for name in CAPABILITY_NAMES if name != "login")
-    principal_codes, principal_values = _codes(capabilities["principal_arn"])
-    capability_codes, capability_values = _codes(capabilities["capability"])
-    level_codes, level_values = _codes(capabilities["level"])
+    principal_codes, principal_values = codes_and_values(capabilities["principal_arn"])
+    capability_codes, capability_values = codes_and_values(capabilities["capability"])
+    level_codes, level_values = codes_and_values(capabilities["level"])
     capability_lookup, level_lookup = _positions(capability_values, shown), _positions(level_values, LEVELS)
     size = len(principal_values) * len(shown) * len(LEVELS)
     counts = np.zeros(size, dtype=np.int64)
@@ -733,10 +706,10 @@ def repository_access(audit: Any, findings: pd.DataFrame) -> pd.DataFrame:
     repository_arns = repositories["repository_arn"].tolist()
     repository_names, repository_regions = repositories["name"].tolist(), repositories["region"].tolist()
     repository_tags = repositories["tags"].tolist()
-    principal_codes, principal_values = _codes(capabilities["principal_arn"])
-    repository_codes, repository_values = _codes(capabilities["repository_arn"])
-    capability_codes, capability_values = _codes(capabilities["capability"])
-    level_codes, level_values = _codes(capabilities["level"])
+    principal_codes, principal_values = codes_and_values(capabilities["principal_arn"])
+    repository_codes, repository_values = codes_and_values(capabilities["repository_arn"])
+    capability_codes, capability_values = codes_and_values(capabilities["capability"])
+    level_codes, level_values = codes_and_values(capabilities["level"])
     group_of = {name: index for index, (_, names) in enumerate(ACCESS_GROUPS) for name in names}
     codes = _CapabilityCodes(
         principal=principal_codes, repository=repository_codes, capability=capability_codes, level=level_codes,

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ecr_audit.snapshot import read_snapshot
-from ecr_audit.tables._columns import Column, build_frame, describe_columns
+from ecr_audit.frames import Column, build_frame, describe_columns
 from ecr_audit.tables.coverage import COVERAGE_COLUMNS, coverage_rows
 from ecr_audit.tables.policies import ATTACHMENT_COLUMNS, POLICY_COLUMNS, policy_tables
 from ecr_audit.tables.principals import GROUP_COLUMNS, PRINCIPAL_COLUMNS, group_rows, principal_rows

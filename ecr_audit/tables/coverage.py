@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecr_audit.tables._columns import Column, describe_columns
+from ecr_audit.frames import Column, describe_columns
 
 COVERAGE_COLUMNS: tuple[Column, ...] = (
     Column("service", "object", "str", "AWS service of the call: iam, ecr, organizations, sts"),

@@ -41,7 +41,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecr_audit.tables._columns import Column, describe_columns
+from ecr_audit.frames import Column, describe_columns
 from ecr_audit.policy import Policy
 from ecr_audit.tables.statements import PolicyDocumentError, policy_statement_rows, read_policy
 

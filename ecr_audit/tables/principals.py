@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecr_audit.tables._columns import Column, describe_columns, parse_timestamp, tag_dict
+from ecr_audit.frames import Column, describe_columns, parse_timestamp, tag_dict
 from ecr_audit.tables.statements import PolicyDocumentError, normalise_principal, read_policy
 
 PRINCIPAL_COLUMNS: tuple[Column, ...] = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecr_audit.tables._columns import Column, describe_columns, parse_timestamp, tag_dict
+from ecr_audit.frames import Column, describe_columns, parse_timestamp, tag_dict
 from ecr_audit.tables.policies import repository_policy_id
 
 REPOSITORY_COLUMNS: tuple[Column, ...] = (

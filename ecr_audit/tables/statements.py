@@ -34,7 +34,7 @@ from urllib.parse import unquote
 
 from ecr_audit.policy import Policy, PolicyParseError, parse_policy
 from ecr_audit.policy.model import statement_uid
-from ecr_audit.tables._columns import Column, describe_columns
+from ecr_audit.frames import Column, describe_columns
 
 STATEMENT_COLUMNS: tuple[Column, ...] = (
     Column("statement_id", "object", "str", "stable unique id: policy_id + '#' + index (+ ':' + Sid)"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import WILDCARD, repositories_in
+from ecr_audit.effective.permission_frames import NO_RESOURCE, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import statement, with_policy
@@ -44,7 +44,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
         group["principals"].add(principal)
         group["actions"].update(set(cells["action"]))
         group["wildcard_only"].update(action for action, repositories in zip(cells["action"], cells["repositories"])
-                                      if repositories == (WILDCARD,))
+                                      if repositories == (NO_RESOURCE,))
         group["repositories"].update(repositories_in(set(cells["repositories"])))
         group["allowing"].update(statement_id for allowing in set(cells["allowing"]) for statement_id in allowing or ()
                                  if context.kind_of(statement_id) in GRANTING_KINDS)

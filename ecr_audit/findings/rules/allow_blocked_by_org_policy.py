@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import per_value, repositories_in
+from ecr_audit.frames import per_value
+from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import statement, with_policy

@@ -17,7 +17,8 @@ from typing import Iterator
 import numpy as np
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import distinct_pairs, grouped_values, repositories_in
+from ecr_audit.frames import distinct_pairs, grouped_values
+from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 

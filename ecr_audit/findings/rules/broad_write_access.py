@@ -20,7 +20,7 @@ from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.findings.frames import distinct_pairs, isin
+from ecr_audit.frames import distinct_pairs, isin
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.policy import catalogue

@@ -18,7 +18,8 @@ import numpy as np
 
 from ecr_audit.effective.account import UNKNOWN_POLICY_KEY
 from ecr_audit.findings.context import FindingContext, split_undecided
-from ecr_audit.findings.frames import codes_and_values, grouped_values, repositories_in
+from ecr_audit.frames import codes_and_values, grouped_values
+from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 

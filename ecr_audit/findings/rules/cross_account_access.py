@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
-from ecr_audit.findings.frames import isin, repositories_in
+from ecr_audit.frames import isin
+from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.grants import (EVERYONE, account_of, grants_everyone, restricting_clauses,
                                        statement_grantees)
 from ecr_audit.findings.model import Finding

@@ -15,7 +15,8 @@ from typing import Iterator
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.expectations import EXCEEDED, Shortfall
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import WILDCARD, exploded, isin, names_any
+from ecr_audit.frames import isin
+from ecr_audit.effective.permission_frames import NO_RESOURCE, exploded, names_any
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import sid, statement, with_policy
@@ -50,7 +51,7 @@ def _granting_statements(context: FindingContext, shortfalls: list[Shortfall]) -
     actions = {action for shortfall in shortfalls for action in CAPABILITY_BY_NAME[shortfall.capability].actions}
     repositories = {cell.repository_arn for shortfall in shortfalls for cell in shortfall.cells}
     mask = context.holding_mask & isin(permissions["principal_arn"], principals) \
-        & isin(permissions["action"], actions) & names_any(permissions["repositories"], repositories | {WILDCARD})
+        & isin(permissions["action"], actions) & names_any(permissions["repositories"], repositories | {NO_RESOURCE})
     cells = context.rows(mask, ["principal_arn", "action", "repositories", "allowing"])
     return {(principal, action, repository): tuple(allowing or ())
             for principal, action, repository, allowing in exploded(cells, ["allowing"], repositories)}

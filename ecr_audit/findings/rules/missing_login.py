@@ -17,7 +17,8 @@ from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.findings.frames import isin, names_repository, repositories_in
+from ecr_audit.frames import isin
+from ecr_audit.effective.permission_frames import names_repository, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import login_statement, policy_json, statement, with_policy

@@ -23,7 +23,8 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.frames import distinct_pairs, exploded, isin, names_any, object_array
+from ecr_audit.frames import distinct_pairs, isin, object_array
+from ecr_audit.effective.permission_frames import exploded, names_any
 from ecr_audit.findings.model import Finding, sorted_unique
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import sid, statement, with_policy

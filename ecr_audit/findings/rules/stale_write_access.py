@@ -26,7 +26,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.context import FindingContext
-from ecr_audit.findings.frames import isin
+from ecr_audit.frames import isin
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 

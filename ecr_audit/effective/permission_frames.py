@@ -17,13 +17,13 @@ tuples of statement ids exist once per distinct tuple. Reading a row gives ordin
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ecr_audit.policy import OUTCOMES
-from ecr_audit.tables._columns import Column, describe_columns
+from ecr_audit.frames import Column, describe_columns, per_value
 
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkResult
@@ -284,3 +284,38 @@ def group_permissions(permissions: pd.DataFrame) -> pd.DataFrame:
         elif column.dtype == "bool":
             frame[column.name] = frame[column.name].astype(bool)
     return frame
+
+
+# --- reading grouped permissions ------------------------------------------------------------------
+
+def repositories_in(repository_tuples: Iterable[Any]) -> set[str]:
+    """The repositories named by some of ``repository_tuples`` (``grouped_permissions.repositories``
+    values), without the ``"*"`` of actions that take no resource."""
+    found: set[str] = set()
+    for repositories in repository_tuples:
+        found.update(repositories or ())
+    found.discard(NO_RESOURCE)
+    return found
+
+
+def exploded(frame: pd.DataFrame, columns: Iterable[str], repositories: set[str] | None = None
+             ) -> Iterable[tuple]:
+    """``(principal_arn, action, repository_arn, *columns)`` per cell of ``frame``'s rows (grouped
+    permissions), on ``repositories`` only when given (``"*"`` cells are always kept)."""
+    columns = list(columns)
+    for principal, action, row_repositories, *values in zip(
+            frame["principal_arn"], frame["action"], frame["repositories"], *(frame[c] for c in columns)):
+        for repository in row_repositories:
+            if repositories is None or repository == NO_RESOURCE or repository in repositories:
+                yield (principal, action, repository, *values)
+
+
+def names_any(series: pd.Series, repositories: set[str]) -> np.ndarray:
+    """Per row of ``grouped_permissions``: its repositories include one of ``repositories`` (or ``"*"``
+    when ``"*"`` is asked for)."""
+    return per_value(series, lambda row_repositories: not repositories.isdisjoint(row_repositories or ()))
+
+
+def names_repository(series: pd.Series) -> np.ndarray:
+    """Per row of ``grouped_permissions``: it is about repositories, not an action that takes none."""
+    return per_value(series, lambda row_repositories: tuple(row_repositories or ()) != (NO_RESOURCE,))
