@@ -19,7 +19,7 @@ TITLE = "findings on the full-size synthetic account (seconds; findings per rule
 def run() -> Iterable[str]:
     from ecr_audit.findings import FindingContext, all_rules, run_rules
     from ecr_audit.synthetic import generate_account
-    from ecr_audit.tables import Audit
+    from ecr_audit.audit import Audit
 
     started = time.perf_counter()
     audit = Audit.from_snapshot(generate_account())
@@ -36,7 +36,7 @@ def run() -> Iterable[str]:
     done = time.perf_counter()
     counts = Counter(findings["rule"])
     yield f"findings, all rules: {done - capable:.2f} s, {len(findings)} findings"
-    context = FindingContext(audit, permissions=permissions, capabilities=capabilities)
+    context = FindingContext(audit.tables, permissions=permissions, capabilities=capabilities)
     for each in all_rules():
         started = time.perf_counter()
         run_rules(context, [each])

@@ -11,9 +11,9 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "load"]
 
 
-def load(path, expectations=None):  # noqa: ANN001 - thin re-export, typed in ecr_audit.tables
-    """Load a snapshot (or AWS CLI authorization details) into an :class:`~ecr_audit.tables.Audit`;
+def load(path, expectations=None):  # noqa: ANN001 - thin re-export, typed in ecr_audit.audit
+    """Load a snapshot (or AWS CLI authorization details) into an :class:`~ecr_audit.audit.Audit`;
     ``expectations``: an expectations file for its findings."""
-    from ecr_audit.tables import load as _load
+    from ecr_audit.audit import load as _load
 
     return _load(path, expectations)

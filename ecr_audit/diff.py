@@ -46,7 +46,7 @@ from ecr_audit.findings.model import SEVERITY_RANK
 from ecr_audit.frames import category_values, recode
 
 if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
+    from ecr_audit.audit import Audit
 
 __all__ = ["AccessChange", "AuditDiff", "AuditSide", "FindingChange", "PrincipalChange", "RepositoryChange",
            "diff_audits"]

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
+from ecr_audit.effective.permission_frames import group_permissions, repositories_in
+from ecr_audit.frames import codes_and_values, isin, object_array, presence
 from ecr_audit.yaml_files import FileEntryError, read_yaml
 
 __all__ = [
@@ -397,8 +399,6 @@ class _Held:
     built only for the principals whose cells a shortfall lists."""
 
     def __init__(self, frame: pd.DataFrame, positions: np.ndarray) -> None:
-        from ecr_audit.frames import codes_and_values, object_array
-
         principal_codes, principal_names = codes_and_values(frame["principal_arn"])
         repository_codes, repository_names = codes_and_values(frame["repository_arn"])
         self._columns = [codes_and_values(frame[name]) for name in ("level", "missing_actions", "conditional_actions")]
@@ -446,8 +446,6 @@ class _Levels:
     def held(self, capability: str, principals: set[str], repositories: set[str]) -> "_Held":
         """The rows of ``capability`` on those principals and repositories (filtered on the
         categories first: the table can have tens of millions of rows), read per principal on demand."""
-        from ecr_audit.frames import isin  # not at the top: ecr_audit.findings imports this module
-
         frame = self._capabilities
         mask = (frame["capability"] == capability).to_numpy() & isin(frame["principal_arn"], principals) \
             & isin(frame["repository_arn"], repositories)
@@ -456,8 +454,6 @@ class _Levels:
     def login(self, principal_arn: str) -> str:
         """Login is one wildcard-only action: its level is that cell's decision."""
         if self._login is None:
-            from ecr_audit.frames import isin
-
             permissions = self._permissions
             rows = permissions.loc[(permissions["action"] == LOGIN).to_numpy() & isin(permissions["decision"],
                                                                                        HOLDING_DECISIONS),
@@ -472,9 +468,6 @@ class _Access:
     of the (grouped) permissions rows under ``mask``, filled in one pass."""
 
     def __init__(self, permissions: pd.DataFrame, mask: np.ndarray) -> None:
-        from ecr_audit.frames import codes_and_values, presence
-        from ecr_audit.effective.permission_frames import repositories_in
-
         self._repositories_in = repositories_in
         principal_codes, self._principals = codes_and_values(permissions["principal_arn"])
         tuple_codes, self._tuples = codes_and_values(permissions["repositories"])
@@ -501,8 +494,6 @@ def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.Da
     principal's own grants give, see ``FindingContext.own_mask``).
     """
     if "repositories" not in permissions.columns:  # one row per cell: group it
-        from ecr_audit.effective.permission_frames import group_permissions
-
         permissions = group_permissions(permissions)
     principal_rows = principals.to_dict("records")
     repository_rows = repositories.to_dict("records")

@@ -1,6 +1,6 @@
 """Why a principal may or may not perform one ECR action, and the smallest change that would alter it.
 
-``Audit.explain(principal, action, repository=None) -> Explanation`` answers the question a failing
+``explain(model, principal, action, repository=None) -> Explanation`` (``Audit.explain``) answers the question a failing
 pipeline asks (``... is not authorized to perform: ecr:GetAuthorizationToken``): the decision, every
 layer's verdict, each statement involved quoted as JSON with the policy it sits in, and either the
 minimal change (for an implicit deny: the identity statement to add, ``"Resource": "*"`` for
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ecr_audit.policy import ALLOWED, CONDITIONAL, EXPLICIT_DENY, Decision, Policy
 
@@ -23,8 +23,6 @@ from ecr_audit.effective.account import (NO_RESOURCE, REGION_REF, UNKNOWN_POLICY
 from ecr_audit.effective.cells import render_undecided
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
 
-if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
 
 #: how each layer name reads in a sentence
 _LAYER_WORDS = {"identity": "identity-based policies", "resource": "repository and registry policies",
@@ -119,10 +117,11 @@ class Explanation:
         return "\n".join(lines)
 
 
-def explain(audit: "Audit", principal: str, action: str, repository: str | None = None) -> Explanation:
-    """Raises :class:`ecr_audit.effective.names.UnknownName` (with close matches) for a principal,
+def explain(model: AccountModel, principal: str, action: str, repository: str | None = None) -> Explanation:
+    """Why ``principal`` may or may not do ``action`` on ``repository`` in the account ``model`` reads.
+
+    Raises :class:`ecr_audit.effective.names.UnknownName` (with close matches) for a principal,
     action or repository the snapshot does not have."""
-    model = audit.account_model
     found = resolve_principal(model, principal)
     action_name = resolve_action(model, action)
     wildcard = action_name in model.wildcard_only
@@ -138,7 +137,7 @@ def explain(audit: "Audit", principal: str, action: str, repository: str | None 
         region=target.name if isinstance(target, Region) else None,
         decision=decision.outcome, deciding_layer=decision.deciding_layer,
         layers=[(verdict.layer, verdict.verdict) for verdict in decision.layers],
-        statements=_quoted(audit, model, decision),
+        statements=_quoted(model, decision),
         undecided=[render_undecided(item) for item in decision.undecided],
         remedy=remedy, remedy_document=document, regions=regions,
         issues=[{"policy_id": issue.policy_id, "statement_id": issue.statement_id, "kind": issue.kind,
@@ -153,8 +152,8 @@ def _involved(policy_id: str, decision: Decision) -> bool:
 
 
 def _policy_of(model: AccountModel, policy_id: str) -> Policy | None:
-    if policy_id in model.audit.parsed_policies:
-        return model.audit.parsed_policies[policy_id]
+    if policy_id in model.tables.parsed_policies:
+        return model.tables.parsed_policies[policy_id]
     for repository in model.repositories:
         if repository.policy is not None and repository.policy.policy_id == policy_id:
             return repository.policy
@@ -170,8 +169,8 @@ def _policy_of(model: AccountModel, policy_id: str) -> Policy | None:
     return next((p for p in principal_policies if p.policy_id == policy_id), None)
 
 
-def _quoted(audit: "Audit", model: AccountModel, decision: Decision) -> list[QuotedStatement]:
-    rows = audit.policies.set_index("policy_id")
+def _quoted(model: AccountModel, decision: Decision) -> list[QuotedStatement]:
+    rows = model.tables.policies.set_index("policy_id")
     found: dict[tuple[str, str], QuotedStatement] = {}
     roles = [("denying", ref) for ref in decision.denying] + [("allowing", ref) for ref in decision.allowing] + \
         [("undecided", item.statement) for item in decision.undecided if item.statement is not REGION_REF]

@@ -19,7 +19,7 @@ from ecr_audit.cli import main
 from ecr_audit.demo.company import DEMO_CASES, PRIMARY_REGION, REGIONS, repository_arn
 from ecr_audit.diff import diff_audits
 from ecr_audit.snapshot import read_snapshot, write_snapshot
-from ecr_audit.tables import Audit
+from ecr_audit.audit import Audit
 
 pytestmark = pytest.mark.moto
 

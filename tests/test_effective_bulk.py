@@ -18,7 +18,7 @@ from ecr_audit.effective.account import NO_RESOURCE
 from ecr_audit.effective.bulk import OUTCOME_CODES
 from ecr_audit.effective.cells import cell_values
 from ecr_audit.synthetic import generate_account
-from ecr_audit.tables import Audit, load
+from ecr_audit.audit import Audit, load
 from fixtures import SMALL_SNAPSHOT
 
 SMALL_GENERATED = dict(roles=30, users=14, groups=6, managed_policies=50, repositories=16, repository_policies=8,
@@ -51,7 +51,7 @@ def _brute_force(effective) -> dict[tuple[str, str, str], tuple]:
 
 
 def _assert_every_cell_agrees(audit: Audit, workers: int = 1) -> None:
-    effective = compute_effective(audit, workers=workers)
+    effective = compute_effective(audit.tables, workers=workers)
     got = _frame_cells(effective.permissions)
     expected = _brute_force(effective)
     assert len(effective.permissions) == len(got), "one row per cell"
@@ -90,10 +90,10 @@ def test_fast_path_equals_brute_force_on_a_small_generated_account() -> None:
 def test_parallel_workers_give_the_same_cells_as_one_process() -> None:
     pytest.importorskip("multiprocessing").get_context("fork")
     audit = Audit.from_snapshot(generate_account(**{**SMALL_GENERATED, "seed": 8}))
-    single = _frame_cells(compute_effective(audit, workers=1).permissions)
-    parallel = compute_effective(audit, workers=2)
+    single = _frame_cells(compute_effective(audit.tables, workers=1).permissions)
+    parallel = compute_effective(audit.tables, workers=2)
     assert _frame_cells(parallel.permissions) == single
-    assert set(parallel.outcomes) == set(compute_effective(audit, workers=1).outcomes)
+    assert set(parallel.outcomes) == set(compute_effective(audit.tables, workers=1).outcomes)
 
 
 @pytest.mark.moto
@@ -115,7 +115,7 @@ def test_equivalent_actions_share_work_but_keep_their_own_rows() -> None:
     from ecr_audit.effective.bulk import action_classes
 
     audit = load(SMALL_SNAPSHOT)
-    effective = compute_effective(audit, workers=1)
+    effective = compute_effective(audit.tables, workers=1)
     classes = action_classes(effective.model)
     assert len(classes) < len(effective.model.actions)
     shared = next(group for group in classes if len(group) > 1)

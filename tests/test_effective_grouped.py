@@ -11,7 +11,7 @@ import pytest
 from ecr_audit.effective import compute_effective
 from ecr_audit.effective.permission_frames import GROUPED_PERMISSION_COLUMNS, group_permissions
 from ecr_audit.synthetic import generate_account
-from ecr_audit.tables import Audit, load
+from ecr_audit.audit import Audit, load
 from fixtures import SMALL_SNAPSHOT
 
 AWS_CLI_DETAILS = SMALL_SNAPSHOT.parent / "aws_cli_authorization_details.json"
@@ -51,7 +51,7 @@ def effective(request, demo_snapshot_path):
         audit = Audit.from_snapshot(generate_account(**GENERATED))
     else:
         audit = load(demo_snapshot_path)
-    return compute_effective(audit, workers=1)
+    return compute_effective(audit.tables, workers=1)
 
 
 def test_grouped_rows_explode_to_exactly_the_permission_cells(effective):
@@ -82,8 +82,8 @@ def test_grouped_frame_has_the_documented_columns(effective):
 
 def test_parallel_workers_give_the_same_grouped_rows():
     audit = Audit.from_snapshot(generate_account(**GENERATED))
-    assert _rows(compute_effective(audit, workers=2).grouped_permissions) == \
-        _rows(compute_effective(audit, workers=1).grouped_permissions)
+    assert _rows(compute_effective(audit.tables, workers=2).grouped_permissions) == \
+        _rows(compute_effective(audit.tables, workers=1).grouped_permissions)
 
 
 def test_group_permissions_accepts_hand_built_frames_with_lists():

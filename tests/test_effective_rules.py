@@ -15,7 +15,7 @@ import pytest
 
 from ecr_audit.effective.names import UnknownName
 from ecr_audit.snapshot import new_snapshot
-from ecr_audit.tables import Audit
+from ecr_audit.audit import Audit
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"

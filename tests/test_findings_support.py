@@ -16,7 +16,7 @@ from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.expectations import Expectations, parse_expectations
 from ecr_audit.findings import FindingContext, run_rules, rules_by_id
 from ecr_audit.snapshot import new_snapshot
-from ecr_audit.tables import Audit
+from ecr_audit.audit import Audit
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
@@ -221,7 +221,7 @@ def expectations(data: dict[str, Any] | None = None) -> Expectations:
 def context(audit_: Audit, rows: Iterable[dict[str, Any]] = (), *, capability_frame: pd.DataFrame | None = None,
             expectation_set: Expectations | None = None) -> FindingContext:
     frame = permissions(rows)
-    return FindingContext(audit_, permissions=frame,
+    return FindingContext(audit_.tables, permissions=frame,
                           capabilities=capability_frame if capability_frame is not None else capabilities_from(frame),
                           expectations=expectation_set)
 

@@ -24,7 +24,7 @@ from ecr_audit.report.data import (LIST_LIMIT, Namer, build_report, capability_m
                                    summarize)
 from ecr_audit.report.gaps import GENERIC_CONSEQUENCE, coverage_gaps
 from ecr_audit.snapshot import read_snapshot
-from ecr_audit.tables import Audit
+from ecr_audit.audit import Audit
 from ecr_audit.effective.permission_frames import group_permissions
 
 SMALL = SMALL_SNAPSHOT

@@ -39,7 +39,7 @@ from ecr_audit.report import org
 from ecr_audit.report.data import summarize
 from ecr_audit.report.runner import ReportError
 from ecr_audit.snapshot import SnapshotError, read_index, read_snapshot, write_snapshot
-from ecr_audit.tables import Audit
+from ecr_audit.audit import Audit
 
 pytestmark = pytest.mark.moto
 

@@ -13,7 +13,7 @@ from test_report_data import (ALICE, CI, DEPLOY_ALLOW, DEPLOY_DENY, WEB, audit_s
 from ecr_audit.diff import AccessChange, AuditDiff
 from ecr_audit.report import sections
 from ecr_audit.report.data import Namer, build_report, compare_baseline
-from ecr_audit.tables import Audit
+from ecr_audit.audit import Audit
 
 
 def page_of(section: sections.Section) -> Page:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_audit.tables import load
+from ecr_audit.audit import load
 from fixtures import SMALL_SNAPSHOT
 
 ACCOUNT = "111122223333"

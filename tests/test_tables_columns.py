@@ -9,7 +9,8 @@ import pytest
 
 import ecr_audit.tables as tables
 from ecr_audit.snapshot import new_snapshot
-from ecr_audit.tables import TABLE_COLUMNS, Audit, load
+from ecr_audit.tables import TABLE_COLUMNS
+from ecr_audit.audit import Audit, load
 from fixtures import AWS_CLI_DETAILS, SMALL_SNAPSHOT
 
 TABLE_MODULES = {

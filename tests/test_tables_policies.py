@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from ecr_audit.snapshot import read_snapshot
-from ecr_audit.tables import Audit, load
+from ecr_audit.audit import Audit, load
 from fixtures import SMALL_SNAPSHOT
 
 ACCOUNT = "111122223333"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ecr_audit.snapshot import read_snapshot
-from ecr_audit.tables import Audit, load
+from ecr_audit.audit import Audit, load
 from fixtures import SMALL_SNAPSHOT
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from ecr_audit.tables import load
+from ecr_audit.audit import load
 from ecr_audit.tables.statements import PolicyDocumentError, parse_document, read_policy, statement_rows
 from fixtures import SMALL_SNAPSHOT
 

@@ -32,16 +32,15 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ecr_audit.effective.names import UnknownName
-    from ecr_audit.explain import explain
     from ecr_audit.snapshot import SnapshotError
-    from ecr_audit.tables import load
+    from ecr_audit.audit import load
 
     try:
         audit = load(args.snapshot)
     except SnapshotError as error:
         return _fail(str(error))
     try:
-        explanation = explain(audit, args.principal, args.action, args.repository)
+        explanation = audit.explain(args.principal, args.action, args.repository)
     except UnknownName as error:
         return _fail(str(error))
     if args.format == "json":

@@ -34,7 +34,7 @@ import pandas as pd
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
 
 if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
+    from ecr_audit.audit import Audit
 
 HELP = "Write the findings of a snapshot to stdout (JSON, CSV or SARIF); --fail-on gates CI on severity."
 LIST_SEPARATOR = "; "

@@ -1,6 +1,6 @@
 """Effective ECR permissions of a whole snapshot: the engine applied to every principal x action x repository.
 
-``compute_effective(audit) -> Effective`` (pure, no I/O; ``Audit.effective`` caches it):
+``compute_effective(tables) -> Effective`` (pure, no I/O; ``Audit.effective`` caches it):
 
 - ``Effective.permissions``: one row per (IAM user or role, ``ecr`` action of the catalogue,
   repository) cell that the principal's own policies are involved in (see :mod:`.cells` for the
@@ -11,7 +11,7 @@
   repositories with equal values (see :mod:`.frame`); what findings and reports read.
 - ``Effective.decide(principal, action, repository=None) -> Decision``: any cell, row or not, by
   name or ARN (``Audit.permission``).
-- ``compute_capabilities(audit)``: see :mod:`.levels` (``Audit.capabilities``).
+- ``compute_capabilities(effective)``: see :mod:`.levels` (``Audit.capabilities``).
 
 How a cell is defined (request context, layers) is :mod:`.account`; how it is made fast is
 :mod:`.bulk`; the capability table is :mod:`.capabilities`, the one definition of pull, push and
@@ -39,7 +39,7 @@ from ecr_audit.effective.permission_frames import (GROUPED_PERMISSION_COLUMNS, P
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
 
 if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
+    from ecr_audit.tables import Tables
 
 __all__ = ["Effective", "compute_effective", "compute_capabilities", "decide", "PERMISSION_COLUMNS",
            "GROUPED_PERMISSION_COLUMNS"]
@@ -108,17 +108,19 @@ def default_workers(model: AccountModel) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def compute_effective(audit: "Audit", workers: int | None = None, model: AccountModel | None = None) -> Effective:
-    """Decide every cell of ``audit`` (pure: reads the tables, writes nothing). ``workers``: how
-    many processes decide action classes in parallel (default :func:`default_workers`)."""
-    model = AccountModel(audit) if model is None else model
+def compute_effective(tables: "Tables", workers: int | None = None, model: AccountModel | None = None) -> Effective:
+    """Decide every cell of ``tables`` (pure: reads the tables, writes nothing). ``workers``: how
+    many processes decide action classes in parallel (default :func:`default_workers`); ``model``:
+    the tables' :class:`AccountModel` when the caller already built it."""
+    model = AccountModel(tables) if model is None else model
     workers = default_workers(model) if workers is None else workers
     if workers > 1:
         return Effective(model, run_parallel(model, CAPABILITY_ACTIONS, workers))
     return Effective(model, BulkEvaluator(model, CAPABILITY_ACTIONS).run())
 
 
-def compute_capabilities(audit: "Audit") -> pd.DataFrame:
+def compute_capabilities(effective: Effective) -> pd.DataFrame:
+    """Principal x repository x capability levels of a decided snapshot (see :mod:`.levels`)."""
     from ecr_audit.effective.levels import capability_frame
 
-    return capability_frame(audit.effective)
+    return capability_frame(effective)

@@ -55,7 +55,7 @@ from ecr_audit.tables.policies import registry_policy_id, repository_policy_id
 from ecr_audit.effective.cells import OWN_SIDE_LAYERS
 
 if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
+    from ecr_audit.tables import Tables
 
 SERVICE = "ecr"
 #: the actions a registry policy of scope V1 applies to (lower case)
@@ -140,17 +140,17 @@ class Region:
 class AccountModel:
     """Principals, repositories, regions and organisation layers of one snapshot, built once."""
 
-    def __init__(self, audit: "Audit") -> None:
-        self.audit = audit
-        self.account_id = audit.account_id
+    def __init__(self, tables: "Tables") -> None:
+        self.tables = tables
+        self.account_id = tables.account_id
         self._layers: dict[tuple, Layers] = {}
-        snapshot = audit.snapshot
+        snapshot = tables.snapshot
         organization = snapshot.get("organization")
-        coverage = audit.coverage
+        coverage = tables.coverage
         self.org_id, org_known = _organization_id(organization, coverage)
         self.management_account = bool(organization) and \
             organization.get("management_account_id") == self.account_id
-        self._policy_rows = audit.policies.set_index("policy_id", drop=False)
+        self._policy_rows = tables.policies.set_index("policy_id", drop=False)
         self.actions: tuple[str, ...] = tuple(sorted(catalogue.action_names(SERVICE), key=str.lower))
         self.wildcard_only: frozenset[str] = frozenset(a for a in self.actions if catalogue.is_wildcard_only(a))
         self.scp_levels, self.rcp_levels = self._org_levels(organization, coverage)
@@ -170,7 +170,7 @@ class AccountModel:
     # ---------------------------------------------------------------------------------- building
     def policy(self, policy_id: str) -> Policy:
         """The parsed policy, or an unknown stand-in naming why it cannot be read."""
-        parsed = self.audit.parsed_policies.get(policy_id)
+        parsed = self.tables.parsed_policies.get(policy_id)
         if parsed is not None:
             return parsed
         why = "not in the snapshot"
@@ -180,7 +180,7 @@ class AccountModel:
 
     def _org_levels(self, organization: dict | None, coverage: pd.DataFrame
                     ) -> tuple[tuple[OrgLevel, ...], tuple[OrgLevel, ...]]:
-        attachments = self.audit.attachments
+        attachments = self.tables.attachments
         routes = attachments[attachments.via.str.startswith(("scp:", "rcp:"))]
         routes = routes.drop_duplicates(["via", "policy_id", "level_index"])
         levels: dict[str, dict[tuple[int, str], list[Policy]]] = {"scp": {}, "rcp": {}}
@@ -198,14 +198,14 @@ class AccountModel:
                      for kind in ("scp", "rcp"))
 
     def _principals(self, org_keys: dict[str, Any], org_known_keys: tuple[Any, ...]) -> list[Principal]:
-        attachments = self.audit.attachments
+        attachments = self.tables.attachments
         identity = attachments[~attachments.via.str.startswith(("scp:", "rcp:"))]
         routes: dict[str, tuple[set[str], list[str]]] = {}
         for arn, policy_id, via in zip(identity.principal_arn, identity.policy_id, identity.via):
             own, boundary = routes.setdefault(arn, (set(), []))
             (boundary.append if via == "boundary" else own.add)(policy_id)
         principals = []
-        table = self.audit.principals
+        table = self.tables.principals
         for index, row in enumerate(table.itertuples(index=False)):
             own, boundaries = routes.get(row.principal_arn, (set(), []))
             boundary_id = row.permissions_boundary_arn or (boundaries[0] if boundaries else None)
@@ -230,7 +230,7 @@ class AccountModel:
 
     def _repositories(self, org_keys: dict[str, Any], org_known_keys: tuple[Any, ...]) -> list[Repository]:
         repositories = []
-        for index, row in enumerate(self.audit.repositories.itertuples(index=False)):
+        for index, row in enumerate(self.tables.repositories.itertuples(index=False)):
             account = row.registry_id or self.account_id
             context: dict[str, Any] = {"aws:RequestedRegion": row.region, "aws:ResourceAccount": account}
             known: tuple[Any, ...] = ()
@@ -254,12 +254,12 @@ class AccountModel:
         return repositories
 
     def _regions(self, coverage: pd.DataFrame) -> list[Region]:
-        snapshot = self.audit.snapshot
+        snapshot = self.tables.snapshot
         ecr = snapshot.get("ecr") or {}
         disabled = set(coverage.loc[(coverage.service == "ecr") & (coverage.error_code == "RegionNotEnabled"),
                                     "region"])
         names = [name for name in dict.fromkeys([*(snapshot.get("regions") or ()), *ecr]) if name not in disabled]
-        policies = self.audit.policies
+        policies = self.tables.policies
         registry_rows = policies[policies.policy_kind == "registry"].set_index("region")
         regions = []
         for index, name in enumerate(names or [None]):

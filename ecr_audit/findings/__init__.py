@@ -1,6 +1,6 @@
 """Findings: one small rule per finding type, run over an audit's tables.
 
-``find(audit, expectations=None) -> DataFrame`` runs every rule of the registry
+``find(tables, permissions, capabilities, expectations=None) -> DataFrame`` runs every rule of the registry
 (:mod:`ecr_audit.findings.registry`; one module per rule under :mod:`ecr_audit.findings.rules`)
 and returns the findings table, sorted by severity, rule, principal, repository and id.
 ``Audit.findings`` is this table for the audit's expectations (see ``Audit.with_expectations``).
@@ -42,20 +42,21 @@ from ecr_audit.findings.registry import Rule, all_rules, rule, rules_by_id
 from ecr_audit.frames import build_frame
 
 if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
+    from ecr_audit.tables import Tables
 
 __all__ = ["find", "run_rules", "FindingContext", "Finding", "Rule", "rule", "all_rules", "rules_by_id",
            "FINDING_COLUMNS", "SEVERITIES"]
 
 
-def find(audit: "Audit", expectations: Expectations | None = None, *, permissions: pd.DataFrame | None = None,
-         capabilities: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The findings table of ``audit``; ``permissions``/``capabilities`` default to the audit's own.
+def find(tables: "Tables", permissions: pd.DataFrame, capabilities: pd.DataFrame,
+         expectations: Expectations | None = None) -> pd.DataFrame:
+    """The findings table of an account: its ``tables``, its evaluated ``permissions`` and
+    ``capabilities`` (:mod:`ecr_audit.effective`), and the ``expectations`` to compare them with.
 
-    ``permissions`` may be the grouped form (``Audit.grouped_permissions``) or one row per cell; the
-    latter is grouped first, in Python, row by row: fine for hand-built frames, minutes for the 10^8
-    rows of a large account, so pass ``audit.grouped_permissions`` there."""
-    context = FindingContext(audit, permissions=permissions, capabilities=capabilities, expectations=expectations)
+    ``permissions`` may be the grouped form (``Effective.grouped_permissions``) or one row per cell;
+    the latter is grouped first, in Python, row by row: fine for hand-built frames, minutes for the
+    10^8 rows of a large account, so pass the grouped form there."""
+    context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
     return run_rules(context)
 
 

@@ -1,10 +1,9 @@
-"""What every rule reads: the audit's tables, the evaluated tables, the expectations, and names.
+"""What every rule reads: the account's tables, the evaluated tables, the expectations, and names.
 
 Rules share lookups (a statement by id, a policy's name, a principal's label) and the engine's
 parse of each policy; building those once here keeps each rule to its own logic. The evaluated
-tables are passed in or read from the :class:`~ecr_audit.tables.Audit` lazily, so a rule that only
-reads statements never triggers the effective-permission computation, and tests can hand-build
-``permissions`` / ``capabilities`` frames with the documented columns.
+tables are explicit inputs, so tests can hand-build ``permissions`` / ``capabilities`` frames with
+the documented columns.
 
 Labels are plain text that quote names (``role 'codebuild-storefront'``, ``'payments/api'
 (eu-west-1)``); the report escapes them when it renders HTML.
@@ -23,13 +22,12 @@ import pandas as pd
 
 from ecr_audit.expectations import NO_FILE, Expectations, Shortfall, evaluate_expectations
 from ecr_audit.effective.permission_frames import group_permissions
-from ecr_audit.frames import isin, per_value
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.frames import parse_timestamp
+from ecr_audit.frames import isin, parse_timestamp, per_value
 
 if TYPE_CHECKING:
-    from ecr_audit.tables import Audit
+    from ecr_audit.tables import Tables
 
 #: decisions under which a principal holds an action: conditional is not rounded away
 HOLDING = ("allowed", "conditional")
@@ -67,11 +65,11 @@ def _undecided_statements(entries: Any) -> list[str]:
 
 
 class FindingContext:
-    def __init__(self, audit: "Audit", *, permissions: pd.DataFrame | None = None,
-                 capabilities: pd.DataFrame | None = None, expectations: Expectations | None = None) -> None:
-        self.audit = audit
+    def __init__(self, tables: "Tables", *, permissions: pd.DataFrame, capabilities: pd.DataFrame,
+                 expectations: Expectations | None = None) -> None:
+        self.tables = tables
         self._permissions = permissions
-        self._capabilities = capabilities
+        self.capabilities = capabilities
         self.expectations = expectations if expectations is not None else NO_FILE
         self._parsed: dict[str, Policy | PolicyParseError | None] = {}
         self._memo: dict[str, Any] = {}
@@ -85,20 +83,14 @@ class FindingContext:
     # --- tables -------------------------------------------------------------------------------
     @cached_property
     def permissions(self) -> pd.DataFrame:
-        """The grouped permissions (``Audit.grouped_permissions``): one row per principal x action x
+        """The grouped permissions (``Effective.grouped_permissions``): one row per principal x action x
         tuple of alike repositories. A hand-built ``permissions`` frame (one row per cell) is grouped."""
-        if self._permissions is None:
-            return self.audit.grouped_permissions
         if "repositories" in self._permissions.columns:  # grouped already; lists read as tuples
             repositories = self._permissions["repositories"]
             if isinstance(repositories.dtype, pd.CategoricalDtype):
                 return self._permissions
             return self._permissions.assign(repositories=repositories.map(lambda value: tuple(value or ())))
         return group_permissions(self._permissions)
-
-    @cached_property
-    def capabilities(self) -> pd.DataFrame:
-        return self._capabilities if self._capabilities is not None else self.audit.capabilities
 
     @cached_property
     def holding_mask(self) -> np.ndarray:
@@ -142,47 +134,47 @@ class FindingContext:
     @cached_property
     def shortfalls(self) -> list[Shortfall]:
         """Unmet and exceeded expectations, computed once for both expectation rules."""
-        return evaluate_expectations(self.expectations.all_entries(), self.audit.principals,
-                                     self.audit.repositories, self.capabilities, self.permissions,
+        return evaluate_expectations(self.expectations.all_entries(), self.tables.principals,
+                                     self.tables.repositories, self.capabilities, self.permissions,
                                      access=self.own_mask)
 
     @cached_property
     def collected_at(self) -> _dt.datetime | None:
-        return parse_timestamp(self.audit.snapshot.get("collected_at"))
+        return parse_timestamp(self.tables.snapshot.get("collected_at"))
 
     @property
     def account_id(self) -> str:
-        return self.audit.account_id
+        return self.tables.account_id
 
     @property
     def partition(self) -> str:
-        return self.audit.snapshot.get("account", {}).get("partition") or "aws"
+        return self.tables.partition
 
     @cached_property
     def organization(self) -> dict[str, Any]:
-        return self.audit.snapshot.get("organization") or {}
+        return self.tables.snapshot.get("organization") or {}
 
     # --- lookups ------------------------------------------------------------------------------
     @cached_property
     def principal_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["principal_arn"]: row for row in self.audit.principals.to_dict("records")}
+        return {row["principal_arn"]: row for row in self.tables.principals.to_dict("records")}
 
     @cached_property
     def repository_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["repository_arn"]: row for row in self.audit.repositories.to_dict("records")}
+        return {row["repository_arn"]: row for row in self.tables.repositories.to_dict("records")}
 
     @cached_property
     def policy_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["policy_id"]: row for row in self.audit.policies.to_dict("records")}
+        return {row["policy_id"]: row for row in self.tables.policies.to_dict("records")}
 
     @cached_property
     def statement_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["statement_id"]: row for row in self.audit.statements.to_dict("records")}
+        return {row["statement_id"]: row for row in self.tables.statements.to_dict("records")}
 
     @cached_property
     def attached_to(self) -> dict[str, tuple[str, ...]]:
         """policy id -> principals it reaches as a grant (direct, inline, group), not as a boundary or SCP."""
-        attachments = self.audit.attachments
+        attachments = self.tables.attachments
         granting = attachments[attachments["policy_kind"].isin(IDENTITY_KINDS)
                                & (attachments["via"] != "boundary")]
         found: dict[str, set[str]] = {}
@@ -208,7 +200,7 @@ class FindingContext:
         """The engine's parse of a policy: the one made while loading (``Audit.parsed_policies``),
         else parsed here once; the error when the engine rejects the document; None when the
         snapshot has no readable document."""
-        loaded = getattr(self.audit, "parsed_policies", None) or {}
+        loaded = self.tables.parsed_policies
         if policy_id in loaded:
             return loaded[policy_id]
         if policy_id not in self._parsed:
@@ -222,6 +214,17 @@ class FindingContext:
                 except PolicyParseError as error:
                     self._parsed[policy_id] = error
         return self._parsed[policy_id]
+
+    def statement_repositories(self, row: dict[str, Any]) -> list[str]:
+        """The repositories a resource-policy statement (a ``statements`` row) applies to: its
+        repository, or those of its registry's region that its Resource matches."""
+        policy = self.policy_rows[row["policy_id"]]
+        if policy["policy_kind"] == "repository":
+            return [policy["owner_arn"]]
+        engine_statement = self.engine_statement(row["statement_id"])
+        return sorted(arn for arn, repository in self.repository_rows.items()
+                      if repository["region"] == policy["region"] and engine_statement is not None
+                      and engine_statement.matches_resource(arn) is not False)
 
     def engine_statement(self, statement_id: str) -> Statement | None:
         row = self.statement_rows.get(statement_id)

@@ -179,9 +179,8 @@ def policy_grants(audit: Any, *, members: Mapping[str, str | None], organization
     account's report lists them.
     """
     from ecr_audit.findings import FindingContext
-    from ecr_audit.findings.rules.public_repository import repositories_of
 
-    context = FindingContext(audit)
+    context = FindingContext(audit.tables, permissions=audit.grouped_permissions, capabilities=audit.capabilities)
     owner = audit.account_id
     namer = Namer(owner, audit.repositories["repository_arn"])
     statements = audit.statements
@@ -195,7 +194,7 @@ def policy_grants(audit: Any, *, members: Mapping[str, str | None], organization
         grantees = _statement_grantees(row) - {owner}
         if not grantees:
             continue
-        repositories = namer.repositories(repositories_of(context, row))
+        repositories = namer.repositories(context.statement_repositories(row))
         if not repositories:  # a registry policy statement that no collected repository matches
             region = context.policy_rows[row["policy_id"]]["region"]
             repositories = [f"no repository of {region} yet (registry policy)"]
@@ -448,7 +447,7 @@ def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None =
     other accounts go on.
     """
     from ecr_audit.report import check_expectations, check_suppressions
-    from ecr_audit.tables import Audit
+    from ecr_audit.audit import Audit
 
     if index is None:
         raise ValueError("set the notebook's `index` parameter to the folder ecr-audit collect --org-role wrote "

@@ -68,7 +68,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
 
 
 def _level_policies(context: FindingContext, level: str) -> tuple[str, ...]:
-    attachments = context.audit.attachments
+    attachments = context.tables.attachments
     return tuple(sorted(set(attachments.loc[attachments["via"] == level, "policy_id"])))
 
 

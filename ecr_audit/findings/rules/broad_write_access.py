@@ -86,13 +86,13 @@ def _holders(context: FindingContext) -> set[tuple[str, str]]:
 
 def _broad_statements(context: FindingContext) -> dict[str, tuple[str, ...]]:
     """statement id -> the broad capabilities whose write actions it grants on every repository."""
-    regions = sorted(set(context.audit.snapshot.get("regions") or ())
+    regions = sorted(set(context.tables.snapshot.get("regions") or ())
                      | {row["region"] for row in context.repository_rows.values()})
     if not regions:
         return {}
     probes = [f"arn:{context.partition}:ecr:{region}:{context.account_id}:repository/{_PROBE_NAME}"
               for region in regions]
-    statements = context.audit.statements
+    statements = context.tables.statements
     rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(IDENTITY_KINDS)]
     found: dict[str, tuple[str, ...]] = {}
     for statement_id in rows["statement_id"]:

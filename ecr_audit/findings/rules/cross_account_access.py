@@ -26,7 +26,6 @@ from ecr_audit.findings.grants import (EVERYONE, account_of, grants_everyone, re
                                        statement_grantees)
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
-from ecr_audit.findings.rules.public_repository import repositories_of
 
 
 @rule(
@@ -67,7 +66,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
 
 
 def _resource_policy_routes(context: FindingContext, route) -> None:
-    statements = context.audit.statements
+    statements = context.tables.statements
     rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(RESOURCE_KINDS)]
     for row in rows.to_dict("records"):
         engine_statement = context.engine_statement(row["statement_id"])
@@ -82,7 +81,7 @@ def _resource_policy_routes(context: FindingContext, route) -> None:
         grantees.discard(context.account_id)
         if not grantees:
             continue
-        repositories = repositories_of(context, row)
+        repositories = context.statement_repositories(row)
         text = (f"{context.statement_label(row['statement_id'])} allows {', '.join(actions)}"
                 + (f" on {context.repositories_text(repositories)}" if repositories else "")
                 + (f" (limited by {limited})" if limited else ""))

@@ -26,7 +26,7 @@ def scoped_login_statements(context: FindingContext) -> tuple[str, ...]:
 
 
 def _find(context: FindingContext) -> Iterator[str]:
-    statements = context.audit.statements
+    statements = context.tables.statements
     candidates = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(IDENTITY_KINDS)]
     login = LOGIN.lower()
     for row in candidates.to_dict("records"):

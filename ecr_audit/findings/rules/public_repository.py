@@ -24,7 +24,7 @@ def everyone_statements(context: FindingContext) -> list[tuple[dict, tuple[str, 
     """(statement row, ECR actions) of resource-policy Allows to everyone (once per context)."""
 
     def find() -> list[tuple[dict, tuple[str, ...]]]:
-        statements = context.audit.statements
+        statements = context.tables.statements
         rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(RESOURCE_KINDS)]
         found = []
         for row in rows.to_dict("records"):
@@ -37,17 +37,6 @@ def everyone_statements(context: FindingContext) -> list[tuple[dict, tuple[str, 
         return found
 
     return context.memo("everyone-statements", find)
-
-
-def repositories_of(context: FindingContext, row: dict) -> list[str]:
-    """The repositories a resource-policy statement applies to."""
-    policy = context.policy_rows[row["policy_id"]]
-    if policy["policy_kind"] == "repository":
-        return [policy["owner_arn"]]
-    engine_statement = context.engine_statement(row["statement_id"])
-    return sorted(arn for arn, repository in context.repository_rows.items()
-                  if repository["region"] == policy["region"] and engine_statement is not None
-                  and engine_statement.matches_resource(arn) is not False)
 
 
 @rule(
@@ -65,7 +54,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
     for row, actions in everyone_statements(context):
         if restricting_clauses(row["condition"]):
             continue
-        repositories = repositories_of(context, row)
+        repositories = context.statement_repositories(row)
         present = condition_clauses(row["condition"])
         unrestricted = (f"; its conditions ({'; '.join(clause.describe() for clause in present)}) do not limit who"
                         if present else " with no condition")
