@@ -100,7 +100,7 @@ def _child(snapshot_path: str) -> None:
 
 def run() -> Iterable[str]:
     from ecr_audit.snapshot import write_snapshot
-    from ecr_audit.synthetic import generate_account
+    from benchmarks.synthetic import generate_account
 
     started = time.perf_counter()
     snapshot = generate_account()

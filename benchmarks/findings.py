@@ -1,6 +1,6 @@
 """Findings section: every rule on the full-size synthetic account, timed apart from what it reads.
 
-``ecr_audit.synthetic.generate_account()`` at its default (full) size is loaded once; the
+``benchmarks.synthetic.generate_account()`` at its default (full) size is loaded once; the
 effective permissions and capabilities it needs are computed first and timed on their own (they
 belong to the effective stage), then ``Audit.findings`` runs every rule of the registry, timed
 alone and per rule, with the number of findings each yields: the aggregation keeps a large account
@@ -18,7 +18,7 @@ TITLE = "findings on the full-size synthetic account (seconds; findings per rule
 
 def run() -> Iterable[str]:
     from ecr_audit.findings import FindingContext, all_rules, run_rules
-    from ecr_audit.synthetic import generate_account
+    from benchmarks.synthetic import generate_account
     from ecr_audit.audit import Audit
 
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Org section: an organisation folder of synthetic accounts to the organisation report.
 
-Three accounts made by ``ecr_audit.synthetic.generate_account()`` at a small size (different seeds),
+Three accounts made by ``benchmarks.synthetic.generate_account()`` at a small size (different seeds),
 each renumbered to one of the synthetic organisation's member accounts so that their grants to one
 another read as inside the organisation, written with an index as ``ecr-audit collect --org-role``
 writes one. Not timed: generating them. Timed: one account's audit in this process (load,
@@ -30,7 +30,7 @@ def _write_organization(folder: Path) -> list[Path]:
     """Three renumbered synthetic snapshots and their index in ``folder``; the snapshot paths."""
     from ecr_audit.collect.organization_wide import build_index, index_entry, role_arn, snapshot_file_name
     from ecr_audit.snapshot import write_index, write_snapshot
-    from ecr_audit.synthetic import (ACCOUNT_ID, COLLECTED_AT, MANAGEMENT_ACCOUNT_ID, ORG_ACCOUNTS, ORG_ID,
+    from benchmarks.synthetic import (ACCOUNT_ID, COLLECTED_AT, MANAGEMENT_ACCOUNT_ID, ORG_ACCOUNTS, ORG_ID,
                                      generate_account)
 
     entries, paths = [], []

@@ -5,7 +5,7 @@ snapshot, start a kernel of this interpreter, execute the notebook (loading the 
 permissions, capabilities and findings, building the sections), export with nbconvert. The kernel
 start-up, a few seconds, is inside the figure. The snapshots are made first and not timed: the
 demo's by seeding and collecting the embedded account, the large one by
-``ecr_audit.synthetic.generate_account()`` at full size.
+``benchmarks.synthetic.generate_account()`` at full size.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _demo_snapshot(folder: Path) -> Path:
 
 def _large_snapshot(folder: Path) -> Path:
     from ecr_audit.snapshot import write_snapshot
-    from ecr_audit.synthetic import generate_account
+    from benchmarks.synthetic import generate_account
 
     return write_snapshot(generate_account(), folder / "large.json.gz")
 

@@ -43,6 +43,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME, CAPABILITY_LEVELS
 from ecr_audit.findings.model import SEVERITY_RANK
+from ecr_audit.arns import short_arn
 from ecr_audit.frames import category_values, recode
 
 if TYPE_CHECKING:
@@ -439,8 +440,6 @@ def _diff_rows(old: pd.DataFrame, new: pd.DataFrame, key: str, details: tuple[st
 # --- text -----------------------------------------------------------------------------------------
 
 def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
-    from ecr_audit.report.data import short_arn  # imported here: the report may build on this module
-
     account = diff.new.account_id
 
     def short(arn: str | None) -> str:

@@ -35,7 +35,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ecr_audit.findings.model import FINDING_COLUMNS, covered, name_in_arn
+from ecr_audit.findings.model import FINDING_COLUMNS, covered
+from ecr_audit.arns import name_in_arn
 from ecr_audit.frames import Column, build_frame, describe_columns
 from ecr_audit.yaml_files import FileEntryError, read_yaml
 

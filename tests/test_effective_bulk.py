@@ -17,7 +17,7 @@ from ecr_audit.effective import compute_effective
 from ecr_audit.effective.account import NO_RESOURCE
 from ecr_audit.effective.bulk import OUTCOME_CODES
 from ecr_audit.effective.cells import cell_values
-from ecr_audit.synthetic import generate_account
+from benchmarks.synthetic import generate_account
 from ecr_audit.audit import Audit, load
 from fixtures import SMALL_SNAPSHOT
 

@@ -1,6 +1,6 @@
 """Capability levels of principals holding exactly one AWS managed ECR policy, and the level rules.
 
-The AWS managed policy documents come from the copy moto ships (``ecr_audit.synthetic``'s
+The AWS managed policy documents come from the copy moto ships (``benchmarks.synthetic``'s
 loader), as ``GetAccountAuthorizationDetails`` would return them; what each grants is the facts
 page's "AWS managed policies that matter".
 """
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME
-from ecr_audit.synthetic import aws_managed_policy
+from benchmarks.synthetic import aws_managed_policy
 from test_effective_rules import ACCOUNT, PULL, Account, allow, document
 
 MANAGED = ("AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPowerUser",

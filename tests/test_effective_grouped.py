@@ -10,7 +10,7 @@ import pytest
 
 from ecr_audit.effective import compute_effective
 from ecr_audit.effective.permission_frames import GROUPED_PERMISSION_COLUMNS, group_permissions
-from ecr_audit.synthetic import generate_account
+from benchmarks.synthetic import generate_account
 from ecr_audit.audit import Audit, load
 from fixtures import SMALL_SNAPSHOT
 

@@ -115,7 +115,7 @@ def managed_policy(arn: str, document: dict[str, Any]) -> dict[str, Any]:
 
 def aws_managed(name: str) -> dict[str, Any]:
     """An AWS managed policy with its real document (moto's copy), as authorization details list it."""
-    from ecr_audit.synthetic import aws_managed_policy
+    from benchmarks.synthetic import aws_managed_policy
 
     data = aws_managed_policy(name)
     return managed_policy(f"arn:aws:iam::aws:policy{data['Path']}{name}", data["Document"])

@@ -19,9 +19,8 @@ from fixtures import SMALL_SNAPSHOT
 
 from ecr_audit.findings.model import FINDING_COLUMNS
 from ecr_audit.findings.registry import rules_by_id
-from ecr_audit.report.data import (LIST_LIMIT, Namer, build_report, capability_matrix, compare_baseline, conflicts,
-                                   findings_view, layer_label, missing_actions, repository_access, short_arn,
-                                   summarize)
+from ecr_audit.report.data import LIST_LIMIT, Namer, build_report, capability_matrix, compare_baseline, conflicts, findings_view, layer_label, missing_actions, repository_access, summarize
+from ecr_audit.arns import short_arn
 from ecr_audit.report.gaps import GENERIC_CONSEQUENCE, coverage_gaps
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.audit import Audit

@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from ecr_audit.snapshot import read_snapshot, write_snapshot
-from ecr_audit.synthetic import (
+from benchmarks.synthetic import (
     ACCOUNT_ID,
     COLLECTED_AT,
     DEFAULT_COUNTS,

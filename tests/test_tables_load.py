@@ -9,7 +9,7 @@ import ecr_audit
 from ecr_audit.snapshot import SnapshotError, read_snapshot, write_snapshot
 from ecr_audit.tables import TABLE_COLUMNS
 from ecr_audit.audit import Audit, load
-from ecr_audit.synthetic import generate_account, scaled_counts
+from benchmarks.synthetic import generate_account, scaled_counts
 from fixtures import AWS_CLI_DETAILS, SMALL_SNAPSHOT
 
 

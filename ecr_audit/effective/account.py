@@ -48,6 +48,7 @@ import pandas as pd
 from ecr_audit.policy import (CONDITIONAL, EXPLICIT_DENY, IMPLICIT_DENY, UNKNOWN_VALUE, Decision, Layers,
                               OrgLevel, Policy, Request, UndecidedCondition, evaluate, parse_policy,
                               principal_context)
+from ecr_audit.arns import NO_RESOURCE
 from ecr_audit.policy import catalogue
 from ecr_audit.policy.model import StatementRef
 from ecr_audit.tables.policies import registry_policy_id, repository_policy_id
@@ -62,8 +63,6 @@ SERVICE = "ecr"
 V1_SCOPE_ACTIONS = frozenset({"ecr:replicateimage", "ecr:batchimportupstreamimage", "ecr:createrepository"})
 #: the condition key that unknown policies hang on: never in a request, so always undecided
 UNKNOWN_POLICY_KEY = "ecr-audit:PolicyKnown"
-#: what a wildcard-only cell's repository column holds
-NO_RESOURCE = "*"
 #: context every ECR request carries, whoever makes it (see the module docstring)
 REQUEST_FACTS = {"aws:SecureTransport": "true"}
 

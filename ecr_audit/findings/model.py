@@ -85,18 +85,6 @@ def covered(row: Mapping[str, Any], many: str, one: str) -> tuple[str, ...]:
     return (single,) if isinstance(single, str) and single else ()
 
 
-def name_in_arn(arn: str) -> str | None:
-    """The name a reader knows: ``arn:aws:iam::1:role/ci/deployer`` -> ``deployer``;
-    ``...:repository/team/app`` -> ``team/app``. None for what is not an ARN."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6:
-        return None
-    resource = parts[5]
-    if parts[2] == "ecr" and resource.startswith("repository/"):
-        return resource[len("repository/"):]
-    return resource.rsplit("/", 1)[-1] or None
-
-
 def severity_problem(severity: str) -> str | None:
     """Why ``severity`` cannot be a threshold (not one of :data:`SEVERITIES`), or None: one wording
     for every command and report that takes a minimum severity."""

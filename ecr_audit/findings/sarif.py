@@ -48,7 +48,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from ecr_audit.findings.model import covered, name_in_arn
+from ecr_audit.findings.model import covered
+from ecr_audit.arns import name_in_arn
 from ecr_audit.findings.registry import Rule, all_rules
 
 if TYPE_CHECKING:

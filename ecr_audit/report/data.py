@@ -26,6 +26,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import NO_RESOURCE
+from ecr_audit.arns import short_arn
 from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.report.gaps import coverage_gaps
@@ -112,25 +113,6 @@ class Report:
 
 
 # --- names ----------------------------------------------------------------------------------------
-
-def short_arn(arn: Any, account_id: str) -> str:
-    """An ARN as a reader scans it: the resource part for the audited account, whole otherwise.
-
-    ``arn:aws:iam::111122223333:role/ci/deployer`` -> ``role/ci/deployer``;
-    ``arn:aws:ecr:eu-west-1:111122223333:repository/web`` -> ``web (eu-west-1)``.
-    """
-    if not isinstance(arn, str) or not arn:
-        return ""
-    if arn == NO_RESOURCE:
-        return "* (account-wide)"
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[4] != account_id:
-        return arn
-    service, region, resource = parts[2], parts[3], parts[5]
-    if service == "ecr" and resource.startswith("repository/"):
-        return f"{resource[len('repository/'):]} ({region})"
-    return resource
-
 
 def clipped(text: Any, limit: int = TEXT_LIMIT) -> str:
     """Text cut at ``limit`` characters with a note saying how much more there is and where it is."""

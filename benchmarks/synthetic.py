@@ -1893,7 +1893,7 @@ def scaled_counts(scale: float) -> dict[str, int]:
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m ecr_audit.synthetic",
+        prog="python -m benchmarks.synthetic",
         description="Write a synthetic large-account snapshot (no AWS needed) for performance work.",
     )
     parser.add_argument("-o", "--output", required=True, help="snapshot path (.json or .json.gz)")
