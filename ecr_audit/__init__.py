@@ -6,7 +6,7 @@ report; each stage is importable on its own.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ecr_audit._version import __version__
 
 __all__ = ["__version__", "load"]
 

@@ -17,7 +17,7 @@ import sys
 import traceback
 from typing import Sequence
 
-from ecr_audit import __version__
+from ecr_audit._version import __version__
 
 #: exit code of an unexpected exception (see the module docstring)
 INTERNAL_ERROR = 3

@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from ecr_audit import __version__
+from ecr_audit._version import __version__
 
 SCHEMA_VERSION = 1
 
@@ -28,6 +28,8 @@ REQUIRED_KEYS = ("schema_version", "collected_at", "account", "regions", "iam", 
 INDEX_SCHEMA_VERSION = 1
 INDEX_KIND = "ecr-audit-organization-index"
 INDEX_FILE_NAME = "index.json"
+#: an index entry's ``outcome``
+COLLECTED, FAILED = "collected", "failed"
 _INDEX_OUTCOMES = ("collected", "failed")
 
 #: the top-level keys of `aws iam get-account-authorization-details` output

@@ -22,7 +22,7 @@ import pytest
 import ecr_audit
 from ecr_audit.cli import main
 from ecr_audit.findings.registry import all_rules
-from ecr_audit.findings.sarif import (FINGERPRINT_KEY, LEVELS, SARIF_SCHEMA, SECURITY_SEVERITY, artifact_uri,
+from ecr_audit.sarif import (FINGERPRINT_KEY, LEVELS, SARIF_SCHEMA, SECURITY_SEVERITY, artifact_uri,
                                       sarif_log)
 from ecr_audit.suppressions import parse_suppressions
 
@@ -204,7 +204,7 @@ def test_the_command_writes_the_same_log(demo_snapshot_path, audit, sarif_schema
 
 
 def test_logical_location_names_are_the_name_in_an_arn_and_other_policy_ids_in_full():
-    from ecr_audit.findings.sarif import _logical_locations
+    from ecr_audit.sarif import _logical_locations
 
     role = "arn:aws:iam::111122223333:role/ci/deployer"
     repository = "arn:aws:ecr:eu-west-1:111122223333:repository/team/app"

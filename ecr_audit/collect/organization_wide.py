@@ -32,13 +32,13 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, RefreshableCredentials, create_assume_role_refresher
 
-from ecr_audit import __version__
+from ecr_audit._version import __version__
 from ecr_audit.collect import organizations
 from ecr_audit.collect.account import OrganizationReader, home_region, regions_asked, collect_account
 from ecr_audit.collect.coverage import CALL_ERRORS, Coverage, error_code_and_message
 from ecr_audit.collect.identity import collect_caller_identity, partition_of
 from ecr_audit.collect.session import CollectionError, client_config
-from ecr_audit.snapshot import INDEX_KIND, INDEX_SCHEMA_VERSION, write_index, write_snapshot
+from ecr_audit.snapshot import COLLECTED, FAILED, INDEX_KIND, INDEX_SCHEMA_VERSION, write_index, write_snapshot
 
 #: progress(done, total, label): called in the calling thread once at the start (done 0), then as
 #: each account finishes
@@ -49,7 +49,6 @@ DEFAULT_MAX_WORKERS = 4
 ROLE_SESSION_NAME = "ecr-audit"
 #: ListAccounts ``State`` (``Status`` until AWS retires it) of the accounts that are collected
 COLLECTED_STATE = "ACTIVE"
-COLLECTED, FAILED = "collected", "failed"
 #: failed_step values: where an account's collection stopped
 STEP_ASSUME_ROLE, STEP_COLLECT, STEP_WRITE = "assume_role", "collect", "write"
 INTERRUPTED = "Interrupted"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
-from ecr_audit import __version__
+from ecr_audit._version import __version__
 
 RETRY_MODES = ("standard", "adaptive")
 DEFAULT_RETRY_MODE = "standard"

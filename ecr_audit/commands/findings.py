@@ -4,7 +4,7 @@ The findings, on stdout, and a gate that CI can fail a job on.
 
 JSON is an array of objects, one per finding, with the columns of the findings table
 (:mod:`ecr_audit.findings.model`; list columns as arrays). CSV has the same columns, list values
-joined by ``"; "``. SARIF 2.1.0 is for code-scanning services (:mod:`ecr_audit.findings.sarif`).
+joined by ``"; "``. SARIF 2.1.0 is for code-scanning services (:mod:`ecr_audit.sarif`).
 
 With ``--suppressions`` (:mod:`ecr_audit.suppressions`), accepted risks leave JSON and CSV and the
 gate; SARIF keeps them, marked suppressed, as SARIF provides. Suppressions that expired (their
@@ -60,7 +60,7 @@ def write_csv(audit: "Audit", snapshot: Path, out: TextIO) -> None:
 
 
 def write_sarif(audit: "Audit", snapshot: Path, out: TextIO) -> None:
-    from ecr_audit.findings.sarif import artifact_uri, sarif_log
+    from ecr_audit.sarif import artifact_uri, sarif_log
 
     suppression = audit.suppression_result if audit.suppressions is not None else None
     log = sarif_log(audit.findings, artifact=artifact_uri(snapshot), account_id=audit.account_id,

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
-from ecr_audit.collect.organization_wide import COLLECTED
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.context import RESOURCE_KINDS
 from ecr_audit.findings.grants import EVERYONE, condition_clauses, statement_grantees
@@ -50,7 +49,7 @@ from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, d
 # the account report's fact list, dates, counts and cards, so that the two reports read alike
 from ecr_audit.report.sections import FINDING_COLUMNS, GAP_COLUMNS, OUT_OF_SCOPE, card, counted, facts_list, when_text
 from ecr_audit.report.notebook_files import notebook_path
-from ecr_audit.snapshot import INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
+from ecr_audit.snapshot import COLLECTED, INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
 
 if TYPE_CHECKING:
     from ecr_audit.report.runner import ReportFiles

@@ -24,7 +24,7 @@ import nbformat
 from nbconvert.exporters import TemplateExporter
 from traitlets import default
 
-from ecr_audit import __version__
+from ecr_audit._version import __version__
 from ecr_audit.findings.model import severity_problem
 from ecr_audit.report.data import account_facts, default_title
 from ecr_audit.report.notebook_files import notebook_path

@@ -171,7 +171,7 @@ def sarif_log(findings: pd.DataFrame, *, artifact: str, account_id: str | None =
     each with its ``suppressions`` entry, and results that an expired entry matched say so in
     ``properties.expiredSuppression``. ``rules`` defaults to the registry.
     """
-    from ecr_audit import __version__
+    from ecr_audit._version import __version__
 
     descriptors = list(all_rules() if rules is None else rules)
     rule_index = {rule.id: position for position, rule in enumerate(descriptors)}
