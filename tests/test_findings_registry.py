@@ -11,26 +11,25 @@ import pytest
 
 import ecr_audit.findings.rules as rules_package
 from ecr_audit.findings import FINDING_COLUMNS, Finding, Rule, all_rules, rule, run_rules
-from ecr_audit.findings.model import SEVERITIES, finding_id
+from ecr_audit.findings.model import CATEGORIES, SEVERITIES, finding_id
 from ecr_audit.findings.registry import rules_by_id
 from test_findings_support import audit, context, policy, allow, repository, user
 
-BRIEF_RULE_IDS = {
-    "missing-login", "login-scoped-to-repository", "partial-capability", "expectation-unmet",
-    "expectation-exceeded", "allow-cancelled-by-deny", "allow-blocked-by-boundary", "allow-blocked-by-org-policy",
-    "public-repository", "cross-account-access", "broad-write-access", "stale-write-access", "conditional-access",
-    "unrecognized-policy-element",
-}
+def _rule_modules() -> list[str]:
+    return sorted(path.stem for path in Path(rules_package.__file__).parent.glob("*.py") if not path.stem.startswith("_"))
 
 
-def test_the_registry_finds_every_rule_by_module() -> None:
-    assert {each.id for each in all_rules()} == BRIEF_RULE_IDS
-    assert [each.id for each in all_rules()] == sorted(BRIEF_RULE_IDS)
+def test_the_registry_finds_one_rule_per_module_named_after_it() -> None:
+    found = {sys.modules[each.check.__module__].__name__.rsplit(".", 1)[-1]: each.id for each in all_rules()}
+    assert sorted(found) == _rule_modules()
+    assert all(rule_id == module.replace("_", "-") for module, rule_id in found.items())
+    assert [each.id for each in all_rules()] == sorted(found.values())
 
 
 def test_every_rule_carries_its_metadata_and_documents_its_key() -> None:
     for each in all_rules():
-        assert each.severity in SEVERITIES and each.title and each.rationale and each.remediation
+        assert each.severity in SEVERITIES and each.category in CATEGORIES
+        assert each.title and each.rationale and each.remediation
         module = sys.modules[each.check.__module__]
         assert module.__name__.startswith(rules_package.__name__ + ".")
         assert "Key:" in (module.__doc__ or ""), f"{module.__name__} does not document its finding key"
@@ -39,10 +38,11 @@ def test_every_rule_carries_its_metadata_and_documents_its_key() -> None:
 @pytest.mark.parametrize("kwargs, problem", [
     ({"id": "Missing Login"}, "lower-case words"),
     ({"severity": "urgent"}, "severity 'urgent'"),
+    ({"category": "misc"}, "category 'misc'"),
     ({"rationale": " "}, "rationale is empty"),
 ])
 def test_a_rule_with_bad_metadata_is_refused(kwargs: dict, problem: str) -> None:
-    fields = {"id": "ok-rule", "severity": "low", "title": "t", "rationale": "r", "remediation": "x",
+    fields = {"id": "ok-rule", "severity": "low", "category": "hygiene", "title": "t", "rationale": "r", "remediation": "x",
               "check": lambda context: (), **kwargs}
     with pytest.raises(ValueError, match=problem):
         Rule(**fields)
@@ -62,7 +62,7 @@ def _package(tmp_path: Path, name: str, modules: dict[str, str], monkeypatch) ->
 _RULE_MODULE = """
     from ecr_audit.findings.registry import rule
 
-    @rule(id="{id}", severity="info", title="t", rationale="r", remediation="x")
+    @rule(id="{id}", severity="info", category="hygiene", title="t", rationale="r", remediation="x")
     def check(context):
         return ()
 """
@@ -90,7 +90,7 @@ def test_finding_ids_hash_the_rule_and_the_key_only() -> None:
 
 
 def _stub_rule(rule_id: str, severity: str, findings: list[Finding]) -> Rule:
-    @rule(id=rule_id, severity=severity, title=f"{rule_id} title", rationale="why", remediation="general fix")
+    @rule(id=rule_id, severity=severity, category="hygiene", title=f"{rule_id} title", rationale="why", remediation="general fix")
     def check(context):
         return iter(findings)
 
@@ -124,4 +124,13 @@ def test_a_rule_that_yields_one_key_twice_is_an_error() -> None:
 
 
 def test_rules_by_id_indexes_the_registry() -> None:
-    assert set(rules_by_id()) == BRIEF_RULE_IDS
+    assert list(rules_by_id()) == [each.id for each in all_rules()]
+    assert all(rules_by_id()[each.id] is each for each in all_rules())
+
+
+def test_the_rule_table_in_the_docs_is_generated_from_the_registry_and_current() -> None:
+    from ecr_audit.findings.registry import rule_key, rules_markdown
+
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert documented == rules_markdown(), "docs/rules.md is stale: python -m ecr_audit.findings > docs/rules.md"
+    assert all(rule_key(each) for each in all_rules())

@@ -83,9 +83,12 @@ def capability(principal: str, repository: str, name: str, level: str = "full") 
 
 def finding(rule: str, severity: str = "high", *, principals: tuple = (), repositories: tuple = (),
             actions: tuple = (), statements: tuple = (), policies: tuple = (), message: str = "m",
-            remediation: str = "r", id: str | None = None) -> dict[str, Any]:
+            remediation: str = "r", id: str | None = None, grantee: str | None = None,
+            layer: str | None = None) -> dict[str, Any]:
+    known = rules_by_id().get(rule)
     return {
         "id": id or f"{rule}-{len(principals)}-{len(repositories)}", "rule": rule, "severity": severity,
+        "category": known.category if known else "hygiene", "grantee": grantee, "capability": None, "layer": layer,
         "title": rule.replace("-", " "), "principal_arn": principals[0] if len(principals) == 1 else None,
         "repository_arn": repositories[0] if len(repositories) == 1 else None, "principals": principals,
         "repositories": repositories, "actions": actions, "policies": policies, "statements": statements,
@@ -251,7 +254,8 @@ def test_an_allow_cancelled_by_a_deny_quotes_both_statements_as_written(tables):
 def test_an_allow_blocked_by_a_boundary_quotes_the_boundary_that_does_not_allow_it(tables):
     audit = frames(tables, findings=[finding("allow-blocked-by-boundary", "medium", principals=(ALICE,),
                                              repositories=(WEB,), actions=("ecr:PutImage",),
-                                             statements=(PUSH_WEB,), policies=(BOUNDARY, PUSH_WEB.split("#")[0]))])
+                                             statements=(PUSH_WEB,), policies=(BOUNDARY, PUSH_WEB.split("#")[0]),
+                                             layer="boundary")])
 
     row = conflicts(audit, audit.findings).iloc[0]
 
@@ -289,9 +293,9 @@ def test_repositories_open_to_everyone_or_other_accounts_come_first(tables):
         tables,
         capabilities=[capability(ALICE, PLAIN, "pull"), capability(BOB, PLAIN, "pull", "conditional"),
                       capability(BOB, PLAIN, "repository_admin")],
-        findings=[finding("cross-account-access", "medium", repositories=(PLAIN,),
+        findings=[finding("cross-account-access", "medium", repositories=(PLAIN,), grantee="444455556666",
                           message="Account 444455556666 has ECR access: repository policy ... allows pull."),
-                  finding("public-repository", "critical", repositories=(WEB,))],
+                  finding("public-repository", "critical", repositories=(WEB,), grantee="*")],
     )
 
     frame = repository_access(audit, audit.findings)

@@ -28,7 +28,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "suppressions.ym
 
 def finding(id: str, rule: str = "cross-account-access", severity: str = "medium", *, principals: tuple = (),
             repositories: tuple = ()) -> dict:
-    return {"id": id, "rule": rule, "severity": severity, "title": rule, "message": f"finding {id}",
+    return {"id": id, "rule": rule, "severity": severity, "category": "exposure", "title": rule,
+            "message": f"finding {id}", "grantee": None, "capability": None, "layer": None,
             "principal_arn": principals[0] if len(principals) == 1 else None,
             "repository_arn": repositories[0] if len(repositories) == 1 else None,
             "principals": principals, "repositories": repositories, "actions": (), "policies": (), "statements": (),

@@ -9,24 +9,8 @@ Rules read the documented tables only (``principals``, ``policies``, ``statement
 ``repositories``, ``attachments``, and the evaluated ``permissions`` and ``capabilities``), so each
 can be tested on small hand-built frames. ``docs/expectations.md`` describes the expectations file.
 
-================================  ========  =====================================================
-rule                              severity  groups by (the key hashed into the finding id)
-================================  ========  =====================================================
-``allow-blocked-by-boundary``     low       boundary policy
-``allow-blocked-by-org-policy``   low       organisation level (``scp:<level id>``)
-``allow-cancelled-by-deny``       low       the cancelling Deny statements
-``broad-write-access``            high      the granting statement (written for every repository)
-``conditional-access``            info      the undecided conditions
-``cross-account-access``          medium    grantee account (``org:<id>``, ``*``)
-``expectation-exceeded``          high      expectation, principal, capability
-``expectation-unmet``             high      expectation, principal, capability
-``login-scoped-to-repository``    medium    statement
-``missing-login``                 high      principal
-``partial-capability``            medium    principal, capability, missing actions
-``public-repository``             critical  statement
-``stale-write-access``            medium    principal
-``unrecognized-policy-element``   medium    policy, statement, issue kind, detail
-================================  ========  =====================================================
+The rule table (id, severity, category, title, grouping key) is ``docs/rules.md``, generated from
+the registry. Adding a rule is adding one module and its test: see ``CONTRIBUTING.md``.
 """
 
 from __future__ import annotations
@@ -92,6 +76,7 @@ def _row(context: FindingContext, each: Rule, finding: Finding) -> dict:
         "id": finding_id(each.id, tuple(finding.key)),
         "rule": each.id,
         "severity": each.severity,
+        "category": each.category,
         "title": each.title,
         "principal_arn": principals[0] if len(principals) == 1 else None,
         "repository_arn": repositories[0] if len(repositories) == 1 else None,
@@ -100,6 +85,9 @@ def _row(context: FindingContext, each: Rule, finding: Finding) -> dict:
         "actions": sorted_unique(finding.actions),
         "policies": policies,
         "statements": statements,
+        "grantee": finding.grantee,
+        "capability": finding.capability,
+        "layer": finding.layer,
         "message": _sentence(finding.message),
         "remediation": finding.remediation or each.remediation,
     }

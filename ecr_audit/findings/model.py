@@ -29,10 +29,21 @@ from ecr_audit.frames import Column, describe_columns
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
+#: what kind of problem a rule finds (``Rule.category``, the ``category`` column), with its meaning
+CATEGORIES: dict[str, str] = {
+    "missing-access": "a principal lacks an action it needs (or is expected to hold)",
+    "conflict": "a grant is cancelled or blocked by another policy or layer",
+    "exposure": "a repository is open to other accounts or to everyone",
+    "excess-access": "a principal holds more than it needs or is expected to hold",
+    "uncertainty": "access that depends on conditions the audit cannot decide",
+    "hygiene": "a policy that does not do what it seems to (misspelt, misplaced, ineffective)",
+}
+
 FINDING_COLUMNS: tuple[Column, ...] = (
     Column("id", "object", "str", "stable id: 16 hex digits of SHA-256(rule + the rule's grouping key)"),
     Column("rule", "object", "str", "the rule id, e.g. 'missing-login'"),
     Column("severity", "object", "str", "critical, high, medium, low or info (the rule's)"),
+    Column("category", "object", "str", "the rule's category: " + ", ".join(CATEGORIES)),
     Column("title", "object", "str", "the rule's title"),
     Column("principal_arn", "object", "str or None", "the principal when the finding covers exactly one"),
     Column("repository_arn", "object", "str or None", "the repository when the finding covers exactly one"),
@@ -43,6 +54,12 @@ FINDING_COLUMNS: tuple[Column, ...] = (
            "missing ones"),
     Column("policies", "object", "tuple[str, ...]", "policies.policy_id of the policies concerned, sorted"),
     Column("statements", "object", "tuple[str, ...]", "statements.statement_id of the statements concerned, sorted"),
+    Column("grantee", "object", "str or None",
+           "exposure findings: who is granted, an account id, 'org:<organisation id>' or '*' (any account)"),
+    Column("capability", "object", "str or None",
+           "the capability the finding is about (pull, push, ...; see ecr_audit.effective.capabilities), when one"),
+    Column("layer", "object", "str or None",
+           "conflict findings: the layer that cancels or blocks the grant (identity, resource, boundary, scp, rcp)"),
     Column("message", "object", "str", "what was found, quoting names (plain text, never markup)"),
     Column("remediation", "object", "str", "how to fix it: text, and a policy JSON document where one fixes it"),
 )
@@ -64,6 +81,10 @@ class Finding:
     #: policy ids; the runner adds the policy of every statement
     policies: Iterable[str] = ()
     remediation: str = ""
+    #: see the ``grantee``, ``capability`` and ``layer`` columns
+    grantee: str | None = None
+    capability: str | None = None
+    layer: str | None = None
 
 
 def finding_id(rule_id: str, key: tuple[str, ...]) -> str:

@@ -3,7 +3,8 @@
 A rule is its metadata and its check, side by side in one small module (as Prowler keeps a check
 next to its metadata)::
 
-    @rule(id="missing-login", severity="high", title="...", rationale="...", remediation="...")
+    @rule(id="missing-login", severity="high", category="missing-access", title="...", rationale="...",
+          remediation="...")
     def check(context: FindingContext) -> Iterator[Finding]:
         ...
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from ecr_audit.findings.model import SEVERITIES, Finding
+from ecr_audit.findings.model import CATEGORIES, SEVERITIES, Finding
 
 if TYPE_CHECKING:
     from ecr_audit.findings.context import FindingContext
@@ -36,6 +37,9 @@ RULES_PACKAGE = "ecr_audit.findings.rules"
 class Rule:
     id: str
     severity: str
+    #: what kind of problem it finds, one of :data:`~ecr_audit.findings.model.CATEGORIES`: what the
+    #: report, the organisation page and the docs group rules by, never a list of rule ids
+    category: str
     title: str
     #: why it matters, for the report and the documentation
     rationale: str
@@ -48,6 +52,8 @@ class Rule:
             raise ValueError(f"rule id {self.id!r} must be lower-case words joined by '-'")
         if self.severity not in SEVERITIES:
             raise ValueError(f"rule {self.id}: severity {self.severity!r} is not one of {SEVERITIES}")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"rule {self.id}: category {self.category!r} is not one of {tuple(CATEGORIES)}")
         for name in ("title", "rationale", "remediation"):
             if not getattr(self, name).strip():
                 raise ValueError(f"rule {self.id}: {name} is empty")
@@ -56,11 +62,12 @@ class Rule:
         return self.check(context)
 
 
-def rule(*, id: str, severity: str, title: str, rationale: str, remediation: str) -> Callable[[Check], Rule]:
+def rule(*, id: str, severity: str, category: str, title: str, rationale: str,
+         remediation: str) -> Callable[[Check], Rule]:
     """Decorator: the check function becomes a :class:`Rule` carrying its metadata."""
 
     def wrap(check: Check) -> Rule:
-        return Rule(id=id, severity=severity, title=title, rationale=" ".join(rationale.split()),
+        return Rule(id=id, severity=severity, category=category, title=title, rationale=" ".join(rationale.split()),
                     remediation=" ".join(remediation.split()), check=check)
 
     return wrap
@@ -86,3 +93,28 @@ def all_rules(package: str = RULES_PACKAGE) -> tuple[Rule, ...]:
 
 def rules_by_id() -> dict[str, Rule]:
     return {each.id: each for each in all_rules()}
+
+
+def rule_key(each: Rule) -> str:
+    """What a rule groups its findings by (the key hashed into the finding id), from the ``Key:``
+    sentence of its module's docstring, where every rule documents it."""
+    doc = " ".join((importlib.import_module(each.check.__module__).__doc__ or "").split())
+    found = re.search(r"Key: (.+?)(?:\.(?: |$)|$)", doc)
+    return found.group(1).replace("``", "`") if found else ""
+
+
+def rules_markdown() -> str:
+    """``docs/rules.md``: the rule table, written from the registry (a test checks the file is current)."""
+    lines = ["# Finding rules", "",
+             "Generated from the rule registry (`ecr_audit/findings/rules/`, one module per rule) by",
+             "`python -m ecr_audit.findings > docs/rules.md`; a test checks it is current.", "",
+             "| rule | severity | category | title | groups by (the key hashed into the finding id) |",
+             "| --- | --- | --- | --- | --- |"]
+    for each in all_rules():
+        lines.append(f"| `{each.id}` | {each.severity} | {each.category} | {each.title} | {rule_key(each)} |")
+    lines += ["", "## Categories", ""]
+    lines += [f"- **{name}**: {meaning}" for name, meaning in CATEGORIES.items()]
+    lines += ["", "## What each rule checks", ""]
+    for each in all_rules():
+        lines += [f"### `{each.id}`", "", each.rationale, "", f"Fix: {each.remediation}", ""]
+    return "\n".join(lines)

@@ -28,15 +28,14 @@ from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import NO_RESOURCE
 from ecr_audit.arns import short_arn
 from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
+from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.report.gaps import coverage_gaps
 
-#: rules whose findings are "a principal lacks actions it needs"
-MISSING_ACTION_RULES = ("missing-login", "partial-capability", "expectation-unmet")
-#: rules whose findings are "an allow that something else cancels"
-CONFLICT_RULES = ("allow-cancelled-by-deny", "allow-blocked-by-boundary", "allow-blocked-by-org-policy")
-#: rules that make a repository reachable from outside the account
-PUBLIC_RULE, CROSS_ACCOUNT_RULE = "public-repository", "cross-account-access"
+#: the finding categories (``findings.category``, :data:`~ecr_audit.findings.model.CATEGORIES`) of
+#: "a principal lacks actions it needs", "an allow that something else cancels", and "a repository
+#: reachable from outside the account"
+MISSING_ACCESS, CONFLICT, EXPOSURE = "missing-access", "conflict", "exposure"
 
 #: capabilities grouped as the per-repository view names them
 PULL_CAPABILITIES = ("pull",)
@@ -359,13 +358,13 @@ def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, s
                     namer: Namer | None = None) -> pd.DataFrame:
     """Who lacks which required actions, the layer that blocks each, and the fix.
 
-    Findings of :data:`MISSING_ACTION_RULES` say who and what; the permissions frame says why each
+    Findings of the missing-access category say who and what; the permissions frame says why each
     action is refused on the finding's repositories (``*`` for wildcard-only actions such as
     ``ecr:GetAuthorizationToken``). A cell absent from ``permissions`` is an implicit deny with no
     statement involved: no policy mentions that action for that principal.
     """
     columns = ["severity", "rule", "principals", "repositories", "missing", "blocked_at", "fix", "id"]
-    wanted = findings[findings["rule"].isin(MISSING_ACTION_RULES)]
+    wanted = findings[findings["category"] == MISSING_ACCESS]
     if wanted.empty:
         return pd.DataFrame(columns=columns)
     namer = namer or Namer(audit.account_id, audit.repositories["repository_arn"])
@@ -474,13 +473,13 @@ def statement_quotes(audit: Any, statement_ids: Iterable[str], names: dict[str, 
 def conflicts(audit: Any, findings: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
     """Each allow with what cancels it: a deny statement, a boundary, or an SCP/RCP level.
 
-    From the findings of :data:`CONFLICT_RULES`: the finding's Allow statements are one side; its
+    From the findings of the conflict category: the finding's Allow statements are one side; its
     Deny statements, or (for boundary and organisation blocks, where nothing denies and the policy
     simply does not allow) the blocking policies' documents, are the other. Both are quoted.
     """
     columns = ["severity", "rule", "title", "principals", "actions", "repositories", "allow_policies",
                "allow", "blocked_by", "block", "message", "id"]
-    wanted = findings[findings["rule"].isin(CONFLICT_RULES)]
+    wanted = findings[findings["category"] == CONFLICT]
     if wanted.empty:
         return pd.DataFrame(columns=columns)
     names = policy_names(audit.policies)
@@ -498,7 +497,7 @@ def conflicts(audit: Any, findings: pd.DataFrame, namer: Namer | None = None) ->
             block = [f"{q.where}:\n{q.text}" for q in denies]
             blocked_by = sorted({q.policy for q in denies})
         else:
-            where = "the permissions boundary" if row["rule"] == "allow-blocked-by-boundary" else \
+            where = "the permissions boundary" if row["layer"] == "boundary" else \
                 "the organisation level (every level from the root down must allow an action)"
             block = [f"No statement of {where} allows these actions. Its policies:"]
             for policy_id in blocking_policies:
@@ -601,28 +600,32 @@ def _exposure(findings: pd.DataFrame, repositories: pd.DataFrame) -> dict[str, t
     for arn, collected in zip(repositories["repository_arn"], repositories["policy_collected"]):
         exposure[arn] = (3, "private") if collected else (2, "unknown: repository policy not collected")
     cross: dict[str, set[str]] = {}
-    for rule, many, one, message in zip(findings["rule"], _column(findings, "repositories"),
-                                        findings["repository_arn"], findings["message"]):
-        if rule not in (PUBLIC_RULE, CROSS_ACCOUNT_RULE):
+    for category, grantee, many, one in zip(findings["category"], findings["grantee"],
+                                            _column(findings, "repositories"), findings["repository_arn"]):
+        if category != EXPOSURE:
             continue
         for arn in _as_tuple(many) or _as_tuple(one):
             if arn not in exposure:
                 continue
-            if rule == PUBLIC_RULE:
+            if grantee == EVERYONE:
                 exposure[arn] = (0, "public")
             else:
-                cross.setdefault(arn, set()).add(_grantee(message))
+                cross.setdefault(arn, set()).add(grantee_label(grantee))
     for arn, grantees in cross.items():
         if exposure[arn][0] > 0:
             exposure[arn] = (1, "cross-account: " + "; ".join(sorted(grantees)))
     return exposure
 
 
-def _grantee(message: Any) -> str:
-    """Who a cross-account finding grants to: its message opens "<grantee> has ECR access: ..."."""
-    text = str(message or "")
-    grantee, found, _ = text.partition(" has ECR access")
-    return grantee if found and grantee else "another account"
+def grantee_label(grantee: Any) -> str:
+    """An exposure finding's ``grantee`` in words: an account, an organisation, or any account."""
+    if not isinstance(grantee, str) or not grantee:
+        return "Another account"
+    if grantee == EVERYONE:
+        return "Any AWS account"
+    if grantee.startswith("org:"):
+        return f"Every account of organisation {grantee[4:]}"
+    return f"Account {grantee}"
 
 
 #: the per-repository groups and the capabilities that make each

@@ -22,6 +22,7 @@ from ecr_audit.findings.remediation import statement, with_policy
 @rule(
     id="allow-blocked-by-boundary",
     severity="low",
+    category="conflict",
     title="Grant blocked by the permissions boundary",
     rationale="""The principal's policies grant ECR actions that its permissions boundary does not
         allow, so requests fail with 'no permissions boundary allows'. Either the boundary is doing
@@ -63,6 +64,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
                                    statement_sid="AllowEcrRepositoryActions"))
         yield Finding(
             key=(boundary,),
+            layer="boundary",
             principals=principals,
             repositories=repositories,
             actions=actions,

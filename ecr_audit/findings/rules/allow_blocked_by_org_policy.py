@@ -27,6 +27,7 @@ _LEVEL_TYPES = {"ROOT": "the organisation root", "ORGANIZATIONAL_UNIT": "OU", "A
 @rule(
     id="allow-blocked-by-org-policy",
     severity="low",
+    category="conflict",
     title="Grant blocked by an organisation policy level",
     rationale="""The account's policies grant ECR actions that the SCPs at one level of the
         organisation do not allow. Nothing inside the account can make them work, and the IAM
@@ -53,6 +54,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
         on = f" on {context.repositories_text(repositories)}" if repositories else ""
         yield Finding(
             key=(level,),
+            layer=str(level).split(":")[0],
             principals=principals,
             repositories=repositories,
             actions=actions,

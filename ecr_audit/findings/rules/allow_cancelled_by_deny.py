@@ -26,6 +26,7 @@ from ecr_audit.findings.registry import rule
 @rule(
     id="allow-cancelled-by-deny",
     severity="low",
+    category="conflict",
     title="Allow cancelled by an explicit Deny in another policy",
     rationale="""A policy grants ECR actions that a Deny elsewhere (an SCP, a guardrail policy, a
         repository policy) always cancels. Whoever reads the Allow believes the principal has the
@@ -57,14 +58,16 @@ def check(context: FindingContext) -> Iterator[Finding]:
     if not causes:
         return
     cause_of_row = np.array(cause_of_pair, dtype=np.int64)[pair_of_row]
-    cells = context.rows(mask, ["principal_arn", "action", "repositories"])
-    covered = grouped_values(cells, cause_of_row, len(causes), ["principal_arn", "action", "repositories"])
+    columns = ["principal_arn", "action", "repositories", "deciding_layer"]
+    covered = grouped_values(context.rows(mask, columns), cause_of_row, len(causes), columns)
     for cancelling, cause in sorted(causes.items()):
         principals, actions = sorted(covered["principal_arn"][cause]), sorted(covered["action"][cause])
         repositories = sorted(repositories_in(covered["repositories"][cause]))
         on = f" on {context.repositories_text(repositories)}" if repositories else ""
         yield Finding(
             key=cancelling,
+            layer=", ".join(sorted({str(layer).split(":")[0] for layer in covered["deciding_layer"][cause]
+                                    if isinstance(layer, str)})) or None,
             principals=principals,
             repositories=repositories,
             actions=actions,

@@ -38,6 +38,7 @@ def write_actions(capability_name: str) -> tuple[str, ...]:
 @rule(
     id="broad-write-access",
     severity="high",
+    category="excess-access",
     title="Write access to every repository",
     rationale="""A grant of push, repository administration or repository-policy administration on
         every repository (ecr:*, *, NotAction, Resource "*") lets one principal replace or delete any

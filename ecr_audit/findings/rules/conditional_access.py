@@ -27,6 +27,7 @@ from ecr_audit.findings.registry import rule
 @rule(
     id="conditional-access",
     severity="info",
+    category="uncertainty",
     title="Access depends on conditions the audit cannot decide",
     rationale="""Whether these principals can use these actions depends on the request (where it
         comes from, whether MFA was used, its tags...), which a snapshot cannot know. The audit

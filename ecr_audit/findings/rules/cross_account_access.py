@@ -31,6 +31,7 @@ from ecr_audit.findings.registry import rule
 @rule(
     id="cross-account-access",
     severity="medium",
+    category="exposure",
     title="ECR access granted to another account",
     rationale="""Another account can pull, push or administer repositories here, through a
         repository or registry policy or by assuming a role. Each such grant should be known and
@@ -54,6 +55,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
         roles = sorted(found["roles"])
         yield Finding(
             key=(grantee,),
+            grantee=grantee,
             principals=roles,
             repositories=repositories,
             actions=actions,

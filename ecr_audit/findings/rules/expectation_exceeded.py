@@ -28,6 +28,7 @@ _READ_LEVELS = ("Read", "List")
 @rule(
     id="expectation-exceeded",
     severity="high",
+    category="excess-access",
     title="Access beyond what is expected",
     rationale="""The expectations file says this principal must not be able to do this; it can (or
         can under conditions the audit cannot rule out), which is the kind of access reviews exist
@@ -88,6 +89,7 @@ def _finding(context: FindingContext, shortfall: Shortfall, grants: dict) -> Fin
                      statement_sid=sid("Deny", shortfall.capability))
     return Finding(
         key=(expectation.label, principal, shortfall.capability),
+        capability=shortfall.capability,
         principals=(principal,),
         repositories=repositories,
         actions=capability.actions,

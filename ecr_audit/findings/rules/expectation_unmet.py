@@ -25,6 +25,7 @@ from ecr_audit.findings.remediation import login_statement, sid, statement, with
 @rule(
     id="expectation-unmet",
     severity="high",
+    category="missing-access",
     title="Expected access is missing",
     rationale="""The expectations file (or a built-in expectation: roles that ECS, EKS, CodeBuild or
         Lambda assume must be able to pull) says this principal must be able to do this; it cannot,
@@ -55,7 +56,7 @@ def _finding(context: FindingContext, shortfall: Shortfall) -> Finding:
     job = f"{capability.title.lower()} ({capability.name})"
     if principal is None:
         return Finding(
-            key=key,
+            key=key, capability=shortfall.capability,
             message=(f"{expectation.describe()} says its principals must be able to {job}, but it {shortfall.reason} "
                      f"in account {context.account_id}."),
             remediation="Check the entry's principal selector: the principal may have been renamed or deleted.",
@@ -63,7 +64,7 @@ def _finding(context: FindingContext, shortfall: Shortfall) -> Finding:
     who = context.principal_label(principal)
     if not shortfall.cells:
         return Finding(
-            key=key, principals=(principal,), actions=capability.actions,
+            key=key, capability=shortfall.capability, principals=(principal,), actions=capability.actions,
             message=f"{who} must be able to {job} ({expectation.describe()}), but it {shortfall.reason}.",
             remediation=_grant(context, principal, capability.actions, ()),
         )
@@ -82,6 +83,7 @@ def _finding(context: FindingContext, shortfall: Shortfall) -> Finding:
     conditional = sorted({action for cell in cells for action in cell.conditional_actions})
     return Finding(
         key=key,
+        capability=shortfall.capability,
         principals=(principal,),
         repositories=repositories,
         actions=tuple(missing) or tuple(conditional) or capability.actions,

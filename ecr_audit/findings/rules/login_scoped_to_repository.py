@@ -42,6 +42,7 @@ def _find(context: FindingContext) -> Iterator[str]:
 @rule(
     id="login-scoped-to-repository",
     severity="medium",
+    category="hygiene",
     title="GetAuthorizationToken scoped to repository ARNs grants nothing",
     rationale="""ecr:GetAuthorizationToken takes no resource: AWS authorizes it against "*" only. A
         statement that lists it with repository ARNs (a common copy-paste of a pull policy) looks

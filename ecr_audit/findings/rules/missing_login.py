@@ -31,6 +31,7 @@ NEEDS_LOGIN = frozenset(action for capability in CAPABILITIES if capability.need
 @rule(
     id="missing-login",
     severity="high",
+    category="missing-access",
     title="Can use repositories but cannot log in to the registry",
     rationale="""docker pull and push first call ecr:GetAuthorizationToken (docker login, aws ecr
         get-login-password). A principal granted image actions on repositories but not the login

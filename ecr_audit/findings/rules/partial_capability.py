@@ -38,6 +38,7 @@ RECOMMENDED_WITH = {"ecr:BatchGetImage": "push"}
 @rule(
     id="partial-capability",
     severity="medium",
+    category="missing-access",
     title="Half a pull or push grant",
     rationale="""A principal holds part of what a pull or a push needs on a repository (for
         example PutImage without BatchCheckLayerAvailability): someone meant to grant the job, and
@@ -75,6 +76,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
         fix = statement("Allow", missing, repositories, statement_sid=sid("Complete", capability_name))
         yield Finding(
             key=(principal, capability_name, *missing),
+            capability=capability_name,
             principals=(principal,),
             repositories=repositories,
             actions=missing,

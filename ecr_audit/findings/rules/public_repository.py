@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
-from ecr_audit.findings.grants import condition_clauses, grants_everyone, restricting_clauses
+from ecr_audit.findings.grants import EVERYONE, condition_clauses, grants_everyone, restricting_clauses
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.findings.remediation import policy_json
@@ -42,6 +42,7 @@ def everyone_statements(context: FindingContext) -> list[tuple[dict, tuple[str, 
 @rule(
     id="public-repository",
     severity="critical",
+    category="exposure",
     title="Repository open to everyone",
     rationale="""A repository or registry policy that allows Principal "*" without a condition
         limiting who (organisation, account, VPC endpoint, source IP) lets any AWS account, and for
@@ -61,6 +62,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
         who = "everyone but the NotPrincipal" if row["not_principal"] is not None else "everyone (Principal \"*\")"
         yield Finding(
             key=(row["statement_id"],),
+            grantee=EVERYONE,
             repositories=repositories,
             actions=actions,
             statements=(row["statement_id"],),

@@ -37,6 +37,7 @@ WRITING = tuple(capability.name for capability in CAPABILITIES if capability.wri
 @rule(
     id="stale-write-access",
     severity="medium",
+    category="excess-access",
     title="Write access held by an unused principal",
     rationale="""A user or role that has not been used for 90 days but can still push, delete or
         change repository policies is access nobody needs: its credentials can leak without anyone

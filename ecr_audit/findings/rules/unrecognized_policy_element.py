@@ -68,6 +68,7 @@ def is_known_aws_managed(arn: str) -> bool | None:
 @rule(
     id="unrecognized-policy-element",
     severity="medium",
+    category="hygiene",
     title="Policy element the audit cannot understand",
     rationale="""A misspelt action (ecr:GetAuthorisationToken), an unknown condition operator or a
         policy that does not parse matches nothing or leaves its statement undecided: AWS accepts
