@@ -1,0 +1,78 @@
+"""Causes: the findings grouped under the one thing to change, each with a fix verified by re-evaluation.
+
+The stage after the findings (``tables -> effective -> capabilities -> findings -> causes``)::
+
+    causes = find_causes(tables, findings, permissions, capabilities, expectations)
+
+returns the causes table (columns below, :mod:`ecr_audit.causes.model`), one row per cause, ranked
+by severity and by reach (principals x repositories touched). ``cause_ids(...)`` is the cheap half:
+which cause each finding belongs to (the findings' ``cause`` column), without verifying fixes.
+
+How findings are grouped and which fix each cause gets: :mod:`ecr_audit.causes.detect`. How a fix
+is applied to a copy of the snapshot: :mod:`ecr_audit.causes.edits`. How it is verified:
+:mod:`ecr_audit.causes.verify`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ecr_audit.causes.detect import group_causes
+from ecr_audit.causes.model import CAUSE_COLUMNS, UNCHECKED, Cause, Edit, Fix, cause_id
+from ecr_audit.causes.verify import Verification, verify_causes
+from ecr_audit.expectations import Expectations
+from ecr_audit.findings.context import FindingContext
+from ecr_audit.findings.model import SEVERITY_RANK, sorted_unique
+from ecr_audit.frames import build_frame
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Tables
+
+__all__ = ["find_causes", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
+           "Verification", "cause_id"]
+
+
+def find_causes(tables: "Tables", findings: pd.DataFrame, permissions: pd.DataFrame, capabilities: pd.DataFrame,
+                expectations: Expectations | None = None, verify: bool = True) -> pd.DataFrame:
+    """The causes table of ``findings`` (as :func:`ecr_audit.findings.find` returned them for the same
+    inputs); ``verify=False`` leaves every fix ``not checked`` (no re-evaluation)."""
+    context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
+    causes = group_causes(context, findings)
+    verdicts = verify_causes(tables, causes, expectations, context) if verify else {}
+    return causes_frame(causes, verdicts)
+
+
+def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.DataFrame:
+    rows = []
+    for cause in causes:
+        principals = sorted_unique(p for row in cause.findings for p in row["principals"])
+        repositories = sorted_unique(r for row in cause.findings for r in row["repositories"])
+        verdict = verdicts.get(cause.id)
+        fix = cause.fix
+        rows.append({
+            "id": cause.id, "kind": cause.kind,
+            "severity": min((row["severity"] for row in cause.findings), key=SEVERITY_RANK.__getitem__),
+            "title": cause.title, "principals": principals, "repositories": repositories,
+            "reach": max(1, len(principals)) * max(1, len(repositories)),
+            "findings": tuple(row["id"] for row in cause.findings),
+            "rules": sorted_unique(row["rule"] for row in cause.findings),
+            "fix_kind": fix.kind if fix else "none",
+            "fix_summary": fix.summary if fix else "No fix proposed.",
+            "fix": fix.to_json() if fix else None,
+            "fix_status": verdict.status if verdict else UNCHECKED,
+            "verification": verdict.text if verdict else "",
+            "resolved": verdict.resolved if verdict else (),
+            "introduced": tuple(f"{severity} {rule}: {message}" for _, severity, rule, message in
+                                (verdict.introduced if verdict else ())),
+            "added_access": verdict.added_access if verdict else (),
+        })
+    rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], -row["reach"], row["kind"], row["id"]))
+    return build_frame(rows, CAUSE_COLUMNS).reset_index(drop=True)
+
+
+def with_causes(findings: pd.DataFrame, causes: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with a ``cause`` column: the id of the cause each belongs to."""
+    owner = {finding_id: cause for cause, ids in zip(causes["id"], causes["findings"]) for finding_id in ids}
+    return findings.assign(cause=[owner.get(finding_id) for finding_id in findings["id"]])
