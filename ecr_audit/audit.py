@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from ecr_audit.causes import find_causes, with_causes
+from ecr_audit.causes import cause_of_cell, find_causes, with_causes
 from ecr_audit.effective import Effective, compute_capabilities, compute_effective, decide
 from ecr_audit.effective.account import AccountModel
 from ecr_audit.expectations import Expectations, load_expectations
@@ -144,8 +144,21 @@ class Audit:
         return decide(self.account_model, principal, action, repository)
 
     def explain(self, principal: str, action: str, repository: str | None = None) -> Explanation:
-        """Why ``principal`` may or may not do ``action`` on ``repository``, and what would change it."""
-        return explain(self.account_model, principal, action, repository)
+        """Why ``principal`` may or may not do ``action`` on ``repository``, and what would change it;
+        with the cause of the findings that cover the cell and its fix, verified."""
+        explanation = explain(self.account_model, principal, action, repository)
+        cause_id = cause_of_cell(self.unsuppressed_findings, explanation.principal_arn, explanation.action,
+                                 explanation.repository_arn)
+        if cause_id is not None:
+            causes = self.__dict__.get("causes")
+            if causes is None:  # verify this cause's fix only
+                causes = find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
+                                     self.expectations, verify=[cause_id])
+            row = causes[causes["id"] == cause_id]
+            if len(row):
+                explanation.cause = {key: (list(value) if isinstance(value, tuple) else value)
+                                     for key, value in row.iloc[0].to_dict().items()}
+        return explanation
 
     # findings -----------------------------------------------------------------------------------
     @cached_property

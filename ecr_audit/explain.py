@@ -77,6 +77,11 @@ class Explanation:
     #: per region, for an action that takes no resource asked in every region
     regions: dict[str, str] = field(default_factory=dict)
     issues: list[dict[str, str]] = field(default_factory=list)
+    #: the cause the cell's findings belong to, with its verified fix (``ecr_audit.causes`` columns;
+    #: set by ``Audit.explain``), None when no finding covers the cell
+    cause: dict[str, Any] | None = None
+    #: what the AccessDenied text the user gave said (``ecr-audit explain --error``), when one was given
+    reported: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +90,7 @@ class Explanation:
             "layers": [{"layer": layer, "verdict": verdict} for layer, verdict in self.layers],
             "statements": [item.to_dict() for item in self.statements], "undecided": list(self.undecided),
             "remedy": self.remedy, "remedy_document": self.remedy_document, "regions": dict(self.regions),
-            "issues": list(self.issues),
+            "issues": list(self.issues), "cause": self.cause, "reported": self.reported,
         }
 
     def to_text(self) -> str:
@@ -94,6 +99,9 @@ class Explanation:
         lines = [f"{self.principal_arn}", f"  {self.action} on {where}",
                  f"decision: {self.decision.replace('_', ' ')}"
                  + (f" (decided by the {_layer_words(self.deciding_layer)})" if self.deciding_layer else "")]
+        if self.reported:
+            lines.append(f"AWS said: {self.reported}")
+        lines.extend(_cause_lines(self.cause))
         if self.regions:
             lines.append("by region: " + ", ".join(f"{name}: {outcome}" for name, outcome in self.regions.items()))
         lines.append("layers:")
@@ -103,7 +111,13 @@ class Explanation:
             lines.extend(f"  {item}" for item in self.undecided)
         if self.statements:
             lines.append("statements involved:")
+            allow_all = [item for item in self.statements if _allows_everything(item)]
+            if allow_all:
+                names = ", ".join(dict.fromkeys(item.policy_name or item.policy_id for item in allow_all))
+                lines.append(f"  [allowing, organisation] the default allow-all policies: {names}")
             for item in self.statements:
+                if item in allow_all:
+                    continue
                 name = f" ({item.policy_name})" if item.policy_name and item.policy_name not in item.policy_id else ""
                 lines.append(f"  [{item.role}, {item.layer}] {item.statement_id}{name}")
                 if item.statement is not None:
@@ -115,6 +129,27 @@ class Explanation:
         for issue in self.issues:
             lines.append(f"note: {issue['policy_id']} {issue['statement_id']}: {issue['detail']}")
         return "\n".join(lines)
+
+
+def _allows_everything(item: QuotedStatement) -> bool:
+    """An organisation policy statement that allows every action on everything (FullAWSAccess,
+    RCPFullAWSAccess): shown as one line, not quoted at every level."""
+    statement = item.statement or {}
+    return (item.role == "allowing" and item.layer.startswith(("scp", "rcp")) and statement.get("Effect") == "Allow"
+            and statement.get("Action") in ("*", ["*"]) and statement.get("Resource") in ("*", ["*"])
+            and not statement.get("Condition") and statement.get("Principal", "*") in ("*", {"AWS": "*"}))
+
+
+def _cause_lines(cause: dict[str, Any] | None) -> list[str]:
+    if not cause:
+        return []
+    lines = [f"cause: {cause['title']} [{cause['id']}]",
+             f"fix ({cause['fix_status']}): {cause['fix_summary']}"]
+    if cause.get("verification") and cause.get("fix"):
+        lines.append(f"  {cause['verification']}")
+    if cause.get("fix"):
+        lines.extend("    " + line for line in cause["fix"].splitlines())
+    return lines
 
 
 def explain(model: AccountModel, principal: str, action: str, repository: str | None = None) -> Explanation:

@@ -15,7 +15,7 @@ is applied to a copy of the snapshot: :mod:`ecr_audit.causes.edits`. How it is v
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
 
@@ -30,18 +30,44 @@ from ecr_audit.frames import build_frame
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
 
-__all__ = ["find_causes", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
+__all__ = ["find_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
            "Verification", "cause_id"]
 
 
 def find_causes(tables: "Tables", findings: pd.DataFrame, permissions: pd.DataFrame, capabilities: pd.DataFrame,
-                expectations: Expectations | None = None, verify: bool = True) -> pd.DataFrame:
+                expectations: Expectations | None = None, verify: bool | Iterable[str] = True) -> pd.DataFrame:
     """The causes table of ``findings`` (as :func:`ecr_audit.findings.find` returned them for the same
-    inputs); ``verify=False`` leaves every fix ``not checked`` (no re-evaluation)."""
+    inputs). ``verify``: True verifies every fix, False none (``not checked``), a list of cause ids those only."""
     context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
     causes = group_causes(context, findings)
-    verdicts = verify_causes(tables, causes, expectations, context) if verify else {}
+    if verify is True or verify is False:
+        chosen = causes if verify else []
+    else:
+        wanted = set(verify)
+        chosen = [cause for cause in causes if cause.id in wanted]
+    verdicts = verify_causes(tables, chosen, expectations, context) if chosen else {}
     return causes_frame(causes, verdicts)
+
+
+#: which findings explain a cell best: what is missing or blocked before what is exposed or excessive
+_CATEGORY_ORDER = ("missing-access", "conflict", "hygiene", "uncertainty", "excess-access", "exposure")
+
+
+def cause_of_cell(findings: pd.DataFrame, principal_arn: str, action: str, repository_arn: str) -> str | None:
+    """The cause of the findings (with their ``cause`` column) that cover one cell, None when none does."""
+    best: tuple[int, str] | None = None
+    wanted = action.lower()
+    for row in findings.to_dict("records"):
+        if principal_arn not in (row["principals"] or ()) or not row.get("cause"):
+            continue
+        if wanted not in {item.lower() for item in row["actions"] or ()}:
+            continue
+        if repository_arn != "*" and row["repositories"] and repository_arn not in row["repositories"]:
+            continue
+        rank = _CATEGORY_ORDER.index(row["category"]) if row["category"] in _CATEGORY_ORDER else len(_CATEGORY_ORDER)
+        if best is None or rank < best[0]:
+            best = (rank, row["cause"])
+    return None if best is None else best[1]
 
 
 def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.DataFrame:

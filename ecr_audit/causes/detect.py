@@ -134,7 +134,8 @@ class _Grouping:
 
     def editable(self, policy_id: str) -> bool:
         row = self.context.policy_rows.get(policy_id)
-        return row is not None and row["policy_kind"] != "aws_managed" and self.document(policy_id) is not None
+        return (row is not None and row["policy_kind"] != "aws_managed" and not row["parse_error"]
+                and policy_id in self.context.tables.parsed_policies and self.document(policy_id) is not None)
 
     def missing_within(self, principals: Iterable[str], actions: Iterable[str]) -> Callable[[dict], bool]:
         """A missing-access finding of these principals whose missing actions are among ``actions``."""
@@ -366,8 +367,12 @@ def _partial_grants(grouping: _Grouping) -> None:
         cause = Cause("partial-grant", ("partial-grant", principal, finding["capability"] or "", *finding["actions"]),
                       f"{context.principal_label(principal)} holds part of {finding['capability']}: "
                       f"{', '.join(finding['actions'])} missing")
+        own = grouping.policies_of.get(principal, set())
         granting = [s for s in finding["statements"] if context.statement_rows.get(s, {}).get("effect") == "Allow"
+                    and (context.statement_rows[s]["policy_id"] in own
+                         or context.statement_rows[s]["policy_kind"] in ("repository", "registry"))
                     and grouping.editable(context.statement_rows[s]["policy_id"])]
+        granting.sort(key=lambda s: context.statement_rows[s]["policy_kind"] in ("repository", "registry"))
         missing = list(finding["actions"])
         if granting:
             row = context.statement_rows[granting[0]]
@@ -379,6 +384,9 @@ def _partial_grants(grouping: _Grouping) -> None:
             edit = grouping.editing(row["policy_id"], complete, context.policy_label(row["policy_id"]))
             cause.fix = Fix("complete-grant", f"Add {', '.join(missing)} to {context.statement_label(granting[0])}.",
                             (edit,), grouping.affects(row["policy_id"]))
+        elif context.principal_rows.get(principal, {}).get("is_service_linked"):
+            cause.fix = Fix("none", "A service-linked role's policies belong to AWS: grant the missing actions in the "
+                                    "repository policy that grants the rest, or leave it.")
         else:
             cause.fix = _inline_grant(context, [principal], missing, finding["repositories"], finding["capability"])
         grouping.add(cause, [finding], grouping.missing_within([principal], missing), grouping.missing_of([principal]))
@@ -406,38 +414,56 @@ def _exposures(grouping: _Grouping) -> None:
     context = grouping.context
     org_id = (context.organization or {}).get("id")
     for finding in [*grouping.rows("public-repository"), *grouping.rows("cross-account-access")]:
-        if not finding["statements"]:
-            continue  # a role another account may assume: its trust policy is the thing to change (see the rest)
-        statement_id = finding["statements"][0]
-        row = context.statement_rows[statement_id]
-        raw = grouping.raw_statement(statement_id) or {}
-        cause = Cause("exposure", ("exposure", *grouping.statement_subject(statement_id)),
-                      f"{context.statement_label(statement_id)} opens repositories to "
-                      + ("everyone" if finding["grantee"] == "*" else f"account {finding['grantee']}"))
-        guarded = _security_keys(raw)
+        statements = [s for s in finding["statements"] if s in context.statement_rows]
+        if not statements or finding["principals"]:
+            continue  # (also) a role another account may assume: its trust policy is to change (see the rest)
+        who = "everyone" if finding["grantee"] == "*" else f"account {finding['grantee']}"
+        cause = Cause("exposure", ("exposure", *sorted(part for s in statements for part in grouping.statement_subject(s))),
+                      f"{context.statements_text(statements)} open repositories to {who}")
+        guarded = set().union(*(_security_keys(grouping.raw_statement(s) or {}) for s in statements))
+        by_policy: dict[str, list[int]] = {}
+        for statement_id in statements:
+            row = context.statement_rows[statement_id]
+            by_policy.setdefault(row["policy_id"], []).append(row["index"])
         if finding["rule"] == "public-repository" and org_id:
-            def restrict(document: dict[str, Any], index: int = row["index"]) -> None:
-                target = _statements_of(document)[index]
-                target.setdefault("Condition", {}).setdefault("StringEquals", {})["aws:PrincipalOrgID"] = org_id
+            def restrict(document: dict[str, Any], indices: list[int]) -> None:
+                for index in indices:
+                    target = _statements_of(document)[index]
+                    target.setdefault("Condition", {}).setdefault("StringEquals", {})["aws:PrincipalOrgID"] = org_id
 
-            edit = grouping.editing(row["policy_id"], restrict, context.policy_label(row["policy_id"]))
-            cause.fix = Fix("restrict-to-organisation", f"Add the condition aws:PrincipalOrgID = {org_id} to "
-                            f"{context.statement_label(statement_id)}: only the organisation's principals keep access.",
-                            (edit,) if edit else (), None)
+            kind, summary = "restrict-to-organisation", (f"Add the condition aws:PrincipalOrgID = {org_id} to "
+                                                         f"{context.statements_text(statements)}: only the "
+                                                         "organisation's principals keep access.")
+            change = restrict
         elif guarded:
-            cause.fix = Fix("none", f"The grant is limited by {', '.join(sorted(guarded))}: confirm it is still needed. "
-                                    "A fix never removes such a condition.")
+            cause.fix = Fix("none", f"The grant is limited by {', '.join(sorted(guarded))}: confirm it is still "
+                                    "needed. A fix never removes such a condition.")
+            grouping.add(cause, [finding], _same_statements(statements))
+            continue
         else:
-            def remove(document: dict[str, Any], index: int = row["index"]) -> None:
-                del _statements_of(document)[index]
+            def remove(document: dict[str, Any], indices: list[int]) -> None:
+                for index in sorted(indices, reverse=True):
+                    del _statements_of(document)[index]
 
-            edit = grouping.editing(row["policy_id"], remove, context.policy_label(row["policy_id"]))
-            who = "everyone" if finding["grantee"] == "*" else f"account {finding['grantee']}"
-            cause.fix = Fix("remove-statement", f"Remove {context.statement_label(statement_id)} if {who} no longer "
-                                                "needs it.", (edit,) if edit else (), None)
-        grouping.add(cause, [finding], lambda other, s=statement_id: other["rule"] in ("conditional-access",
-                                                                                        "cross-account-access")
-                     and bool(other["statements"]) and set(other["statements"]) <= {s})
+            kind, summary = "remove-statement", (f"Remove {context.statements_text(statements)} if {who} no longer "
+                                                 "needs it.")
+            change = remove
+        edits = []
+        for policy_id, indices in sorted(by_policy.items()):
+            edit = grouping.editing(policy_id, lambda document, indices=indices: change(document, indices),
+                                    context.policy_label(policy_id))
+            if edit is not None:
+                edits.append(edit)
+        cause.fix = Fix(kind, summary, tuple(edits), None) if len(edits) == len(by_policy) else Fix(
+            "none", "The policy cannot be edited here (not readable): " + summary)
+        grouping.add(cause, [finding], _same_statements(statements))
+
+
+def _same_statements(statements: list[str]) -> Callable[[dict[str, Any]], bool]:
+    """A conditional-access or cross-account finding about these statements only."""
+    wanted = set(statements)
+    return lambda other: other["rule"] in ("conditional-access", "cross-account-access") \
+        and bool(other["statements"]) and set(other["statements"]) <= wanted
 
 
 def _security_keys(raw: dict[str, Any]) -> set[str]:
@@ -495,9 +521,11 @@ def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, A
     context = grouping.context
     name = MANAGED_FOR.get(finding["capability"] or "")
     missing = list(finding["actions"])
-    if name and aws_managed_arn(name) and set(finding["repositories"]) >= grouping.all_repositories:
+    everywhere = set(finding["repositories"]) >= grouping.all_repositories
+    if name and aws_managed_arn(name) and (everywhere or not finding["repositories"]):
+        need = "on every repository of the account" if everywhere else "and no repository is named"
         return Fix("attach-managed", f"Attach the AWS managed policy {name} to {context.principal_label(principal)} "
-                                     f"(it needs {finding['capability']} on every repository of the account).",
+                                     f"(it needs {finding['capability']} {need}).",
                    (Edit(ATTACH_MANAGED, principal, None, name, context.principal_label(principal)),), (principal,))
     fix = _inline_grant(context, [principal], missing, finding["repositories"], finding["capability"])
     if name:

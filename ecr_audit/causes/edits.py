@@ -131,18 +131,19 @@ def _set_document(snapshot: dict[str, Any], policy_id: str, document: dict[str, 
 
 
 def reduced_snapshot(snapshot: dict[str, Any], principals: Iterable[str],
-                     repositories: Iterable[str] | None = None) -> dict[str, Any]:
+                     repositories: Iterable[str] | None = None, policies: Iterable[str] = ()) -> dict[str, Any]:
     """The snapshot with only ``principals`` (users and roles, by ARN), the groups of those users and
     the managed policies they reach; with only ``repositories`` (ARNs) when given. Organisation,
     registry policies, coverage and the account stay as they are: a fix is verified on the cells of
-    the principals it can change, decided exactly as in the whole account."""
+    the principals it can change, decided exactly as in the whole account. ``policies``: managed
+    policy ARNs kept even when none of the principals reaches them (a fix edits them)."""
     keep = set(principals)
     iam = dict(snapshot.get("iam") or {})
     users = [user for user in iam.get("UserDetailList") or () if user.get("Arn") in keep]
     roles = [role for role in iam.get("RoleDetailList") or () if role.get("Arn") in keep]
     group_names = {name for user in users for name in user.get("GroupList") or ()}
     groups = [group for group in iam.get("GroupDetailList") or () if group.get("GroupName") in group_names]
-    reached: set[str] = set()
+    reached: set[str] = set(policies)
     for entity in (*users, *roles, *groups):
         reached.update(item.get("PolicyArn") for item in entity.get("AttachedManagedPolicies") or ())
         boundary = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")

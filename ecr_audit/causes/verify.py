@@ -172,16 +172,21 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
     repositories = None
     if any(job.repositories is not None for job in batch):
         repositories = set().union(*(job.repositories or set() for job in batch))
-    reduced = reduced_snapshot(tables.snapshot, representatives, repositories)
+    reduced = reduced_snapshot(tables.snapshot, representatives, repositories,
+                               {policy for job in batch for policy in job.edited})
     started = time.perf_counter()
     before, capabilities_before = _evaluate(reduced, expectations)
-    try:
-        changed = apply_edits(reduced, [edit for job in batch for edit in job.cause.fix.edits
-                                        if edit.op == SET_DOCUMENT or edit.target in representatives])
-    except KeyError as error:
-        for job in batch:
-            job.result = Verification(NOT_VERIFIED, f"The fix could not be applied: {error}.")
-        return
+    changed = reduced
+    applied = []
+    for job in batch:
+        try:
+            changed = apply_edits(changed, [edit for edit in job.cause.fix.edits
+                                            if edit.op == SET_DOCUMENT or edit.target in representatives])
+            applied.append(job)
+        except KeyError as error:
+            job.result = Verification(NOT_VERIFIED, f"Not verified: the fix could not be applied to the principals "
+                                                    f"checked: {error}.")
+    batch = applied
     after, capabilities_after = _evaluate(changed, expectations)
     if os.environ.get("ECR_AUDIT_DEBUG_VERIFY"):
         print(f"batch of {len(batch)} fixes, {len(representatives)} principals, "
@@ -245,7 +250,8 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     if not shown:
         return Verification(NOT_VERIFIED, f"Not verified: the reduced account ({scope}) does not show the cause's "
                                           "findings.", (), tuple(own), introduced, added)
-    status = VERIFIED if not unresolved else NOT_VERIFIED
+    worse = [item for item in introduced if SEVERITY_RANK[item[1]] < SEVERITY_RANK[_severity(job.cause)]]
+    status = VERIFIED if not unresolved and not worse else NOT_VERIFIED
     text = (f"{'Verified' if status == VERIFIED else 'Not verified'}: resolves {len(resolved)} of the cause's "
             f"{len(own)} finding(s)")
     if unresolved:
@@ -268,6 +274,10 @@ def _needed(cause: Cause, gain: dict[str, Any], missing: set[str]) -> bool:
         return True
     before = gain["missing_before"]
     return gain["level_before"] == "partial" and isinstance(before, tuple) and bool(before) and set(before) <= missing
+
+
+def _severity(cause: Cause) -> str:
+    return min((row["severity"] for row in cause.findings), key=SEVERITY_RANK.__getitem__)
 
 
 def _covered(cause: Cause) -> set[tuple[str, str]]:

@@ -434,3 +434,47 @@
 
   document.documentElement.setAttribute("data-ea-tables", String(tables.length));
 }());
+
+/* Copy buttons of the causes section: copy the JSON of the fix next to them. */
+(function () {
+  "use strict";
+  function copyText(text, button) {
+    function done(ok) {
+      var label = button.textContent;
+      button.textContent = ok ? "Copied" : "Copy failed";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    }
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+      document.body.removeChild(area);
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+  function wire() {
+    Array.prototype.forEach.call(document.querySelectorAll("button.ea-copy"), function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        var pre = button.closest("details").querySelector("pre");
+        copyText(pre ? pre.textContent : "", button);
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", wire);
+  } else {
+    wire();
+  }
+})();
