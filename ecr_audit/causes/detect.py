@@ -419,7 +419,8 @@ def _exposures(grouping: _Grouping) -> None:
             continue  # (also) a role another account may assume: its trust policy is to change (see the rest)
         who = "everyone" if finding["grantee"] == "*" else f"account {finding['grantee']}"
         cause = Cause("exposure", ("exposure", *sorted(part for s in statements for part in grouping.statement_subject(s))),
-                      f"{context.statements_text(statements)} open repositories to {who}")
+                      f"{context.statements_text(statements)} {'opens' if len(statements) == 1 else 'open'} "
+                      f"repositories to {who}")
         guarded = set().union(*(_security_keys(grouping.raw_statement(s) or {}) for s in statements))
         by_policy: dict[str, list[int]] = {}
         for statement_id in statements:

@@ -254,6 +254,8 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     status = VERIFIED if not unresolved and not worse else NOT_VERIFIED
     text = (f"{'Verified' if status == VERIFIED else 'Not verified'}: resolves {len(resolved)} of the cause's "
             f"{len(own)} finding(s)")
+    if not unresolved and len(resolved) < len(own):
+        text += " (the others are on principals alike to those checked)"
     if unresolved:
         text += f", leaves {len(unresolved)}"
     if introduced:
