@@ -22,6 +22,7 @@ from ecr_audit.effective.account import (NO_RESOURCE, REGION_REF, UNKNOWN_POLICY
                                          Region, Repository)
 from ecr_audit.effective.cells import render_undecided
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
+from ecr_audit.findings.grants import SECURITY_KEYS
 
 
 #: how each layer name reads in a sentence
@@ -247,6 +248,10 @@ def _remedy(model: AccountModel, principal: Principal, action: str, target: Repo
                 reasons.append(f"{policy_id}: {why or 'could not be read'}")
             return ("The outcome depends on policies the snapshot could not read, which may allow or deny it:\n"
                     + "\n".join(reasons) + "\nCollect them (see the coverage table) to decide."), None
+        if any(item.key.lower() in SECURITY_KEYS for item in decision.undecided):
+            return ("The action is allowed only if the undecided conditions above hold in the request; they include "
+                    "security conditions (MFA, network, organisation), which the caller must satisfy: a fix never "
+                    "removes them."), None
         return ("The action is allowed only if the undecided conditions above hold in the request; "
                 "the audit cannot tell. Make them decidable (tags, regions) or grant without them."), None
     if outcome == EXPLICIT_DENY:

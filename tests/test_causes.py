@@ -15,7 +15,7 @@ import pytest
 import ecr_audit
 from ecr_audit.audit import Audit
 from ecr_audit.causes import find_causes, with_causes
-from ecr_audit.causes.detect import SECURITY_KEYS
+from ecr_audit.findings.grants import SECURITY_KEYS
 from ecr_audit.demo import DEMO_EXPECTATIONS
 from ecr_audit.demo.company import DEMO_CASES
 from ecr_audit.findings.model import SEVERITY_RANK
@@ -116,7 +116,8 @@ def test_mfa_guarded_access_gets_the_condition_to_satisfy_not_a_policy_change(de
 
     assert not mfa.empty
     assert set(mfa["fix_kind"]) == {"satisfy-condition"} and mfa["fix"].isna().all()
-    assert mfa["fix_summary"].str.contains("the caller must satisfy them").all()
+    assert mfa["fix_summary"].str.contains("the caller must .*use MFA-authenticated credentials").all()
+    assert mfa["fix_summary"].str.contains("a Deny").all()
 
 
 def _conditions(document) -> set[str]:
@@ -185,3 +186,23 @@ def test_findings_carry_the_id_of_their_cause(fixture_audit):
     owner = {finding: cause for cause, ids in zip(fixture_audit.causes["id"], fixture_audit.causes["findings"])
              for finding in ids}
     assert list(findings["cause"]) == [owner[finding_id] for finding_id in findings["id"]]
+
+
+@pytest.mark.moto
+def test_cause_ids_do_not_depend_on_the_ids_organizations_draws_at_random(demo, demo_snapshot_path):
+    """Two runs of the demo draw new organisation, OU and policy ids: cause ids must not change."""
+    snapshot = read_snapshot(demo_snapshot_path)
+    organization = snapshot["organization"]
+    drawn = {organization["id"]}
+    for level in organization["levels"] or ():
+        if level["type"] != "ACCOUNT":
+            drawn.add(level["id"])
+        for policy in (level.get("scps") or []) + (level.get("rcps") or []):
+            if not policy.get("aws_managed"):
+                drawn.add(policy["id"])
+    text = json.dumps(snapshot)
+    for number, value in enumerate(sorted(drawn, key=len, reverse=True)):
+        text = text.replace(value, f"{value.split('-')[0]}-redrawn{number:04d}")
+    redrawn = Audit.from_snapshot(json.loads(text)).with_expectations(DEMO_EXPECTATIONS)
+
+    assert sorted(redrawn.causes["id"]) == sorted(demo.causes["id"])

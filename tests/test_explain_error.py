@@ -186,3 +186,14 @@ def test_sarif_results_carry_their_cause(demo_snapshot_path, capsys) -> None:
     results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
 
     assert results and all(len(result["properties"]["cause"]) == 16 for result in results)
+
+
+@pytest.mark.moto
+def test_access_conditional_on_mfa_is_never_advised_to_drop_the_condition(demo_snapshot_path, capsys) -> None:
+    assert main(["explain", str(demo_snapshot_path), "--principal", "user/alice.nguyen", "--action",
+                 "ecr:BatchGetImage", "--repository", "eu-west-1/web/storefront"]) == 0
+    out = capsys.readouterr().out
+
+    assert "decision: conditional" in out
+    assert "without them" not in out
+    assert "the caller must" in out and "MFA" in out

@@ -25,6 +25,7 @@ from ecr_audit.causes.edits import aws_managed_arn
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Cause, Edit, Fix, statement_text
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext, split_undecided
+from ecr_audit.findings.grants import SECURITY_KEYS
 from ecr_audit.findings.model import SEVERITY_RANK
 from ecr_audit.findings.remediation import login_statement, sid, statement
 from ecr_audit.policy import catalogue
@@ -36,12 +37,6 @@ MISSING_RULES = frozenset({"missing-login", "expectation-unmet", "partial-capabi
 MANAGED_FOR = {"login": "AmazonEC2ContainerRegistryPullOnly", "pull": "AmazonEC2ContainerRegistryPullOnly",
                "pull_through_cache": "AmazonEC2ContainerRegistryPullOnly",
                "push": "AmazonEC2ContainerRegistryPowerUser"}
-#: condition keys that guard who, from where or how: a fix never removes them
-SECURITY_KEYS = frozenset(key.lower() for key in (
-    "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:SourceIp", "aws:SourceVpc", "aws:SourceVpce",
-    "aws:VpcSourceIp", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:ResourceOrgID", "aws:SourceOrgID",
-    "aws:SecureTransport", "aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount", "aws:PrincipalArn"))
-_ACTION_MISSPELT = "misspelt-action"
 
 
 def group_causes(context: FindingContext, findings: pd.DataFrame) -> list[Cause]:
@@ -535,29 +530,49 @@ def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, A
     return fix
 
 
-def _conditions_of(grouping: _Grouping, principal: str, repositories: Iterable[str]) -> list[str]:
+def _conditions_of(grouping: _Grouping, principal: str, repositories: Iterable[str]) -> list[tuple[str, str | None]]:
+    """(condition text, statement id) of the undecided conditions of the principal's conditional cells."""
     permissions = grouping.context.permissions
     rows = permissions[(permissions["principal_arn"] == principal) & (permissions["decision"] == "conditional")]
-    found: dict[str, None] = {}
+    found: dict[tuple[str, str | None], None] = {}
     for entries in rows["undecided"]:
         for entry in entries or ():
-            found[split_undecided(entry)[0]] = None
+            found[split_undecided(entry)] = None
     return list(found)
 
 
-def _satisfy(grouping: _Grouping, conditions: list[str], statements: Iterable[str] = ()) -> Fix:
+#: what a caller does to satisfy a security condition, by key
+_HOW = {"aws:multifactorauthpresent": "use MFA-authenticated credentials (aws sts get-session-token --serial-number "
+                                      "... --token-code ...)",
+        "aws:multifactorauthage": "use recently MFA-authenticated credentials",
+        "aws:sourceip": "call from the addresses listed", "aws:vpcsourceip": "call from the addresses listed",
+        "aws:sourcevpc": "call through the VPC listed", "aws:sourcevpce": "call through the VPC endpoint listed",
+        "aws:principalorgid": "be a principal of the organisation", "aws:securetransport": "use TLS"}
+
+
+def _satisfy(grouping: _Grouping, conditions: list[tuple[str, str | None]], statements: Iterable[str] = ()) -> Fix:
+    """No policy change: the conditions the caller must meet (an Allow's) or avoid (a Deny's)."""
     if not conditions:
         for statement_id in statements:
             raw = grouping.raw_statement(statement_id) or {}
             for operator, clause in (raw.get("Condition") or {}).items():
                 for key, values in (clause or {}).items():
-                    conditions.append(f"{key} {operator} {json.dumps(_as_list(values))}")
-    guarded = [c for c in conditions if c.split(" ", 1)[0].lower() in SECURITY_KEYS]
-    listed = "; ".join(dict.fromkeys(conditions)) or "the conditions listed in the findings"
-    text = f"No policy change: the access holds only when the request satisfies {listed}."
-    if guarded:
-        text += " These are security conditions (MFA, network, organisation): the caller must satisfy them; " \
-                "a fix never removes them."
+                    conditions.append((f"{key} {operator} {json.dumps(_as_list(values))}", statement_id))
+    parts, hows = [], []
+    for text, statement_id in dict.fromkeys(conditions):
+        row = grouping.context.statement_rows.get(statement_id or "")
+        key = text.split(" ", 1)[0].lower()
+        where = f" ({grouping.context.statement_label(statement_id)})" if statement_id and row is not None else ""
+        if row is not None and row["effect"] == "Deny":
+            parts.append(f"it is refused when {text}{where}, a Deny")
+        else:
+            parts.append(f"it holds when {text}{where}")
+        if key in SECURITY_KEYS:
+            hows.append(_HOW.get(key, f"satisfy {key}"))
+    text = "No policy change: " + ("; ".join(parts) or "it depends on conditions listed in the findings") + "."
+    if hows:
+        text += (" These are security conditions, never removed by a fix: the caller must "
+                 + "; ".join(dict.fromkeys(hows)) + ".")
     return Fix("satisfy-condition", text)
 
 
