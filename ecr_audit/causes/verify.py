@@ -115,6 +115,9 @@ def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
         own = sorted({r for row in cause.findings for r in row["repositories"]})
         repositories = set(own[:CAUSE_REPOSITORIES]) | set(all_repositories[:SAMPLED_REPOSITORIES])
     edited = {edit.target for edit in fix.edits if edit.op == SET_DOCUMENT}
+    if repositories is not None:  # the repositories whose policy the fix edits are always kept
+        repositories |= {policy.rpartition("#policy")[0] for policy in edited
+                         if policy.startswith("arn:") and policy.endswith("#policy")}
     wide = fix.affects is None
     return _Job(cause, list(chosen.values()), repositories, edited, set(fix.affects or ()) | set(chosen.values()), wide)
 
