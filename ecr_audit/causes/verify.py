@@ -19,8 +19,6 @@ repositories).
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -145,22 +143,22 @@ def _batches(jobs: list[_Job], tables: Tables) -> Iterable[list[_Job]]:
         else:
             yield [job]
     for group in (identity, resource):
-        batch: list[_Job] = []
-        touched: set[str] = set()
-        edited: set[str] = set()
-        size = 0
+        # first fit: each job joins the first batch it cannot interfere with
+        batches: list[tuple[list[_Job], set[str], set[str]]] = []
         for job in group:
             reach = job.affects | set(job.representatives) if not job.wide else set()
-            if batch and (reach & touched or job.edited & edited
-                          or size + len(job.representatives) > PRINCIPALS_PER_BATCH):
-                yield batch
-                batch, touched, edited, size = [], set(), set(), 0
+            for batch, touched, edited in batches:
+                size = sum(len(other.representatives) for other in batch)
+                if not (reach & touched or job.edited & edited
+                        or size + len(job.representatives) > PRINCIPALS_PER_BATCH):
+                    break
+            else:
+                batch, touched, edited = [], set(), set()
+                batches.append((batch, touched, edited))
             batch.append(job)
             touched |= reach
             edited |= job.edited
-            size += len(job.representatives)
-        if batch:
-            yield batch
+        yield from (batch for batch, _, _ in batches)
 
 
 def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -177,7 +175,6 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
         repositories = set().union(*(job.repositories or set() for job in batch))
     reduced = reduced_snapshot(tables.snapshot, representatives, repositories,
                                {policy for job in batch for policy in job.edited})
-    started = time.perf_counter()
     before, capabilities_before = _evaluate(reduced, expectations)
     changed = reduced
     applied = []
@@ -191,10 +188,6 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
                                                     f"checked: {error}.")
     batch = applied
     after, capabilities_after = _evaluate(changed, expectations)
-    if os.environ.get("ECR_AUDIT_DEBUG_VERIFY"):
-        print(f"batch of {len(batch)} fixes, {len(representatives)} principals, "
-              f"{len(repositories) if repositories is not None else 'all'} repositories: "
-              f"{time.perf_counter() - started:.2f} s")
     gains = _gains(capabilities_before, capabilities_after)
     gains_of: dict[str, list[dict[str, Any]]] = {}
     for gain in gains.to_dict("records"):
