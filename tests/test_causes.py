@@ -206,3 +206,22 @@ def test_cause_ids_do_not_depend_on_the_ids_organizations_draws_at_random(demo, 
     redrawn = Audit.from_snapshot(json.loads(text)).with_expectations(DEMO_EXPECTATIONS)
 
     assert sorted(redrawn.causes["id"]) == sorted(demo.causes["id"])
+
+
+@pytest.mark.moto
+def test_a_deny_that_blocks_what_one_principal_is_expected_to_do_is_narrowed_for_that_principal_only(
+        demo_snapshot_path, tmp_path):
+    expectations = tmp_path / "expectations.yml"
+    expectations.write_text("version: 1\ninferred: true\nexpectations:\n  - name: bob pushes payments\n"
+                            "    principals: {names: [bob.schmidt]}\n    repositories: {names: ['payments/*']}\n"
+                            "    must: [push]\n")
+    causes = ecr_audit.load(demo_snapshot_path, expectations=expectations).causes
+    blocked = causes[causes["kind"] == "blocked-grant"]
+    narrowed = blocked[blocked["fix_kind"] == "narrow-deny"].iloc[0]
+    intended = blocked[blocked["title"].str.contains("DenyProdImageOverwrite") & (blocked["fix_kind"] == "none")]
+
+    assert narrowed["principals"] == (next(p for p in narrowed["principals"] if p.endswith("/bob.schmidt")),)
+    assert not intended.empty and len(intended.iloc[0]["principals"]) == 3
+    statement = json.loads(narrowed["fix"])[0]["document"]["Statement"][0]
+    assert statement["Effect"] == "Deny" and "ecr:PutImage" in statement["Action"]
+    assert statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == list(narrowed["principals"])

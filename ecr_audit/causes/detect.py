@@ -54,6 +54,8 @@ class _Grouping:
         self.pending: dict[str, dict[str, Any]] = {row["id"]: row for row in findings.to_dict("records")}
         self.causes: list[Cause] = []
         self._by_id: dict[str, Cause] = {}
+        #: principal -> ids of its missing-access findings, built on first use
+        self._missing_index: dict[str, list[str]] | None = None
         attachments = context.tables.attachments
         self.boundaries = frozenset(attachments.loc[attachments["via"] == "boundary", "policy_id"])
         self.reached_by: dict[str, set[str]] = {}
@@ -67,8 +69,8 @@ class _Grouping:
 
     def missing_of(self, principals: Iterable[str]) -> list[str]:
         """Ids of pending missing-access findings that cover some of ``principals``."""
-        if not hasattr(self, "_missing_index"):
-            self._missing_index: dict[str, list[str]] = {}
+        if self._missing_index is None:
+            self._missing_index = {}
             for finding_id, row in self.pending.items():
                 if row["rule"] in MISSING_RULES:
                     for principal in row["principals"]:
@@ -301,15 +303,26 @@ def _conflicts(grouping: _Grouping) -> None:
         cause, rows = by_subject.setdefault(subject, (Cause("blocked-grant", subject, title,
                                                             facts={"rule": finding["rule"], "blocking": blocking}), []))
         rows.append(finding)
+    intended = ("No expectation wants this access: the blocking policy does what it says. Remove the cancelled "
+                "actions from the granting statements so that they say what is granted, or record the finding as "
+                "an accepted risk.")
     for cause, rows in by_subject.values():
         principals = {p for row in rows for p in row["principals"]}
         actions = {a for row in rows for a in row["actions"]}
-        grouping.add(cause, rows, grouping.missing_within(principals, actions), grouping.missing_of(principals))
-        wanted = [row for row in cause.findings if row["rule"] in MISSING_RULES]
-        cause.fix = _unblock(grouping, cause, wanted) if wanted else Fix(
-            "none", "No expectation wants this access: the blocking policy does what it says. Remove the cancelled "
-                    "actions from the granting statements so that they say what is granted, or record the finding "
-                    "as an accepted risk.")
+        claims = grouping.missing_within(principals, actions)
+        wanted = [grouping.pending[f] for f in grouping.missing_of(principals) if claims(grouping.pending[f])]
+        wanted_principals = {p for row in wanted for p in row["principals"]}
+        if wanted and wanted_principals != principals:
+            # the block is wanted for some principals only: unblocking them is a cause of its own, and
+            # the block stays, intended, for the others
+            unblock = Cause("blocked-grant", (*cause.subject, "wanted by", *sorted(wanted_principals)),
+                            f"{cause.title}, which {context.principals_text(wanted_principals)} need",
+                            facts=cause.facts)
+            grouping.add(unblock, wanted)
+            unblock.fix = _unblock(grouping, unblock, wanted)
+            wanted = []
+        grouping.add(cause, rows, claims if wanted else None, [row["id"] for row in wanted])
+        cause.fix = _unblock(grouping, cause, wanted) if wanted else Fix("none", intended)
 
 
 def _unblock(grouping: _Grouping, cause: Cause, wanted: list[dict[str, Any]]) -> Fix:
@@ -337,7 +350,9 @@ def _unblock(grouping: _Grouping, cause: Cause, wanted: list[dict[str, Any]]) ->
             edits.append(edit)
         summary = (f"Exempt {context.principals_text(principals)} from {context.statements_text(blocking)} "
                    "(an ArnNotLike aws:PrincipalArn condition; its other conditions stay).")
-        return Fix("narrow-deny", summary, tuple(edits), None)
+        reached = [grouping.affects(edit.target) for edit in edits]
+        affects = None if any(item is None for item in reached) else tuple(sorted({p for item in reached for p in item}))
+        return Fix("narrow-deny", summary, tuple(edits), affects)
     grant = statement("Allow", actions, repositories if all(not catalogue.is_wildcard_only(a) for a in actions)
                       and repositories else "*", statement_sid="EcrNeededByExpectations")
     policy_id = next((p for p in sorted(blocking, key=grouping.stable_policy) if grouping.editable(p)), None)
@@ -505,7 +520,7 @@ def _unmet_expectations(grouping: _Grouping) -> None:
         conditional = capabilities[(capabilities["principal_arn"] == principal)
                                    & (capabilities["capability"] == capability)] if len(capabilities) else capabilities
         if len(conditional) and set(finding["repositories"]) <= set(conditional["repository_arn"].astype(str)):
-            cause.fix = _satisfy(grouping, _conditions_of(grouping, principal, finding["repositories"]))
+            cause.fix = _satisfy(grouping, _conditions_of(grouping, principal))
         else:
             cause.fix = _managed_or_inline(grouping, principal, finding)
         grouping.add(cause, [finding])
@@ -530,7 +545,7 @@ def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, A
     return fix
 
 
-def _conditions_of(grouping: _Grouping, principal: str, repositories: Iterable[str]) -> list[tuple[str, str | None]]:
+def _conditions_of(grouping: _Grouping, principal: str) -> list[tuple[str, str | None]]:
     """(condition text, statement id) of the undecided conditions of the principal's conditional cells."""
     permissions = grouping.context.permissions
     rows = permissions[(permissions["principal_arn"] == principal) & (permissions["decision"] == "conditional")]
