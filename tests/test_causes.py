@@ -225,3 +225,19 @@ def test_a_deny_that_blocks_what_one_principal_is_expected_to_do_is_narrowed_for
     statement = json.loads(narrowed["fix"])[0]["document"]["Statement"][0]
     assert statement["Effect"] == "Deny" and "ecr:PutImage" in statement["Action"]
     assert statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == list(narrowed["principals"])
+
+
+@pytest.mark.moto
+def test_an_expected_push_that_only_the_boundary_refuses_is_fixed_in_the_boundary(demo_snapshot_path, tmp_path):
+    expectations = tmp_path / "expectations.yml"
+    expectations.write_text("version: 1\ninferred: true\nexpectations:\n  - name: the contractor CI pushes\n"
+                            "    principals: {names: [github-actions-contractor]}\n"
+                            "    repositories: {names: ['web/*']}\n    must: [push]\n")
+    causes = ecr_audit.load(demo_snapshot_path, expectations=expectations).causes
+    row = causes[causes["title"].str.contains("github-actions-contractor") & (causes["kind"] == "unmet-expectation")]
+
+    assert len(row) == 1
+    row = row.iloc[0]
+    changes = json.loads(row["fix"])
+    assert row["fix_kind"] == "allow-in-boundary" and row["fix_status"] == "verified"
+    assert [change["target"].rsplit("/", 1)[-1] for change in changes] == ["ContractorCiBoundary"]

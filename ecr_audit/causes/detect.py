@@ -528,21 +528,73 @@ def _unmet_expectations(grouping: _Grouping) -> None:
 
 def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, Any]) -> Fix:
     """An AWS managed ECR policy when the principal needs the capability on every repository (it then
-    grants no repository beyond the need), else an inline statement scoped to the repositories."""
+    grants no repository beyond the need), else an inline statement scoped to the repositories, for
+    what its policies do not grant already; and, where its permissions boundary does not allow what
+    it needs, the boundary too."""
     context = grouping.context
     name = MANAGED_FOR.get(finding["capability"] or "")
     missing = list(finding["actions"])
-    everywhere = set(finding["repositories"]) >= grouping.all_repositories
-    if name and aws_managed_arn(name) and (everywhere or not finding["repositories"]):
+    repositories = list(finding["repositories"])
+    own = [grouping.context.tables.parsed_policies.get(policy_id) for policy_id in grouping.policies_of.get(principal, ())]
+    ungranted = [action for action in missing if not _allowed_by(own, action, repositories)]
+    everywhere = set(repositories) >= grouping.all_repositories
+    fix: Fix | None = None
+    if not ungranted:
+        fix = None  # its policies grant it all: something else refuses it
+    elif name and aws_managed_arn(name) and (everywhere or not repositories):
         need = "on every repository of the account" if everywhere else "and no repository is named"
-        return Fix("attach-managed", f"Attach the AWS managed policy {name} to {context.principal_label(principal)} "
-                                     f"(it needs {finding['capability']} {need}).",
-                   (Edit(ATTACH_MANAGED, principal, None, name, context.principal_label(principal)),), (principal,))
-    fix = _inline_grant(context, [principal], missing, finding["repositories"], finding["capability"])
-    if name:
-        fix = Fix(fix.kind, fix.summary + f" ({name} would grant it on every repository: more than is needed.)",
-                  fix.edits, fix.affects)
-    return fix
+        fix = Fix("attach-managed", f"Attach the AWS managed policy {name} to {context.principal_label(principal)} "
+                                    f"(it needs {finding['capability']} {need}).",
+                  (Edit(ATTACH_MANAGED, principal, None, name, context.principal_label(principal)),), (principal,))
+    else:
+        fix = _inline_grant(context, [principal], ungranted, repositories, finding["capability"])
+        if name:
+            fix = Fix(fix.kind, fix.summary + f" ({name} would grant it on every repository: more than is needed.)",
+                      fix.edits, fix.affects)
+    return _through_boundary(grouping, principal, fix, missing, repositories)
+
+
+def _targets(action: str, repositories: Iterable[str]) -> list[str]:
+    return ["*"] if catalogue.is_wildcard_only(action) else sorted(repositories) or ["*"]
+
+
+def _allowed_by(policies: Iterable[Any], action: str, repositories: Iterable[str]) -> bool:
+    """Some Allow statement of ``policies`` names ``action`` on every repository (conditions aside)."""
+    resources = _targets(action, repositories)
+    return any(not statement.is_deny and all(statement.matches_resource(r) is not False for r in resources)
+               for policy in policies if policy is not None for statement in policy.statements_for_action(action))
+
+
+def _through_boundary(grouping: _Grouping, principal: str, fix: Fix | None, actions: list[str],
+                      repositories: Iterable[str]) -> Fix:
+    """``fix`` plus, when the principal's boundary allows none of some of ``actions`` on the
+    repositories, an Allow for them in the boundary (a boundary only limits: both must allow)."""
+    context = grouping.context
+    boundary = (context.principal_rows.get(principal) or {}).get("permissions_boundary_arn")
+    parsed = context.tables.parsed_policies.get(boundary) if boundary else None
+    blocked = [action for action in actions if parsed is not None and not _allowed_by([parsed], action, repositories)]
+    if not blocked:
+        return fix or Fix("none", "Its policies grant these actions and no boundary limits them: see the other "
+                                  "causes of this principal (a Deny, an organisation policy) for what refuses them.")
+    before = f"{fix.summary} " if fix else ""
+    if not grouping.editable(boundary):
+        return Fix("none", f"{before}The permissions boundary {context.policy_label(boundary)} does not allow "
+                           f"{', '.join(blocked)}, and it cannot be edited here (AWS managed, or not readable).")
+    resources = sorted({r for action in blocked for r in _targets(action, repositories)})
+    grant = statement("Allow", blocked, "*" if "*" in resources else resources, statement_sid="EcrNeededByExpectations")
+
+    def allow(document: dict[str, Any]) -> None:
+        grant["Sid"] = _free_sid(document, grant["Sid"])
+        _statements_of(document).append(grant)
+
+    edit = grouping.editing(boundary, allow, context.policy_label(boundary))
+    affected = grouping.affects(boundary)
+    edits = (*(fix.edits if fix else ()), edit)
+    affects = None if affected is None or (fix is not None and fix.affects is None) else \
+        tuple(sorted({*(fix.affects if fix else ()), *affected}))
+    return Fix(f"{fix.kind}+boundary" if fix else "allow-in-boundary",
+               f"{before}Allow {', '.join(blocked)} in the permissions boundary {context.policy_label(boundary)} "
+               "(a boundary only limits: the policies already grant the rest).", edits, affects)
 
 
 def _conditions_of(grouping: _Grouping, principal: str) -> list[tuple[str, str | None]]:
