@@ -19,7 +19,7 @@ BRIEF_RULE_IDS = {
     "missing-login", "login-scoped-to-repository", "partial-capability", "expectation-unmet",
     "expectation-exceeded", "allow-cancelled-by-deny", "allow-blocked-by-boundary", "allow-blocked-by-org-policy",
     "public-repository", "cross-account-access", "broad-write-access", "stale-write-access", "conditional-access",
-    "unrecognized-policy-element",
+    "unrecognized-policy-element", "ineffective-org-policy",
 }
 
 

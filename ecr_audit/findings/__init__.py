@@ -20,6 +20,7 @@ rule                              severity  groups by (the key hashed into the f
 ``cross-account-access``          medium    grantee account (``org:<id>``, ``*``)
 ``expectation-exceeded``          high      expectation, principal, capability
 ``expectation-unmet``             high      expectation, principal, capability
+``ineffective-org-policy``        low       policy kind, organisation level, policy
 ``login-scoped-to-repository``    medium    statement
 ``missing-login``                 high      principal
 ``partial-capability``            medium    principal, capability, missing actions
