@@ -59,3 +59,12 @@ def test_guardrails_that_apply_in_a_member_account_are_not_reported() -> None:
     organization(account, MANAGEMENT, scps={"root": [DENY_DELETE], "account": [DENY_DELETE]},
                  rcps={"root": [RELEASE_ONLY_RCP]})
     assert _findings(account).empty
+
+
+def test_a_tag_guardrail_that_only_untagged_service_linked_roles_meet_today_is_not_reported() -> None:
+    account = Account()
+    account.user("dana", {"ecr": document(allow("ecr:*"))}, tags={"team": "web"})
+    account.role("AWSServiceRoleForECRReplication", path="/aws-service-role/replication.ecr.amazonaws.com/")
+    untagged = document(deny("ecr:*", Condition={"Null": {"aws:PrincipalTag/team": "true"}}))
+    organization(account, MANAGEMENT, scps={"root": [untagged]})
+    assert _findings(account).empty  # it guards principals created tomorrow

@@ -10,7 +10,8 @@ customer SCP or RCP:
 - inherited by the management account from the root or an OU: it protects member accounts only,
   not the account audited;
 - in a member account, whose Deny statements can only apply to service-linked roles (their
-  conditions rule out every other principal of the account): it restricts nothing here.
+  Principal element or their conditions on the principal's ARN or type rule out every other user
+  and role, whatever its tags): it restricts nothing here.
 
 AWS managed policies (``FullAWSAccess``, ``RCPFullAWSAccess``) are left out: they only allow. One
 finding per policy and level. Key: kind, level id, policy id.
@@ -26,7 +27,7 @@ from ecr_audit.findings.registry import rule
 from ecr_audit.policy import Policy
 from ecr_audit.policy.context import KeyLookup, KnownKeys, normalise_context
 from ecr_audit.policy.logic import tri_or
-from ecr_audit.policy.principals import parse_request_principal
+from ecr_audit.policy.principals import parse_request_principal, principal_context
 
 _LEVEL_TYPES = {"ROOT": "the organisation root", "ORGANIZATIONAL_UNIT": "OU", "ACCOUNT": "the account"}
 
@@ -80,25 +81,25 @@ def _level_label(level: dict) -> str:
 
 
 def _only_service_linked_roles(context: FindingContext, policy_id: str) -> bool:
-    """Every Deny statement of the policy is ruled out, by its Principal element or its conditions
-    on the principal, for every principal of the account that is not a service-linked role, and
-    can apply to one that is."""
+    """Every Deny statement of the policy can apply to a service-linked role of the account and to
+    no other user or role of it, whatever their tags: each is asked about a probe principal of
+    each kind whose tags and other keys are unknown (so a tag condition never rules one out)."""
     policy = context.parsed(policy_id)
     if not isinstance(policy, Policy):
         return False
     denies = [statement for statement in policy.statements if statement.is_deny]
-    principals = context.audit.account_model.principals
-    linked = [principal for principal in principals if principal.service_linked]
-    others = [principal for principal in principals if not principal.service_linked]
-    if not denies or not linked:
+    if not denies:
         return False
+    prefix = f"arn:{context.partition}:iam::{context.account_id}:"
+    ordinary = (f"{prefix}user/ecr-audit-probe", f"{prefix}role/ecr-audit-probe")
+    linked = f"{prefix}role/aws-service-role/ecr.amazonaws.com/ecr-audit-probe"
 
-    def applies(statement, principal) -> bool:
+    def applies(statement, arn: str) -> bool:
         if statement.principals is not None and \
-                tri_or(*statement.principals.match(parse_request_principal(principal.arn), True)) is False:
+                tri_or(*statement.principals.match(parse_request_principal(arn), True)) is False:
             return False
-        lookup = KeyLookup(normalise_context(principal.context), "audit", KnownKeys(principal.known_keys))
+        lookup = KeyLookup(normalise_context(principal_context(arn)), "audit", KnownKeys(()))
         return statement.conditions.evaluate(lookup)[0] is not False
 
-    return all(not any(applies(statement, principal) for principal in others) and
-               any(applies(statement, principal) for principal in linked) for statement in denies)
+    return all(applies(statement, linked) and not any(applies(statement, arn) for arn in ordinary)
+               for statement in denies)
