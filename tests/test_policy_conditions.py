@@ -11,11 +11,11 @@ from ecr_audit.policy.context import KeyLookup, KnownKeys, normalise_context
 
 
 def _condition(operator: str, key: str, values, context: dict, mode: str = "strict",
-               known=()) -> bool | None:
+               known=(), issues=()) -> bool | None:
     policy = parse_policy({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": "*", "Resource": "*",
         "Condition": {operator: {key: values}}}]}, "p")
-    assert policy.issues == ()
+    assert tuple(issue.kind for issue in policy.issues) == tuple(issues)
     lookup = KeyLookup(normalise_context(context), mode, KnownKeys(known))
     return policy.statements[0].conditions.evaluate(lookup)[0]
 
@@ -154,11 +154,24 @@ def test_negated_set_operators_apply_per_request_value():
     assert _condition("ForAllValues:StringNotEquals", "aws:TagKeys", ["x"], context) is True
 
 
-def test_multi_valued_key_without_qualifier_matches_if_any_value_matches():
+def test_single_valued_operator_on_a_multivalued_key_is_undecided_in_either_mode():
+    # AWS documents ForAnyValue/ForAllValues for multivalued keys; anything else is undocumented
     context = {"aws:PrincipalOrgPaths": ["o-1/r-1/ou-a/", "o-1/r-1/ou-b/"]}
-    assert _condition("StringLike", "aws:PrincipalOrgPaths", "o-1/r-1/ou-b/*", context) is True
-    assert _condition("StringNotLike", "aws:PrincipalOrgPaths", "o-1/r-1/ou-b/*", context) \
-        is False
+    issue = ("single-valued-operator-on-multivalued-key",)
+    for mode in ("strict", "audit"):
+        for operator in ("StringLike", "StringNotLike"):
+            assert _condition(operator, "aws:PrincipalOrgPaths", "o-1/r-1/ou-b/*", context, mode=mode,
+                              issues=issue) is None
+    assert _condition("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", "o-1/r-1/ou-b/*", context) is True
+
+
+def test_single_valued_operator_on_a_multivalued_key_is_a_policy_issue():
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "ecr:*", "Resource": "*",
+        "Condition": {"StringLike": {"aws:PrincipalOrgPaths": "o-1/r-1/ou-b/*"},
+                      "ForAnyValue:StringEquals": {"aws:TagKeys": "team"}}}]}, "p")
+    assert [issue.kind for issue in policy.issues] == ["single-valued-operator-on-multivalued-key"]
+    assert "aws:PrincipalOrgPaths" in policy.issues[0].detail
 
 
 # --------------------------------------------------------------------------------- audit mode

@@ -189,7 +189,10 @@ def test_audit_mode_with_every_key_known_decides_as_strict_mode(statements, cont
     audit = evaluate(Request(f"arn:aws:iam::{ACCOUNT}:user/u", "ecr:ListImages",
                              context=context, known_keys=("*",)),
                      Layers(identity_policies=(policy,)), "audit")
-    assert strict.outcome == audit.outcome != "conditional"
+    assert strict.outcome == audit.outcome
+    # only a clause the engine cannot interpret (a single-valued operator on the multivalued
+    # aws:TagKeys) leaves a request with every key known undecided
+    assert audit.outcome != "conditional" or policy.issues
 
 
 glob_text = st.text(alphabet="ab:*?", max_size=6)

@@ -7,7 +7,9 @@ Fires for:
 - an issue the parser records in a customer managed, inline, repository, registry, SCP or RCP
   policy, when it concerns ECR: an unknown or malformed action, or a pattern matching nothing,
   whose service is ``ecr*`` (``ecr:GetAuthorisationToken``); an unknown condition operator, a
-  condition value the operator cannot read, a malformed resource or principal, in a statement
+  condition value the operator cannot read, a single-valued operator on a multivalued key
+  (``StringLike`` on ``aws:PrincipalOrgPaths`` without ``ForAnyValue``, which IAM Access Analyzer
+  also warns on), a malformed resource or principal, in a statement
   that applies to ECR actions. Such an element matches nothing or leaves its statement undecided,
   so the statement silently does not do what its author meant. AWS managed documents are left
   out: they name retired services that nobody in the account can change;
@@ -38,6 +40,7 @@ REPORTED_KINDS = frozenset({
     "unknown-action", "action-pattern-matches-nothing", "unknown-service", "malformed-action",
     "unknown-condition-operator", "uninterpretable-condition-value", "malformed-resource",
     "wildcard-in-service", "wildcard-in-principal", "unrecognised-principal",
+    "single-valued-operator-on-multivalued-key",
 })
 ACTION_KINDS = frozenset({"unknown-action", "action-pattern-matches-nothing", "unknown-service", "malformed-action"})
 _QUOTED = re.compile(r"'([^']*)'")
