@@ -21,7 +21,7 @@ from ecr_audit.collect.organization_wide import collect_organization_wide
 from ecr_audit.commands import collect as collect_command
 from ecr_audit.demo import moto_gaps
 from ecr_audit.snapshot import read_index, read_snapshot
-from org_fixtures import (DENY_DELETE, MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, Organization, create_organization,
+from support.organizations import (DENY_DELETE, MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, Organization, create_organization,
                           deny_assume_role_into, member_session)
 
 pytestmark = pytest.mark.moto

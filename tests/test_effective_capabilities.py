@@ -12,7 +12,7 @@ import pytest
 
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME
 from benchmarks.synthetic import aws_managed_policy
-from test_effective_rules import ACCOUNT, PULL, Account, allow, document
+from support.accounts import ACCOUNT, PULL, Account, allow, document
 
 MANAGED = ("AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPowerUser",
            "AmazonEC2ContainerRegistryPullOnly", "AmazonEC2ContainerRegistryFullAccess")

@@ -2,55 +2,18 @@
 
 Each test builds the smallest account that shows the rule, reads the per-cell definition
 (``Audit.permission``) and the permissions table (``Audit.permissions``, the fast path), and checks
-that the fast path gives every cell of that account as the per-cell definition does.
-"""
+that the fast path gives every cell of that account as the per-cell definition does."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 import pytest
 
 from ecr_audit.audit import load
 from fixtures import AWS_CLI_DETAILS
-from test_effective_bulk import _assert_every_cell_agrees
-from test_effective_rules import (ACCOUNT, FULL_ACCESS_SCP, MANAGEMENT, PULL, Account, allow, deny, document,
-                                  repository_arn, row)
+from support.accounts import ACCOUNT, MANAGEMENT, PULL, Account, allow, deny, document, row
+from support.effective import assert_every_cell_agrees
+from support.org_policies import LINKED_PATH, PUSH, RELEASE_ONLY_RCP, organization, repository_policy
 
-PUSH = "ecr:PutImage"
-FULL_RCP = document({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
-RELEASE_ONLY_RCP = document({
-    "Sid": "OnlyReleasePushes", "Effect": "Deny", "Principal": "*", "Action": PUSH, "Resource": "*",
-    "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "release"}}})
-LINKED_PATH = "/aws-service-role/replication.ecr.amazonaws.com/"
-
-
-def _policy_entry(kind: str, level_id: str, index: int, policy: dict[str, Any], aws_managed: bool = False) -> dict:
-    kind_name = "service_control_policy" if kind == "scp" else "resource_control_policy"
-    return {"id": f"p-{kind}-{level_id}-{index}", "name": f"{kind}-{level_id}-{index}", "aws_managed": aws_managed,
-            "arn": f"arn:aws:organizations::{MANAGEMENT}:policy/o-example/{kind_name}/p-{kind}-{level_id}-{index}",
-            "content": json.dumps(policy)}
-
-
-def organization(account: Account, management: str, scps: dict[str, list[dict]] | None = None,
-                 rcps: dict[str, list[dict]] | None = None) -> None:
-    """Root and the account as levels; FullAWSAccess and RCPFullAWSAccess everywhere, plus ``scps``
-    and ``rcps`` by level id ("root" or "account")."""
-    scps, rcps = scps or {}, rcps or {}
-    levels = []
-    for level_id, kind, key in (("r-root", "ROOT", "root"), (ACCOUNT, "ACCOUNT", "account")):
-        levels.append({
-            "id": level_id, "type": kind, "name": level_id,
-            "scps": [_policy_entry("scp", level_id, 0, FULL_ACCESS_SCP, aws_managed=True)] +
-                    [_policy_entry("scp", level_id, i + 1, p) for i, p in enumerate(scps.get(key, []))],
-            "rcps": [_policy_entry("rcp", level_id, 0, FULL_RCP, aws_managed=True)] +
-                    [_policy_entry("rcp", level_id, i + 1, p) for i, p in enumerate(rcps.get(key, []))]})
-    account.snapshot["organization"] = {"id": "o-example", "management_account_id": management,
-                                        "feature_set": "ALL", "levels": levels}
-
-
-# ------------------------------------------------------------------------------ 1. RCPs, management
 
 @pytest.mark.parametrize("management, outcome", [(ACCOUNT, "allowed"), (MANAGEMENT, "explicit_deny")])
 def test_rcps_do_not_affect_the_management_accounts_repositories(management: str, outcome: str) -> None:
@@ -65,10 +28,8 @@ def test_rcps_do_not_affect_the_management_accounts_repositories(management: str
     if management == ACCOUNT:
         assert ("rcp", "exempt") in [(v.layer, v.verdict) for v in decision.layers]
         assert "allow-cancelled-by-deny" not in set(audit.findings["rule"])
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# ---------------------------------------------------------------------------- 2. RCPs, linked roles
 
 def test_rcps_do_not_apply_to_service_linked_roles() -> None:
     account = Account()
@@ -81,10 +42,8 @@ def test_rcps_do_not_apply_to_service_linked_roles() -> None:
     assert audit.permission(linked, PUSH, repo).outcome == "allowed"
     assert row(audit, linked, PUSH, repo).decision == "allowed"
     assert audit.permission(ordinary, PUSH, repo).outcome == "explicit_deny"
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# ------------------------------------------------------------------------ 3. unknown layers narrow
 
 def test_unknown_organisation_and_registry_policies_cannot_grant_what_no_policy_allows() -> None:
     audit = load(AWS_CLI_DETAILS)
@@ -96,7 +55,7 @@ def test_unknown_organisation_and_registry_policies_cannot_grant_what_no_policy_
     assert granted.decision == "conditional"
     assert all("organisation policies not collected" in item for item in granted.undecided)
     assert {item.rsplit("(", 1)[1].split("#")[0] for item in granted.undecided} == {"scp:unknown", "rcp:unknown"}
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
 
 def test_an_unreadable_registry_policy_can_act_on_repository_actions_only() -> None:
@@ -112,10 +71,8 @@ def test_an_unreadable_registry_policy_can_act_on_repository_actions_only() -> N
     # ...but not the login, which only an identity-based policy can grant
     assert audit.permission(user, "ecr:GetAuthorizationToken").outcome == "implicit_deny"
     assert row(audit, user, "ecr:GetAuthorizationToken") is None
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# ----------------------------------------------------------------------------------- 4. NotPrincipal
 
 def test_not_principal_with_the_account_root_exempts_only_the_named_user() -> None:
     account = Account()
@@ -128,16 +85,8 @@ def test_not_principal_with_the_account_root_exempts_only_the_named_user() -> No
     assert audit.permission(bob, PUSH, repo).outcome == "allowed"
     assert audit.permission(carol, PUSH, repo).outcome == "explicit_deny"
     assert row(audit, carol, PUSH, repo).denying == (f"{repository_policy(repo)}#0:OnlyBob",)
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-def repository_policy(repo: str) -> str:
-    from ecr_audit.tables.policies import repository_policy_id
-
-    return repository_policy_id(repo)
-
-
-# -------------------------------------------------------------------------------------- 5. sessions
 
 def test_a_repository_grant_naming_a_session_is_not_limited_like_one_naming_the_role() -> None:
     account = Account()
@@ -154,10 +103,8 @@ def test_a_repository_grant_naming_a_session_is_not_limited_like_one_naming_the_
     # the role grant is limited by the role's permissions boundary
     decision = audit.permission(role, PUSH, by_role)
     assert (decision.outcome, decision.deciding_layer) == ("implicit_deny", "boundary")
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# ---------------------------------------------------------------------------------- 6. role paths
 
 def test_a_principal_naming_a_role_without_its_path_does_not_name_the_role() -> None:
     account = Account()
@@ -170,10 +117,8 @@ def test_a_principal_naming_a_role_without_its_path_does_not_name_the_role() -> 
     assert audit.permission(plain, PUSH, repo).outcome == "allowed"
     assert audit.permission(teams, PUSH, repo).outcome == "implicit_deny"
     assert row(audit, teams, PUSH, repo) is None
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# --------------------------------------------------------------------------- 7. multivalued keys
 
 def test_a_single_valued_operator_on_a_multivalued_key_is_undecided_and_reported() -> None:
     account = Account()
@@ -190,10 +135,8 @@ def test_a_single_valued_operator_on_a_multivalued_key_is_undecided_and_reported
     findings = audit.findings
     reported = findings[findings["rule"] == "unrecognized-policy-element"]
     assert [policies for policies in reported["policies"]] == [(f"arn:aws:iam::{ACCOUNT}:user/dana/inline/pull",)]
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# ------------------------------------------------------------------------- 8. variables, no value
 
 def test_a_role_never_matches_a_resource_built_from_aws_username() -> None:
     account = Account()
@@ -206,7 +149,7 @@ def test_a_role_never_matches_a_resource_built_from_aws_username() -> None:
     assert audit.permission(alice, "ecr:BatchGetImage", mine).outcome == "allowed"
     assert audit.permission(role, "ecr:BatchGetImage", mine).outcome == "implicit_deny"
     assert row(audit, role, "ecr:BatchGetImage", mine) is None
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
 
 def test_a_deny_outside_the_users_own_repositories_applies_to_a_role_everywhere() -> None:
@@ -225,10 +168,8 @@ def test_a_deny_outside_the_users_own_repositories_applies_to_a_role_everywhere(
         assert audit.permission(role, PUSH, repo).outcome == "explicit_deny"
         assert row(audit, role, PUSH, repo).decision == "explicit_deny"
     assert audit.permission(role, "ecr:GetAuthorizationToken").outcome == "explicit_deny"
-    _assert_every_cell_agrees(audit)
+    assert_every_cell_agrees(audit)
 
-
-# ------------------------------------------------------------------ 9. exemptions, explained
 
 def test_explain_says_why_an_organisation_layer_does_not_apply() -> None:
     account = Account()

@@ -10,7 +10,7 @@ import pytest
 from ecr_audit.cli import main
 from ecr_audit.snapshot import write_snapshot
 from fixtures import SMALL_SNAPSHOT
-from test_effective_rules import (ACCOUNT, FULL_ACCESS_SCP, OTHER_ACCOUNT, PULL, Account, allow, deny, document,
+from support.accounts import (ACCOUNT, FULL_ACCESS_SCP, OTHER_ACCOUNT, PULL, Account, allow, deny, document,
                                   repository_arn)
 
 LOGIN = "ecr:GetAuthorizationToken"

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ecr_audit.effective.capabilities import LOGIN
-from test_findings_support import (ACCOUNT, GRANT, allow, audit, deny, findings_of, held, managed_policy, permission,
+from support.findings import (ACCOUNT, GRANT, allow, audit, deny, findings_of, held, managed_policy, permission,
                                    policy, policy_arn, repo_arn, repository, role, role_arn, user, user_arn)
 
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -307,7 +307,7 @@ def test_conditional_access_ids_do_not_depend_on_who_is_covered() -> None:
 # --- stale-write-access -----------------------------------------------------------------------------
 
 def _activity(days: int | None, *, keys_read: bool = True) -> dict:
-    from test_findings_support import COLLECTED_AT
+    from support.findings import COLLECTED_AT
     import datetime as dt
 
     when = (COLLECTED_AT - dt.timedelta(days=days)).isoformat() if days is not None else None

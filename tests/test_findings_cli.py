@@ -11,7 +11,7 @@ import pytest
 from ecr_audit.cli import build_parser, main
 from ecr_audit.findings import FINDING_COLUMNS
 from ecr_audit.snapshot import write_snapshot
-from test_findings_support import allow, policy, repo_arn, repository, role, snapshot
+from support.findings import allow, policy, repo_arn, repository, role, snapshot
 
 COLUMNS = [column.name for column in FINDING_COLUMNS]
 

@@ -8,7 +8,7 @@ import pytest
 import ecr_audit
 from ecr_audit.expectations import ExpectationsError
 from ecr_audit.snapshot import write_snapshot
-from test_findings_support import (allow, audit, aws_managed, policy, repo_arn, repository, role, role_arn,
+from support.findings import (allow, audit, aws_managed, policy, repo_arn, repository, role, role_arn,
                                    snapshot)
 
 AWS_ECR_POLICIES = ("AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPowerUser",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from test_effective_fidelity import RELEASE_ONLY_RCP, organization
-from test_effective_rules import ACCOUNT, MANAGEMENT, Account, allow, deny, document
+from support.org_policies import RELEASE_ONLY_RCP, organization
+from support.accounts import ACCOUNT, MANAGEMENT, Account, allow, deny, document
 
 RULE = "ineffective-org-policy"
 DENY_DELETE = document(deny("ecr:DeleteRepository"))

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ecr_audit.effective.capabilities import LOGIN
-from test_findings_support import (ACCOUNT, GRANT, OTHER_ACCOUNT, REGION, allow, audit, aws_managed, findings_of, group,
+from support.findings import (ACCOUNT, GRANT, OTHER_ACCOUNT, REGION, allow, audit, aws_managed, findings_of, group,
                                    held, managed_policy, policy, policy_arn, repo_arn, repository, role, role_arn,
                                    user, user_arn)
 

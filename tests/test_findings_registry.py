@@ -13,7 +13,7 @@ import ecr_audit.findings.rules as rules_package
 from ecr_audit.findings import FINDING_COLUMNS, Finding, Rule, all_rules, rule, run_rules
 from ecr_audit.findings.model import CATEGORIES, SEVERITIES, finding_id
 from ecr_audit.findings.registry import rules_by_id
-from test_findings_support import audit, context, policy, allow, repository, user
+from support.findings import audit, context, policy, allow, repository, user
 
 def _rule_modules() -> list[str]:
     return sorted(path.stem for path in Path(rules_package.__file__).parent.glob("*.py") if not path.stem.startswith("_"))

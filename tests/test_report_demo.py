@@ -24,8 +24,8 @@ import pytest
 import ecr_audit
 from ecr_audit.report.chromium import find_chromium, print_pdf, run_headless
 from ecr_audit.report.runner import ReportFiles, run_report
-from test_report_command import Page, parse_page, report_paths
-from test_report_html import decode_column
+from support.report_pages import Page, parse_page, report_paths
+from support.html import decode_column
 
 pytestmark = pytest.mark.moto
 
@@ -177,9 +177,9 @@ def test_a_report_with_suppressions_and_last_months_baseline(demo_snapshot_path,
     from ecr_audit.cli import main
     from ecr_audit.diff import diff_audits
     from ecr_audit.snapshot import read_snapshot, write_snapshot
-    from test_diff_demo import STALE_PUSHER, _a_month_later
+    from support.demo import STALE_PUSHER, a_month_later
 
-    later = write_snapshot(_a_month_later(read_snapshot(demo_snapshot_path)), tmp_path / "later.json.gz")
+    later = write_snapshot(a_month_later(read_snapshot(demo_snapshot_path)), tmp_path / "later.json.gz")
     old, new = ecr_audit.load(demo_snapshot_path), ecr_audit.load(later)
     diff = diff_audits(old, new)
     [opened] = [item.id for item in diff.findings_appeared]

@@ -26,10 +26,10 @@ import boto3
 import nbformat
 import pytest
 from fixtures import SMALL_SNAPSHOT
-from org_fixtures import (MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, Organization, create_organization,
+from support.organizations import (MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, Organization, create_organization,
                           deny_assume_role_into, member_session)
-from test_report_command import Page, parse_page, payload_strings
-from test_report_html import decode_column
+from support.report_pages import Page, parse_page, payload_strings
+from support.html import decode_column
 
 import ecr_audit
 from ecr_audit.collect.organization_wide import collect_organization_wide

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from test_report_command import Page
-from test_report_html import decode_column
+from support.report_pages import Page
+from support.html import decode_column
 from test_report_data import (ALICE, CI, DEPLOY_ALLOW, DEPLOY_DENY, WEB, audit_side, finding, frames,  # noqa: F401
                               tables)
 
