@@ -2,7 +2,8 @@
 
 Exit codes: 0 when the snapshot and its HTML report were written; 1 when the demo itself failed
 (the emulator could not be seeded or collected, or the report notebook failed: a bug or a moto
-change, reported with the step that failed); 2 when the snapshot cannot be written where asked.
+change, reported with the step that failed); 2 when the snapshot cannot be written where asked, or
+when the ``demo`` extra (moto, flask, flask-cors) is not installed: one line says how to get it.
 Ctrl-C stops the emulator and exits 130 (``ecr_audit.cli``).
 """
 
@@ -14,6 +15,8 @@ import sys
 HELP = ("Run the embedded demo account (moto on 127.0.0.1): seed a company, collect it, write a snapshot "
         "and its HTML report.")
 DEFAULT_OUTPUT_DIR = "reports"
+#: what ``pip install 'ecr-audit[demo]'`` adds (pyproject.toml), as imported
+DEMO_MODULES = ("moto", "flask", "flask_cors")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +25,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def missing_demo_modules() -> list[str]:
+    """The modules of the ``demo`` extra that cannot be imported (the demo is optional: a plain
+    ``pip install ecr-audit`` audits real accounts without the emulator)."""
+    missing = []
+    for name in DEMO_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def run(args: argparse.Namespace) -> int:
+    if missing := missing_demo_modules():
+        print(f"ecr-audit demo: the demo needs the 'demo' extra ({', '.join(missing)} missing): "
+              "pip install 'ecr-audit[demo]' (in a source tree: pip install -e '.[demo]', or make demo)",
+              file=sys.stderr)
+        return 2
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ecr_audit.collect import CollectionError
