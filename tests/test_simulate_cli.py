@@ -43,7 +43,7 @@ def test_prints_one_decision_per_case_in_order(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("{not json", "not valid JSON"),
+    ("{not json", "is not JSON"),
     ('{"name": "x"}', "expected a JSON array"),
 ])
 def test_bad_file_is_named_and_exits_2(tmp_path, capsys, content, message):

@@ -14,6 +14,11 @@ import sys
 
 HELP = ("Run the embedded demo account (moto on 127.0.0.1): seed a company, collect it, write a snapshot "
         "and its HTML report.")
+EXIT_CODES = {
+    0: "snapshot and HTML report written",
+    1: "the demo failed: the embedded account could not be seeded or collected, or the report notebook failed",
+    2: "the 'demo' extra is not installed (pip install 'ecr-audit[demo]'), or the output folder cannot be written",
+}
 DEFAULT_OUTPUT_DIR = "reports"
 #: what ``pip install 'ecr-audit[demo]'`` adds (pyproject.toml), as imported
 DEMO_MODULES = ("moto", "flask", "flask_cors")
@@ -59,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(enabled=not args.quiet) as progress:
             demo = collect_demo(progress=progress)
     except (DemoSeedError, CollectionError, ClientError, BotoCoreError, OSError) as error:
-        print(f"ecr-audit demo: error: the embedded account failed: {error}", file=sys.stderr)
+        print(f"ecr-audit demo: the embedded account failed: {error}", file=sys.stderr)
         return 1
     try:
         path = write_demo_snapshot(demo, args.output_dir)
     except OSError as error:
-        print(f"ecr-audit demo: error: cannot write the snapshot under {args.output_dir}: "
+        print(f"ecr-audit demo: cannot write the snapshot under {args.output_dir}: "
               f"{error.strerror or error}", file=sys.stderr)
         return 2
     print(summarize_snapshot(demo.snapshot))
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = run_report(path, args.output_dir, expectations=DEMO_EXPECTATIONS)
     except (ReportError, OSError) as error:
-        print(f"ecr-audit demo: error: the report could not be written: {error}", file=sys.stderr)
+        print(f"ecr-audit demo: the report could not be written: {error}", file=sys.stderr)
         return 1
     print(f"Report: {report.html}")
     return 0
