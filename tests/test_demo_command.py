@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,3 +91,17 @@ def test_an_unwritable_output_folder_exits_2_naming_it(tmp_path, monkeypatch, ca
 
     assert main(["demo", "-o", str(blocker / "reports"), "--quiet"]) == 2
     assert str(blocker / "reports") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["moto", "flask", "flask_cors"])
+def test_demo_without_the_demo_extra_says_in_one_line_how_to_get_it(module, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, module, None)  # an import of it now fails, as when not installed
+
+    assert main(["demo", "--quiet"]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("ecr-audit demo: ") and module in lines[0]
+    assert "pip install 'ecr-audit[demo]'" in lines[0]

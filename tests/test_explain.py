@@ -137,7 +137,7 @@ def test_cli_json_format(snapshot_file, capsys) -> None:
     (["--principal", "builder", "--action", "ecr:GetAuthorisationToken"], f"did you mean: {LOGIN}"),
     (["--principal", "builder", "--action", "ecr:BatchGetImage", "--repository", "wbe"],
      "unknown repository 'wbe'; did you mean: web"),
-    (["--principal", "builder", "--action", "ecr:BatchGetImage"], "needs a repository"),
+    (["--principal", "builder", "--action", "ecr:BatchGetImage"], "acts on a repository: name it with --repository"),
 ])
 def test_cli_unknown_names_exit_2_with_close_matches(snapshot_file, capsys, arguments, message) -> None:
     assert main(["explain", snapshot_file, *arguments]) == 2

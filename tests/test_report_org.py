@@ -498,6 +498,7 @@ def test_report_command_given_an_organisation_folder_writes_the_organisation_pag
     printed = capsys.readouterr().out
     html = next(line.split(": ", 1)[1] for line in printed.splitlines() if line.startswith("Report: "))
     assert Path(html).name.startswith("org-") and Path(html).exists()
+    assert callable(calls[0].pop("on_start"))  # announces the run once the inputs are checked
     assert calls == [{"title": None, "expectations": None, "suppressions": None, "min_severity": "high",
                       "pdf": False}]
 

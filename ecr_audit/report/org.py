@@ -35,7 +35,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -740,7 +740,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
                    account_reports: bool = True, notebook: Path = ORG_NOTEBOOK,
                    expectations: str | os.PathLike[str] | None = None,
                    suppressions: str | os.PathLike[str] | None = None,
-                   log_output: bool = False) -> OrgReportFiles:
+                   log_output: bool = False, on_start: Callable[[], None] | None = None) -> OrgReportFiles:
     """Write ``<output_dir>/<stem>/``: each collected account's report under ``accounts/`` (unless
     ``account_reports`` is False), then ``<stem>.ipynb`` and ``<stem>.html`` (and ``.pdf``) for the
     organisation, ``<stem>`` being :func:`org_report_stem`. Links are relative: the folder can be
@@ -752,6 +752,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     notebook fails or ``min_severity`` is unknown, ``OSError`` when the folder cannot be written.
     ``expectations`` / ``suppressions`` apply to every account (each account report and the page);
     a bad file raises ``ExpectationsError`` / ``SuppressionsError`` before anything is written.
+    ``on_start`` is called once those checks pass, before the first report runs.
     """
     from ecr_audit.report.runner import ReportError, check_inputs, render_notebook, run_report
 
@@ -760,6 +761,8 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     index_path = index_file(index_dir)
     index = read_index(index_path)
     check_inputs(notebook, expectations, suppressions, kind="organisation")
+    if on_start is not None:
+        on_start()
     stem = org_report_stem(index)
     folder = Path(output_dir) / stem
     folder.mkdir(parents=True, exist_ok=True)
