@@ -15,8 +15,8 @@ from ecr_audit.collect import collect_account
 from ecr_audit.collect import organization_wide
 from ecr_audit.demo import moto_gaps
 from ecr_audit.policy.simulate import run_case
-from org_fixtures import MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, create_organization
-from test_collect_moto import ACCOUNT, REGION_A, REGION_B, seed_account
+from support.organizations import MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, create_organization
+from support.collect import ACCOUNT, REGION_A, REGION_B, seed_account
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "examples" / "collector-policy.json"
 READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")

@@ -5,28 +5,8 @@ in test_conformance.py, which runs only where the vectors are: so a fresh clone 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 from conftest import CONFORMANCE_ENV
-
-TESTS = Path(__file__).resolve().parent
-
-
-def run_conformance_in_a_lone_clone(tmp_path: Path, environment: dict[str, str]) -> subprocess.CompletedProcess:
-    clone_tests = tmp_path / "lone" / "p" / "tests"
-    clone_tests.mkdir(parents=True)
-    for name in ("conftest.py", "test_conformance.py", "conformance_exclusions.json"):
-        shutil.copy(TESTS / name, clone_tests / name)
-    shutil.copytree(TESTS / "differential", clone_tests / "differential",
-                    ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
-    env = {key: value for key, value in os.environ.items() if key != CONFORMANCE_ENV} | environment
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider", "-m", "not slow",
-                           "--rootdir", str(clone_tests.parent), str(clone_tests / "test_conformance.py")],
-                          cwd=clone_tests.parent, env=env, capture_output=True, text=True, timeout=300)
+from support.conformance import run_conformance_in_a_lone_clone
 
 
 def test_without_the_vectors_the_module_skips_with_one_line_saying_how_to_run_it(tmp_path):

@@ -76,6 +76,7 @@ def test_the_wheel_installs_every_notebook_under_share(tmp_path):
     data = next(name.split("/data/")[0] for name in names if ".data/data/" in name)
     for notebook in NOTEBOOKS:
         assert f"{data}/data/share/ecr-audit/notebooks/{notebook}" in names
+    assert "ecr_audit/data/aws_managed_policies.json.gz" in names  # the audit needs no emulator for it
 
 
 def _requirement(text: str) -> tuple[str, str]:

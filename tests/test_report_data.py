@@ -2,110 +2,27 @@
 
 The evaluated frames (``permissions``, ``capabilities``, ``findings``) are written here with their
 contract columns, so each test states exactly which cells it is about; the tables come from
-``tests/fixtures/snapshot_small.json``.
-"""
+``tests/fixtures/snapshot_small.json``."""
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
-from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 import pytest
-from fixtures import SMALL_SNAPSHOT
 
-from ecr_audit.findings.model import FINDING_COLUMNS
-from ecr_audit.findings.registry import rules_by_id
-from ecr_audit.report.data import LIST_LIMIT, Namer, build_report, capability_matrix, compare_baseline, conflicts, findings_view, layer_label, missing_actions, repository_access, summarize
 from ecr_audit.arns import short_arn
+from ecr_audit.audit import Audit
+from ecr_audit.findings.registry import rules_by_id
+from ecr_audit.report.data import (LIST_LIMIT, Namer, build_report, capability_matrix, compare_baseline, conflicts,
+                                   findings_view, layer_label, missing_actions, repository_access, summarize)
 from ecr_audit.report.gaps import GENERIC_CONSEQUENCE, coverage_gaps
 from ecr_audit.snapshot import read_snapshot
-from ecr_audit.audit import Audit
-from ecr_audit.effective.permission_frames import group_permissions
+from support.report_data import (ACCOUNT, ALICE, BOB, BOUNDARY, CAROL, CI, DEPLOY_ALLOW, DEPLOY_DENY, ECS, OU, PLAIN,
+                                 PRIVATE, PUSH_WEB, SMALL, WEB, suppressed, audit_side, capability, finding, frames,
+                                 permission, tables)  # noqa: F401 - tables is a fixture
 
-SMALL = SMALL_SNAPSHOT
-ACCOUNT = "111122223333"
-ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
-BOB = f"arn:aws:iam::{ACCOUNT}:user/ops/bob"
-CAROL = f"arn:aws:iam::{ACCOUNT}:user/carol"
-ECS = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"
-CI = f"arn:aws:iam::{ACCOUNT}:role/ci/ci-deployer"
-WEB = f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/web"
-PRIVATE = f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/private"
-PLAIN = f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/plain"
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/boundaries/ecr-boundary"
-PUSH_WEB = f"arn:aws:iam::{ACCOUNT}:user/alice/inline/push-web#0"
-DEPLOY_DENY = f"arn:aws:iam::{ACCOUNT}:role/ci/ci-deployer/inline/deploy#2"
-DEPLOY_ALLOW = f"arn:aws:iam::{ACCOUNT}:role/ci/ci-deployer/inline/deploy#0:Dup"
-OU = "ou-ab12-prod0001"
-
-PERMISSION_COLUMNS = ("principal_arn", "action", "repository_arn", "decision", "deciding_layer", "allowing",
-                      "denying", "undecided", "blocked_by", "identity_allowed")
-CAPABILITY_COLUMNS = ("principal_arn", "repository_arn", "capability", "level", "missing_actions",
-                      "conditional_actions")
-
-
-@pytest.fixture(scope="module")
-def tables() -> Audit:
-    return Audit.from_snapshot(read_snapshot(SMALL))
-
-
-@dataclass
-class FramesAudit:
-    """The fixture's tables with evaluated frames chosen by the test."""
-
-    tables: Audit
-    permissions: pd.DataFrame
-    capabilities: pd.DataFrame
-    findings: pd.DataFrame
-
-    @property
-    def grouped_permissions(self) -> pd.DataFrame:
-        return group_permissions(self.permissions)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.tables, name)
-
-
-def permission(principal: str, action: str, repository: str = "*", decision: str = "allowed", *,
-               layer: str = "identity", allowing: tuple = ("x",), denying: tuple = (), undecided: tuple = (),
-               blocked_by: str | None = None, identity_allowed: bool = True) -> dict[str, Any]:
-    return dict(zip(PERMISSION_COLUMNS, (principal, action, repository, decision, layer, allowing, denying,
-                                         undecided, blocked_by, identity_allowed)))
-
-
-def capability(principal: str, repository: str, name: str, level: str = "full") -> dict[str, Any]:
-    return dict(zip(CAPABILITY_COLUMNS, (principal, repository, name, level, (), ())))
-
-
-def finding(rule: str, severity: str = "high", *, principals: tuple = (), repositories: tuple = (),
-            actions: tuple = (), statements: tuple = (), policies: tuple = (), message: str = "m",
-            remediation: str = "r", id: str | None = None, grantee: str | None = None,
-            layer: str | None = None) -> dict[str, Any]:
-    known = rules_by_id().get(rule)
-    return {
-        "id": id or f"{rule}-{len(principals)}-{len(repositories)}", "rule": rule, "severity": severity,
-        "category": known.category if known else "hygiene", "grantee": grantee, "capability": None, "layer": layer,
-        "title": rule.replace("-", " "), "principal_arn": principals[0] if len(principals) == 1 else None,
-        "repository_arn": repositories[0] if len(repositories) == 1 else None, "principals": principals,
-        "repositories": repositories, "actions": actions, "policies": policies, "statements": statements,
-        "message": message, "remediation": remediation,
-    }
-
-
-def frames(tables: Audit, permissions=(), capabilities=(), findings=()) -> FramesAudit:
-    return FramesAudit(
-        tables=tables,
-        permissions=pd.DataFrame(list(permissions), columns=list(PERMISSION_COLUMNS)),
-        capabilities=pd.DataFrame(list(capabilities), columns=list(CAPABILITY_COLUMNS)),
-        findings=pd.DataFrame(list(findings), columns=[c.name for c in FINDING_COLUMNS]),
-    )
-
-
-# --- names ----------------------------------------------------------------------------------------
 
 def test_short_arn_drops_the_audited_account_and_keeps_other_accounts_whole():
     assert short_arn(CI, ACCOUNT) == "role/ci/ci-deployer"
@@ -119,8 +36,6 @@ def test_organisation_layers_are_named_by_their_level():
     assert layer_label("rcp:r-1", {}) == "RCP at r-1"
     assert layer_label("boundary", {}) == "permissions boundary"
 
-
-# --- summary and findings -------------------------------------------------------------------------
 
 def test_principals_with_access_counts_allowed_and_conditional_only_apart(tables):
     audit = frames(tables, permissions=[
@@ -174,8 +89,6 @@ def test_finding_cells_cap_long_lists_say_every_repository_and_name_statements_r
     assert partial["principals"] == ["role/r000", "role/r001", "role/r002"]
     assert partial["repositories"] == ["web (eu-west-1)", "team/broken (eu-west-1)"]
 
-
-# --- missing actions ------------------------------------------------------------------------------
 
 def test_missing_actions_name_the_layer_that_refuses_each_action(tables):
     audit = frames(
@@ -235,8 +148,6 @@ def test_missing_login_is_looked_up_on_the_account_wide_resource(tables):
     assert frame.loc[0, "blocked_at"] == [f"ecr:GetAuthorizationToken: explicitly denied by the SCP at prod ({OU})"]
 
 
-# --- conflicts ------------------------------------------------------------------------------------
-
 def test_an_allow_cancelled_by_a_deny_quotes_both_statements_as_written(tables):
     audit = frames(tables, findings=[finding("allow-cancelled-by-deny", "medium", principals=(CI,),
                                              repositories=(WEB,), actions=("ecr:PutImage",),
@@ -265,8 +176,6 @@ def test_an_allow_blocked_by_a_boundary_quotes_the_boundary_that_does_not_allow_
                             f"ecr-boundary (managed):\n{json.dumps(boundary, indent=2)}")
     assert row["allow"].startswith("push-web (inline), statement #0:\n")
 
-
-# --- access ---------------------------------------------------------------------------------------
 
 def test_capability_matrix_counts_repositories_per_level_and_reads_login_from_permissions(tables):
     audit = frames(
@@ -318,15 +227,6 @@ def test_a_repository_cell_names_a_dozen_principals_and_counts_the_rest(tables):
     assert cell["pull_count"] == 30
     assert cell["pull"][-1] == "... and 18 more (see the access matrix)"
     assert len(cell["pull"]) == 13
-
-
-# --- baseline and gaps ------------------------------------------------------------------------------
-
-def audit_side(account: str = ACCOUNT, collected_at: str = "2026-11-01T00:00:00+00:00"):
-    from ecr_audit.diff import AuditSide
-
-    return AuditSide(account_id=account, aliases=(), collected_at=collected_at, principals=6, repositories=5,
-                     findings=3, coverage_gaps=0)
 
 
 def test_the_baseline_comparison_keeps_the_diffs_order_and_first_rows_and_counts_the_rest(tables):
@@ -382,21 +282,12 @@ def test_the_report_compares_with_a_baseline_through_the_diff(tables):
     assert comparison.counts["findings_unchanged"] == 0
 
 
-# --- accepted risks -------------------------------------------------------------------------------
-
-def _suppressed(tables, rows, entries, today=dt.date(2026, 11, 29)):
-    from ecr_audit.suppressions import apply_suppressions, parse_suppressions
-
-    findings = frames(tables, findings=rows).findings
-    return apply_suppressions(findings, parse_suppressions(entries, "accepted.yml"), today)
-
-
 def test_suppressed_findings_leave_the_main_tables_and_counts_and_are_listed_as_accepted_risks(tables):
     rows = [finding("missing-login", "high", principals=(ECS,), actions=("ecr:GetAuthorizationToken",), id="login"),
             finding("allow-cancelled-by-deny", "low", principals=(CI,), repositories=(WEB,),
                     actions=("ecr:PutImage",), statements=(DEPLOY_ALLOW, DEPLOY_DENY), id="cancel"),
             finding("public-repository", "critical", repositories=(WEB,), id="open")]
-    result = _suppressed(tables, rows, [
+    result = suppressed(tables, rows, [
         {"rule": "missing-login", "reason": "being fixed", "owner": "ops", "expires": "2026-12-05"},
         {"rule": "allow-cancelled-by-deny", "reason": "deny is the point", "owner": "sec", "expires": "2027-06-01"},
         {"rule": "public-repository", "reason": "was accepted", "owner": "oss", "expires": "2026-01-01"},
@@ -455,8 +346,6 @@ def test_an_iam_only_snapshot_is_reported_as_such(tables):
     assert report.repository_access.empty
     assert report.capability_matrix["principal"].tolist() == ["user/alice"]
 
-
-# --- large-frame helpers ----------------------------------------------------------------------------
 
 def test_row_masks_are_the_same_on_categorical_and_plain_columns_for_few_and_many_values(monkeypatch):
     from ecr_audit import frames

@@ -5,15 +5,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from support.report_pages import Page
-from support.html import decode_column
-from test_report_data import (ALICE, CI, DEPLOY_ALLOW, DEPLOY_DENY, WEB, audit_side, finding, frames,  # noqa: F401
-                              tables)
-
+from ecr_audit.audit import Audit
 from ecr_audit.diff import AccessChange, AuditDiff
 from ecr_audit.report import sections
 from ecr_audit.report.data import Namer, build_report, compare_baseline
-from ecr_audit.audit import Audit
+from support.html import decode_column
+from support.report_data import (ALICE, CI, DEPLOY_ALLOW, DEPLOY_DENY, WEB, audit_side, finding, frames,
+                                 tables)  # noqa: F401 - tables is a fixture
+from support.report_pages import Page
 
 
 def page_of(section: sections.Section) -> Page:
