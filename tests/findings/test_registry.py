@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 import ecr_audit.findings.rules as rules_package
-from ecr_audit.findings import FINDING_COLUMNS, Finding, Rule, all_rules, rule, run_rules
-from ecr_audit.findings.model import CATEGORIES, SEVERITIES, finding_id
+from support.paths import REPO
+from ecr_audit.findings import all_rules, Finding, FINDING_COLUMNS, Rule, rule, run_rules
+from ecr_audit.findings.model import CATEGORIES, finding_id, SEVERITIES
 from ecr_audit.findings.registry import rules_by_id
-from support.findings import audit, context, policy, allow, repository, user
+from support.findings import allow, audit, context, policy, repository, user
+
 
 def _rule_modules() -> list[str]:
     return sorted(path.stem for path in Path(rules_package.__file__).parent.glob("*.py") if not path.stem.startswith("_"))
@@ -131,6 +133,6 @@ def test_rules_by_id_indexes_the_registry() -> None:
 def test_the_rule_table_in_the_docs_is_generated_from_the_registry_and_current() -> None:
     from ecr_audit.findings.registry import rule_key, rules_markdown
 
-    documented = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    documented = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert documented == rules_markdown(), "docs/rules.md is stale: python -m ecr_audit.findings > docs/rules.md"
     assert all(rule_key(each) for each in all_rules())

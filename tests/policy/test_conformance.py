@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from support.paths import TESTS
 from conftest import CONFORMANCE_DIR, CONFORMANCE_ENV, CONFORMANCE_HOW_TO_RUN
 
 if not CONFORMANCE_DIR.is_dir():
@@ -27,7 +28,7 @@ if not CONFORMANCE_DIR.is_dir():
 from differential import iam_simulate  # noqa: E402
 from ecr_audit.policy.simulate import run_case  # noqa: E402
 
-EXCLUSIONS_FILE = Path(__file__).resolve().parent / "conformance_exclusions.json"
+EXCLUSIONS_FILE = TESTS / "conformance_exclusions.json"
 # our layer names -> the names iam-simulate uses in "blockedBy"
 BLOCKED_BY_NAMES = {"scp": "scp", "rcp": "rcp", "resource": "resource", "identity": "identity",
                     "boundary": "pb", "endpoint": "vpce", "session": "session"}

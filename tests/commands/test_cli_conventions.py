@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ecr_audit.cli import COMMANDS, COMMON_EXIT_CODES, build_parser, main
+from support.paths import REPO
+from ecr_audit.cli import build_parser, COMMANDS, COMMON_EXIT_CODES, main
 
-REPO = Path(__file__).resolve().parent.parent
+
 SMALL_SNAPSHOT = str(REPO / "tests" / "fixtures" / "snapshot_small.json")
 EXAMPLE_SNAPSHOT = str(REPO / "examples" / "demo-snapshot.json.gz")
 #: what a user must never see on stderr for a bad input: Python's own wording of the error

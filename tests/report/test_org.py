@@ -25,25 +25,26 @@ from typing import Any
 import boto3
 import nbformat
 import pytest
-from fixtures import SMALL_SNAPSHOT
-from support.organizations import (MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, Organization, create_organization,
-                          deny_assume_role_into, member_session)
-from support.report_pages import Page, parse_page, payload_strings
-from support.html import decode_column
 
 import ecr_audit
+from support.paths import REPO
+from ecr_audit.audit import Audit
 from ecr_audit.collect.organization_wide import collect_organization_wide
 from ecr_audit.demo import moto_gaps
 from ecr_audit.demo.server import pointed_at
 from ecr_audit.report import org
 from ecr_audit.report.data import summarize
 from ecr_audit.report.runner import ReportError
-from ecr_audit.snapshot import SnapshotError, read_index, read_snapshot, write_snapshot
-from ecr_audit.audit import Audit
+from ecr_audit.snapshot import read_index, read_snapshot, SnapshotError, write_snapshot
+from fixtures import SMALL_SNAPSHOT
+from support.html import decode_column
+from support.organizations import (create_organization, deny_assume_role_into, MANAGEMENT, member_session, ONE_ATTEMPT,
+                                   Organization, REGION, ROLE)
+from support.report_pages import Page, parse_page, payload_strings
+
 
 pytestmark = pytest.mark.moto
 
-REPO = Path(__file__).resolve().parent.parent
 ORG_NOTEBOOK = REPO / "notebooks" / "org_overview.ipynb"
 OUTSIDE_ACCOUNT = "210987654321"
 HOSTILE_ACCOUNT = "sandbox<script>alert('account')</script>"

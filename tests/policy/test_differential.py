@@ -25,21 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support.paths import TESTS
+from differential import iam_simulate
+from differential.generate import (case_signature, DEFAULT_COUNT, DEFAULT_SEED, ecr_catalogue, generate_case,
+                                   generate_cases)
 from ecr_audit.policy.simulate import run_case
 
-from differential import iam_simulate
-from differential.generate import (
-    DEFAULT_COUNT,
-    DEFAULT_SEED,
-    case_signature,
-    ecr_catalogue,
-    generate_case,
-    generate_cases,
-)
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = TESTS / "data"
 DIVERGENCES_FILE = DATA / "differential_divergences.json"
 REGRESSIONS_FILE = DATA / "differential_regressions.json"
 DECISIONS = {"Allowed", "ImplicitlyDenied", "ExplicitlyDenied"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-EXCLUSIONS_FILE = Path(__file__).resolve().parent / "conformance_exclusions.json"
+from support.paths import TESTS
+
+EXCLUSIONS_FILE = TESTS / "conformance_exclusions.json"
 
 
 def test_every_exclusion_quotes_the_aws_documentation_it_follows() -> None:

@@ -22,14 +22,15 @@ import nbformat
 import pytest
 
 import ecr_audit
+from support.paths import REPO
 from ecr_audit.report.chromium import find_chromium, print_pdf, run_headless
 from ecr_audit.report.runner import ReportFiles, run_report
-from support.report_pages import Page, parse_page, report_paths
 from support.html import decode_column
+from support.report_pages import Page, parse_page, report_paths
+
 
 pytestmark = pytest.mark.moto
 
-REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
                                     reason="headless Chromium (/usr/bin/chromium) is not installed: "

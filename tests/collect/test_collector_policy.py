@@ -11,14 +11,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from ecr_audit.collect import collect_account
-from ecr_audit.collect import organization_wide
+from support.paths import REPO
+from ecr_audit.collect import collect_account, organization_wide
 from ecr_audit.demo import moto_gaps
 from ecr_audit.policy.simulate import run_case
-from support.organizations import MANAGEMENT, ONE_ATTEMPT, REGION, ROLE, create_organization
 from support.collect import ACCOUNT, REGION_A, REGION_B, seed_account
+from support.organizations import create_organization, MANAGEMENT, ONE_ATTEMPT, REGION, ROLE
 
-POLICY_FILE = Path(__file__).resolve().parent.parent / "examples" / "collector-policy.json"
+
+POLICY_FILE = REPO / "examples" / "collector-policy.json"
 READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")
 ACCOUNT_STATEMENT, ORG_STATEMENT = "EcrAuditCollect", "EcrAuditAssumeOrgRole"
 #: "No permissions are required to perform this operation" (STS API reference, GetCallerIdentity):
