@@ -52,6 +52,7 @@ from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import COLLECTED, INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
 
 if TYPE_CHECKING:
+    from ecr_audit.audit import Audit
     from ecr_audit.report.runner import ReportFiles
 
 # ecr_audit.report.runner is imported where it is used: it brings nbformat and nbconvert (seconds of
@@ -115,7 +116,7 @@ def _account_label(account_id: str, members: Mapping[str, str | None]) -> str:
     return f"{account_id} ({name})" if name else account_id
 
 
-def account_summary(audit: Any, findings: pd.DataFrame, gaps: pd.DataFrame) -> dict[str, int]:
+def account_summary(audit: "Audit", findings: pd.DataFrame, gaps: pd.DataFrame) -> dict[str, int]:
     """The account's row of the summary table.
 
     "Principals with ECR access" are counted as the account's own report counts them (some ECR
@@ -168,7 +169,7 @@ def _covers(actions: Iterable[str]) -> list[str]:
             if capability.repository_actions and granted.issuperset(capability.repository_actions)]
 
 
-def policy_grants(audit: Any, *, members: Mapping[str, str | None], organization_id: str | None,
+def policy_grants(audit: "Audit", *, members: Mapping[str, str | None], organization_id: str | None,
                   owner_label: str | None = None) -> pd.DataFrame:
     """ECR grants to other accounts in the audit's repository and registry policies: one row per
     (Allow statement, grantee), as written (denies elsewhere, SCPs and RCPs are the account report's).
@@ -215,7 +216,7 @@ def policy_grants(audit: Any, *, members: Mapping[str, str | None], organization
     return pd.DataFrame(rows, columns=list(GRANT_COLUMNS))
 
 
-def _unknown_grants(audit: Any) -> list[str]:
+def _unknown_grants(audit: "Audit") -> list[str]:
     """What the account's grants cannot vouch for: resource policies not collected or unreadable."""
     snapshot = audit.snapshot
     if snapshot.get("ecr") is None or not any((snapshot.get("ecr") or {}).values()):
@@ -237,7 +238,7 @@ def _unknown_grants(audit: Any) -> list[str]:
     return unknown
 
 
-def audit_account(audit: Any, *, members: Mapping[str, str | None], organization_id: str | None,
+def audit_account(audit: "Audit", *, members: Mapping[str, str | None], organization_id: str | None,
                   top_severity: str = TOP_SEVERITY) -> AccountResult:
     """Reduce one account's audit to what the organisation page shows."""
     findings = audit.findings
