@@ -78,6 +78,12 @@ class Explanation:
     #: per region, for an action that takes no resource asked in every region
     regions: dict[str, str] = field(default_factory=dict)
     issues: list[dict[str, str]] = field(default_factory=list)
+    #: policies the snapshot could not show that could change the outcome, one sentence each
+    unknown_layers: list[str] = field(default_factory=list)
+    #: why they are unknown (``organisation policies not collected``), each once
+    unknown_reasons: list[str] = field(default_factory=list)
+    #: layers that do not apply to this cell, and why (``management account: SCPs do not apply``)
+    exemptions: list[str] = field(default_factory=list)
     #: the cause the cell's findings belong to, with its verified fix (``ecr_audit.causes`` columns;
     #: set by ``Audit.explain``), None when no finding covers the cell
     cause: dict[str, Any] | None = None
@@ -91,15 +97,22 @@ class Explanation:
             "layers": [{"layer": layer, "verdict": verdict} for layer, verdict in self.layers],
             "statements": [item.to_dict() for item in self.statements], "undecided": list(self.undecided),
             "remedy": self.remedy, "remedy_document": self.remedy_document, "regions": dict(self.regions),
-            "issues": list(self.issues), "cause": self.cause, "reported": self.reported,
+            "issues": list(self.issues), "unknown_layers": list(self.unknown_layers),
+            "unknown_reasons": list(self.unknown_reasons),
+            "exemptions": list(self.exemptions), "cause": self.cause, "reported": self.reported,
         }
 
     def to_text(self) -> str:
         where = self.repository_arn if self.repository_arn != NO_RESOURCE else \
             f"* (no resource; {'region ' + self.region if self.region else 'every region of the snapshot'})"
+        if self.unknown_reasons and not self.undecided:
+            because = f" ({'; '.join(self.unknown_reasons)})"
+        elif self.deciding_layer:
+            because = f" (decided by the {_layer_words(self.deciding_layer)})"
+        else:
+            because = ""
         lines = [f"{self.principal_arn}", f"  {self.action} on {where}",
-                 f"decision: {self.decision.replace('_', ' ')}"
-                 + (f" (decided by the {_layer_words(self.deciding_layer)})" if self.deciding_layer else "")]
+                 f"decision: {self.decision.replace('_', ' ')}{because}"]
         if self.reported:
             lines.append(f"AWS said: {self.reported}")
         lines.extend(_cause_lines(self.cause))
@@ -107,6 +120,10 @@ class Explanation:
             lines.append("by region: " + ", ".join(f"{name}: {outcome}" for name, outcome in self.regions.items()))
         lines.append("layers:")
         lines.extend(f"  {layer:<32} {verdict}" for layer, verdict in self.layers)
+        lines.extend(f"  ({item})" for item in self.exemptions)
+        if self.unknown_layers:
+            lines.append("unknown layers that could change it:")
+            lines.extend(f"  {item}" for item in self.unknown_layers)
         if self.undecided:
             lines.append("undecided conditions (the outcome depends on them):")
             lines.extend(f"  {item}" for item in self.undecided)
@@ -167,19 +184,64 @@ def explain(model: AccountModel, principal: str, action: str, repository: str | 
     if wildcard and target is None and len(model.regions) > 1:
         regions = {str(region.name): model.decide_in(found, action_name, region).outcome for region in model.regions}
     remedy, document = _remedy(model, found, action_name, target, decision)
+    unknown = _unknown_policies(decision)
     return Explanation(
         principal_arn=found.arn, action=action_name,
         repository_arn=target.arn if isinstance(target, Repository) else NO_RESOURCE,
         region=target.name if isinstance(target, Region) else None,
         decision=decision.outcome, deciding_layer=decision.deciding_layer,
         layers=[(verdict.layer, verdict.verdict) for verdict in decision.layers],
-        statements=_quoted(model, decision),
-        undecided=[render_undecided(item) for item in decision.undecided],
+        statements=[item for item in _quoted(model, decision) if item.policy_id not in unknown],
+        undecided=[render_undecided(item) for item in decision.undecided if item.statement.policy_id not in unknown],
+        unknown_layers=[f"{layer}: {_unknown_reason(model, policy_id)}; "
+                        f"{_UNKNOWN_EFFECT.get(layer.partition(':')[0], 'it may allow or deny it')}"
+                        for policy_id, layer in unknown.items()],
+        unknown_reasons=list(dict.fromkeys(_unknown_reason(model, policy_id).removesuffix(" (see coverage)")
+                                           for policy_id in unknown)),
+        exemptions=_exemptions(model, found, target, decision),
         remedy=remedy, remedy_document=document, regions=regions,
         issues=[{"policy_id": issue.policy_id, "statement_id": issue.statement_id, "kind": issue.kind,
                  "detail": issue.detail} for issue in dict.fromkeys(decision.issues)
                 if _involved(issue.policy_id, decision)],
     )
+
+
+def _unknown_policies(decision: Decision) -> dict[str, str]:
+    """Policy id -> layer of the unknown stand-ins the outcome depends on (see
+    :func:`ecr_audit.effective.account.unknown_policy`): only undecided ones can change it."""
+    return {item.statement.policy_id: item.statement.layer for item in decision.undecided
+            if item.key.lower() == UNKNOWN_POLICY_KEY.lower()}
+
+
+#: what an unknown policy in each layer could do to the outcome
+_UNKNOWN_EFFECT = {"scp": "an SCP there may not allow it", "rcp": "an RCP there may deny it",
+                   "resource": "the repository or registry policy may allow or deny it",
+                   "identity": "the policy may allow or deny it", "boundary": "the boundary may not allow it"}
+
+
+def _unknown_reason(model: AccountModel, policy_id: str) -> str:
+    """Why the snapshot does not hold the policy (kept as the stand-in's ``Id``)."""
+    policy = _policy_of(model, policy_id)
+    why = (policy.document or {}).get("Id") if policy is not None and isinstance(policy.document, dict) else None
+    return why or "could not be read"
+
+
+def _exemptions(model: AccountModel, principal: Principal, target: Repository | Region | None,
+                decision: Decision) -> list[str]:
+    """Why an organisation layer the account has does not apply to this cell."""
+    exempt = {verdict.layer for verdict in decision.layers if verdict.verdict == "exempt"}
+    found = []
+    if "scp" in exempt:
+        if principal.service_linked:
+            found.append("service-linked role: SCPs do not apply")
+        elif model.management_account:
+            found.append("management account: SCPs do not apply")
+    if "rcp" in exempt:
+        if principal.service_linked:
+            found.append("service-linked role: RCPs do not apply to its calls")
+        elif model.management_account:
+            found.append("management account: RCPs do not apply to its resources")
+    return found
 
 
 def _involved(policy_id: str, decision: Decision) -> bool:
@@ -239,15 +301,11 @@ def _remedy(model: AccountModel, principal: Principal, action: str, target: Repo
         via = "its identity-based policies" if layer == "identity" else "the repository or registry policy"
         return f"Nothing: the action is allowed (granted by {via}).", None
     if outcome == CONDITIONAL:
-        unknown = sorted({item.statement.policy_id for item in decision.undecided if item.key == UNKNOWN_POLICY_KEY})
+        unknown = sorted(_unknown_policies(decision))
         if unknown:
-            reasons = []
-            for policy_id in unknown:
-                policy = _policy_of(model, policy_id)
-                why = (policy.document or {}).get("Id") if policy is not None and policy.document else None
-                reasons.append(f"{policy_id}: {why or 'could not be read'}")
-            return ("The outcome depends on policies the snapshot could not read, which may allow or deny it:\n"
-                    + "\n".join(reasons) + "\nCollect them (see the coverage table) to decide."), None
+            return ("The outcome depends on policies the snapshot does not hold:\n"
+                    + "\n".join(f"{policy_id}: {_unknown_reason(model, policy_id)}" for policy_id in unknown)
+                    + "\nCollect them (see the coverage table) to decide."), None
         if any(item.key.lower() in SECURITY_KEYS for item in decision.undecided):
             return ("The action is allowed only if the undecided conditions above hold in the request; they include "
                     "security conditions (MFA, network, organisation), which the caller must satisfy: a fix never "

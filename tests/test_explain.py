@@ -10,7 +10,7 @@ import pytest
 from ecr_audit.cli import main
 from ecr_audit.snapshot import write_snapshot
 from fixtures import SMALL_SNAPSHOT
-from test_effective_rules import (ACCOUNT, FULL_ACCESS_SCP, OTHER_ACCOUNT, PULL, Account, allow, deny, document,
+from support.accounts import (ACCOUNT, FULL_ACCESS_SCP, OTHER_ACCOUNT, PULL, Account, allow, deny, document,
                                   repository_arn)
 
 LOGIN = "ecr:GetAuthorizationToken"
@@ -137,7 +137,7 @@ def test_cli_json_format(snapshot_file, capsys) -> None:
     (["--principal", "builder", "--action", "ecr:GetAuthorisationToken"], f"did you mean: {LOGIN}"),
     (["--principal", "builder", "--action", "ecr:BatchGetImage", "--repository", "wbe"],
      "unknown repository 'wbe'; did you mean: web"),
-    (["--principal", "builder", "--action", "ecr:BatchGetImage"], "needs a repository"),
+    (["--principal", "builder", "--action", "ecr:BatchGetImage"], "acts on a repository: name it with --repository"),
 ])
 def test_cli_unknown_names_exit_2_with_close_matches(snapshot_file, capsys, arguments, message) -> None:
     assert main(["explain", snapshot_file, *arguments]) == 2
@@ -155,3 +155,21 @@ def test_cli_works_on_the_hand_made_fixture(capsys) -> None:
     assert main(["explain", str(SMALL_SNAPSHOT), "--principal", "alice", "--action", "ecr:PutImage",
                  "--repository", "eu-west-1/web"]) == 0
     assert "decision: allowed" in capsys.readouterr().out
+
+
+def test_cli_on_iam_only_input_says_which_unknown_layers_could_change_the_answer(capsys) -> None:
+    from fixtures import AWS_CLI_DETAILS
+
+    assert main(["explain", str(AWS_CLI_DETAILS), "--principal", "eks-node", "--action", LOGIN]) == 0
+    denied = capsys.readouterr().out
+    assert "decision: implicit deny (decided by the identity-based policies)" in denied
+    assert "UnknownPolicyMay" not in denied and "unknown layers" not in denied  # nothing unknown can grant it
+    assert main(["explain", str(AWS_CLI_DETAILS), "--principal", "dev-user", "--action", LOGIN]) == 0
+    granted = capsys.readouterr().out
+    assert "decision: conditional (organisation policies not collected)" in granted
+    unknown = granted.split("unknown layers that could change it:\n")[1].split("statements involved:")[0]
+    assert unknown.splitlines() == [
+        "  scp:unknown: organisation policies not collected (see coverage); an SCP there may not allow it",
+        "  rcp:unknown: organisation policies not collected (see coverage); an RCP there may deny it"]
+    assert "UnknownPolicyMay" not in granted and "ecr-audit:PolicyKnown" not in granted
+    assert len(granted.splitlines()) < 25

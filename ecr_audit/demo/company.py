@@ -734,6 +734,14 @@ ORGANIZATION = Organization(
                 # misspelt operator (should be StringNotLikeIfExists)
                 "Condition": {"StringNotLikeIfExist": {"aws:RequestTag/team": "?*"}}})),
         OrganizationPolicy(
+            name="PinEcrServiceRolesToRegions", type=SCP, targets=(WORKLOADS_OU,),
+            description="ECR's service-linked roles stay in the approved regions",
+            # no effect: SCPs do not restrict service-linked roles
+            document=_policy({
+                "Sid": "DenyEcrServiceRolesElsewhere", "Effect": "Deny", "Action": "ecr:*", "Resource": "*",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/aws-service-role/*"},
+                              "StringNotEquals": {"aws:RequestedRegion": list(REGIONS)}}})),
+        OrganizationPolicy(
             name="EnforceSecureTransport", type=RCP, targets=(ROOT,),
             description="No plain-HTTP access to ECR and S3 resources",
             document=_policy({
@@ -810,6 +818,8 @@ DEMO_CASES: dict[str, str] = {
     # Principal "*" with no condition at all (web/storefront's is limited to source IPs)
     "unconditional_public_repository": repository_arn("us-east-1", "oss/acme-cli"),
     "rcp_limits_outside_principals": "RestrictEcrToKnownAccounts",
+    # an SCP whose only Deny falls on service-linked roles, which SCPs do not restrict
+    "scp_only_for_service_linked_roles": "PinEcrServiceRolesToRegions",
     "break_glass_admin": workload_arn("user/admin/break-glass-admin"),
     "vendor_role": workload_arn("role/vendor/container-scanner"),
 }

@@ -24,15 +24,18 @@ What the audit knows goes into the request context; anything else stays unknown 
 
 Layers: the identity policies (the principal's own, inline and its groups', each once, in policy id
 order), the permissions boundary, one SCP and one RCP level per level of the organisation (root
-first; the management account and service-linked roles are exempt from SCPs), the repository policy
+first; the management account's principals and service-linked roles are exempt from SCPs, its
+repositories and service-linked roles from RCPs), the repository policy
 and the registry policy of the region (scope ``V2``, AWS's default and the reading of an unknown
 scope: every ECR request in the region; ``V1``: only ``ReplicateImage``,
 ``BatchImportUpstreamImage`` and ``CreateRepository``).
 
 A policy the snapshot should hold but cannot show (unreadable document, repository policy that could
 not be read, SCP level not listed, organisation not read, registry policy not read) takes part as an
-*unknown* policy: one Allow and one Deny on everything, each under a condition on a key no request
-carries (``ecr-audit:PolicyKnown``), so every cell it could touch is ``conditional`` and names it.
+*unknown* policy that can do only what its kind can do (see :func:`unknown_policy`), under a
+condition on a key no request carries (``ecr-audit:PolicyKnown``): every cell it could change is
+``conditional`` and names it with the reason, and a cell it cannot change (an implicit deny that an
+organisation policy could only confirm) is decided.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ SERVICE = "ecr"
 V1_SCOPE_ACTIONS = frozenset({"ecr:replicateimage", "ecr:batchimportupstreamimage", "ecr:createrepository"})
 #: the condition key that unknown policies hang on: never in a request, so always undecided
 UNKNOWN_POLICY_KEY = "ecr-audit:PolicyKnown"
+#: why the organisation's SCPs and RCPs are unknown
+ORG_NOT_COLLECTED = "organisation policies not collected (see coverage)"
 #: context every ECR request carries, whoever makes it (see the module docstring)
 REQUEST_FACTS = {"aws:SecureTransport": "true"}
 
@@ -76,21 +81,38 @@ PRINCIPAL_TAG_FAMILY = _family("aws:PrincipalTag/*")
 RESOURCE_TAG_FAMILIES = (_family("aws:ResourceTag/*"), _family("ecr:ResourceTag/*"))
 
 
-def unknown_policy(policy_id: str, why: str) -> Policy:
-    """A stand-in for a policy the audit cannot read: it may allow or deny anything, so it does
-    neither for certain. ``why`` is kept as the document's ``Id`` for explanations."""
-    condition = {"Null": {UNKNOWN_POLICY_KEY: "false"}}
-    document = {
-        "Version": "2012-10-17",
-        "Id": why,
-        "Statement": [
-            {"Sid": "UnknownPolicyMayAllow", "Effect": "Allow", "Principal": "*", "Action": "*",
-             "Resource": "*", "Condition": condition},
-            {"Sid": "UnknownPolicyMayDeny", "Effect": "Deny", "Principal": "*", "Action": "*",
-             "Resource": "*", "Condition": condition},
-        ],
-    }
-    return parse_policy(document, policy_id)
+#: what an unknown policy of each kind can do (see :func:`unknown_policy`)
+IDENTITY, SCP, RCP, RESOURCE = "identity", "scp", "rcp", "resource"
+
+
+def unknown_policy(policy_id: str, why: str, kind: str = IDENTITY) -> Policy:
+    """A stand-in for a policy the audit cannot read, which can do only what its kind can do, so
+    that it leaves undecided only the cells it could change:
+
+    - an identity policy may allow or deny anything;
+    - an SCP may not allow (every level must allow), an RCP may deny: organisation policies only
+      take access away, so they cannot turn an implicit deny into anything else;
+    - a repository or registry policy may allow or deny repository actions only (no Resource
+      element: the repository it is attached to), never an action that takes no resource such as
+      ``ecr:GetAuthorizationToken``; the same-account and cross-account rules still apply.
+
+    Each statement hangs on a condition on :data:`UNKNOWN_POLICY_KEY`, a key no request carries,
+    whose value is ``why`` (also the document's ``Id``): an undecided cell names the reason."""
+    condition = {"StringEquals": {UNKNOWN_POLICY_KEY: why}}
+    may_allow = {"Sid": "UnknownPolicyMayAllow", "Effect": "Allow", "Action": "*", "Resource": "*",
+                 "Condition": condition}
+    may_deny = {"Sid": "UnknownPolicyMayDeny", "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": condition}
+    if kind == RESOURCE:
+        statements = [{**{k: v for k, v in item.items() if k != "Resource"}, "Principal": "*"}
+                      for item in (may_allow, may_deny)]
+    elif kind == SCP:
+        statements = [may_allow]
+    elif kind == RCP:
+        statements = [{**may_deny, "Principal": "*"}]
+    else:
+        statements = [may_allow, may_deny]
+    return parse_policy({"Version": "2012-10-17", "Id": why, "Statement": statements}, policy_id)
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,9 +211,9 @@ class AccountModel:
             levels[kind].setdefault((position, level_id), []).append(self.policy(row.policy_id))
         if not organization and _failed(coverage, "organizations"):
             # not known whether the account is in an organisation: its SCPs/RCPs are unknown
-            for kind in ("scp", "rcp"):
+            for kind in (SCP, RCP):
                 levels[kind][(1 << 30, "unknown")] = [unknown_policy(
-                    f"{kind}:unknown#not-collected", "the organisation could not be read (see coverage)")]
+                    f"{kind}:unknown#not-collected", ORG_NOT_COLLECTED, kind)]
         return tuple(tuple(OrgLevel(level_id, tuple(policies))
                            for (_, level_id), policies in sorted(levels[kind].items(), key=lambda item: item[0][0]))
                      for kind in ("scp", "rcp"))
@@ -245,7 +267,7 @@ class AccountModel:
                 policy = self.policy(row.policy_id)
             elif not row.policy_collected:
                 policy = unknown_policy(repository_policy_id(row.repository_arn),
-                                        "GetRepositoryPolicy failed (see coverage)")
+                                        "GetRepositoryPolicy failed (see coverage)", RESOURCE)
             else:
                 policy = None
             repositories.append(Repository(index, row.repository_arn, row.name, row.region, account,
@@ -272,7 +294,7 @@ class AccountModel:
                                         _failed(coverage, "ecr", "GetRegistryPolicy", region=name))) or \
                     (name is None and _failed(coverage, "ecr")):
                 policy = unknown_policy(registry_policy_id(name or "unknown-region"),
-                                        "the registry policy could not be read (see coverage)")
+                                        "the registry policy could not be read (see coverage)", RESOURCE)
             context = {"aws:RequestedRegion": name} if name is not None else {}
             regions.append(Region(index, name, policy, scope, context, RESOURCE_TAG_FAMILIES))
         return regions
@@ -308,12 +330,19 @@ class AccountModel:
             found.append(region.registry_policy)
         return tuple(found)
 
+    def in_management_account(self, target: Repository | Region) -> bool:
+        """The target belongs to the organisation's management account, which RCPs do not affect."""
+        account = target.account if isinstance(target, Repository) else self.account_id
+        return self.management_account and account == self.account_id
+
     def layers(self, principal: Principal, resource_policies: tuple[Policy, ...],
-               limits: bool = True) -> Layers:
+               limits: bool = True, management_resource: bool = False) -> Layers:
         """Every layer of one cell; ``limits=False`` leaves out the boundary and the organisation,
-        to ask whether the identity or resource side allows on its own. Layers objects are
-        immutable and shared between cells with the same policies."""
-        key = (principal.identity_policies, principal.boundary, principal.service_linked, resource_policies, limits)
+        to ask whether the identity or resource side allows on its own; ``management_resource``:
+        the target belongs to the management account. Layers objects are immutable and shared
+        between cells with the same policies."""
+        key = (principal.identity_policies, principal.boundary, principal.service_linked, resource_policies, limits,
+               management_resource)
         found = self._layers.get(key)
         if found is not None:
             return found
@@ -323,7 +352,8 @@ class AccountModel:
             found = Layers(identity_policies=principal.identity_policies, permissions_boundary=principal.boundary,
                            scp_levels=self.scp_levels, rcp_levels=self.rcp_levels,
                            resource_policies=resource_policies, service_linked_role=principal.service_linked,
-                           management_account=self.management_account)
+                           management_account=self.management_account,
+                           resource_in_management_account=management_resource)
         if len(self._layers) < 100_000:
             self._layers[key] = found
         return found
@@ -331,7 +361,8 @@ class AccountModel:
     def decide_in(self, principal: Principal, action: str, target: Repository | Region,
                   limits: bool = True, request: Request | None = None) -> Decision:
         """The engine's decision for one request: the definition every faster path must equal."""
-        layers = self.layers(principal, self.resource_policies(action, target), limits)
+        layers = self.layers(principal, self.resource_policies(action, target), limits,
+                             self.in_management_account(target))
         return evaluate(request or self.request(principal, action, target), layers, "audit")
 
     def decide(self, principal: Principal, action: str, target: Repository | Region | None = None) -> Decision:

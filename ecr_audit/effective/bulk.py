@@ -276,6 +276,9 @@ class BulkEvaluator:
         principals = model.principals
         self._scp_exempt = np.array([p.service_linked or model.management_account for p in principals],
                                     dtype=np.int64)
+        # RCPs: service-linked roles are exempt; so are the management account's own repositories,
+        # which the same-account column of every cell key tells apart
+        self._rcp_exempt = np.array([p.service_linked for p in principals], dtype=np.int64)
         # principals with the same identity policies and boundary look their statements up once
         seen: dict[tuple, int] = {}
         self._set_of = np.array([seen.setdefault((tuple(map(id, p.identity_policies)), id(p.boundary)), len(seen))
@@ -409,7 +412,7 @@ class BulkEvaluator:
                 if len(values) > 1:
                     holds = np.isin(self._set_of, self._sets_with_policy[key])
                     identity_columns.append(np.where(holds, codes + 1, 0))
-        org_columns = [self._scp_exempt]
+        org_columns = [self._scp_exempt, self._rcp_exempt]
         for rule, levels in ((IGNORE, state.scp_levels), (OPTIONAL, state.rcp_levels)):
             for statement in (s for level in levels for s in level):
                 codes, values, _ = features.codes(statement, rule)
@@ -495,16 +498,17 @@ class BulkEvaluator:
         found = state.org_parts.get(code)
         if found is None:
             exempt = bool(self._scp_exempt[principal.index])
+            rcp_exempt = bool(self._rcp_exempt[principal.index])
             levels = [("scp", i, self._statement_columns(state, self._applicable(level, IGNORE, principal), principal))
                       for i, level in enumerate(state.scp_levels) if not exempt]
             levels += [("rcp", i, self._statement_columns(state, self._applicable(level, OPTIONAL, principal),
                                                           principal))
-                       for i, level in enumerate(state.rcp_levels)]
+                       for i, level in enumerate(state.rcp_levels) if not rcp_exempt]
             columns = [c for _, _, level in levels for _, _, c, _ in level]
             codes, firsts = self._partition(state, columns)
 
             def key(target: int) -> Hashable:
-                return exempt, tuple((kind, i, tuple((s, v, values[c[target]]) for s, v, c, values in level
+                return exempt, rcp_exempt, tuple((kind, i, tuple((s, v, values[c[target]]) for s, v, c, values in level
                                                      if c[target])) for kind, i, level in levels)
 
             found = state.org_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])

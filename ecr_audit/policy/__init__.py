@@ -29,10 +29,11 @@ resource_is_pattern=False)``
 
 ``Layers(identity_policies=(), permissions_boundary=None, scp_levels=(), rcp_levels=(),
 resource_policies=(), session_policy=None, endpoint_policies=(), service_linked_role=False,
-management_account=False, resource_policy_required=None)``
+management_account=False, resource_in_management_account=False, resource_policy_required=None)``
     SCP/RCP levels are :class:`OrgLevel` ``(id, policies)``, root first; every SCP level must
-    allow, RCPs only deny. A role under ``/aws-service-role/`` is exempt from SCPs like one
-    flagged ``service_linked_role``. ``resource_policy_required=None`` lets the service rules say
+    allow, RCPs only deny. A role under ``/aws-service-role/`` is exempt from SCPs and RCPs like
+    one flagged ``service_linked_role``; the management account's principals from SCPs, its
+    resources (``resource_in_management_account``) from RCPs. ``resource_policy_required=None`` lets the service rules say
     (KMS key policies and role trust policies must allow even within the account).
 
 ``evaluate(request, layers, mode="strict" | "audit") -> Decision``

@@ -54,3 +54,42 @@ def is_wildcard_only(action: str) -> bool | None:
 
 def data_version() -> str:
     return _DATA.data_version()
+
+
+#: global condition keys that hold several values (IAM user guide, "AWS global condition context
+#: keys": value type "Multivalued"); the service keys come from the catalogue
+GLOBAL_MULTIVALUED_KEYS = frozenset({
+    "aws:calledvia", "aws:principalorgpaths", "aws:principalservicenameslist", "aws:resourceorgpaths",
+    "aws:sourceorgpaths", "aws:tagkeys", "aws:vpceorgpaths",
+})
+
+
+@lru_cache(maxsize=None)
+def _multivalued_service_keys(service: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(exact lower-case keys, prefixes of templated keys) whose catalogue type is ``ArrayOf...``."""
+    if not service_exists(service):
+        return frozenset(), ()
+    exact, prefixes = set(), []
+    for key in _DATA.conditions.get_condition_keys_for_service(service.lower()):
+        details = _DATA.conditions.get_condition_key_details(service.lower(), key)
+        if str(details.get("type", "")).startswith("ArrayOf"):
+            name = key.lower()
+            if "${" in name:
+                prefixes.append(name.split("${", 1)[0])
+            else:
+                exact.add(name)
+    return frozenset(exact), tuple(prefixes)
+
+
+@lru_cache(maxsize=4096)
+def is_multivalued_key(key: str) -> bool:
+    """Whether a request can carry several values for ``key`` (``aws:PrincipalOrgPaths``,
+    ``aws:TagKeys``...): the keys that ``ForAnyValue``/``ForAllValues`` are meant for."""
+    name = key.lower()
+    if name in GLOBAL_MULTIVALUED_KEYS:
+        return True
+    service = name.partition(":")[0]
+    if service == "aws":
+        return False
+    exact, prefixes = _multivalued_service_keys(service)
+    return name in exact or any(name.startswith(prefix) for prefix in prefixes)

@@ -4,7 +4,8 @@
    permissions boundary, session policy).
 2. Every SCP level must allow (root first), unless the principal is exempt: a service-linked role
    (flagged, or recognised by its ``/aws-service-role/`` path), the management account, or no
-   account principal at all (anonymous, a service). RCPs only deny.
+   account principal at all (anonymous, a service). RCPs only deny, and do not apply to resources
+   of the management account nor to calls made by service-linked roles.
    A VPC endpoint policy, where given, must allow.
 3. Within one account, an Allow in the identity policies *or* the resource policy suffices:
    - a resource-policy grant that names the principal itself (user, role session, ``*``) stands
@@ -14,8 +15,9 @@
    - where a resource policy is required (KMS keys, role trust), the identity path needs it to
      name the account.
 4. Across accounts, both the resource policy (any path) and the identity side must allow.
-5. A permissions boundary and a session policy, where present, must allow the identity path (a
-   session policy also limits resource-policy grants).
+5. A permissions boundary and a session policy, where present, must allow the identity path. A
+   session policy also limits resource-policy grants that name the role, not those that name the
+   session itself (IAM user guide, "Session policies").
 
 Every step is three-valued (see ``logic``), so an undecided condition makes the outcome
 ``conditional`` with the undecided conditions listed, never ``allowed`` or a deny by rounding.
@@ -162,6 +164,23 @@ def _principal_paths(statement, principal: PrincipalInfo, audit: bool, rule: int
     return None if paths == (False, False, False) else paths
 
 
+def service_linked(layers: Layers, principal: PrincipalInfo) -> bool:
+    """A service-linked role: flagged by the caller, or recognised by its path."""
+    return layers.service_linked_role or _SERVICE_LINKED_ROLE_PATH in principal.arn
+
+
+def scp_exempt(layers: Layers, principal: PrincipalInfo) -> bool:
+    """SCPs do not apply: to service-linked roles, to the management account's principals, and to
+    principals of no account (anonymous, services)."""
+    return not principal.in_account or layers.management_account or service_linked(layers, principal)
+
+
+def rcp_exempt(layers: Layers, principal: PrincipalInfo) -> bool:
+    """RCPs do not apply: to resources of the management account, and to calls made by
+    service-linked roles (Organizations user guide, "Resource control policies")."""
+    return layers.resource_in_management_account or service_linked(layers, principal)
+
+
 def _undecided(ref: StatementRef, statement, request: Request, resource: Tri, paths,
                clauses) -> list[UndecidedCondition]:
     found = [UndecidedCondition(ref, *clause.describe()) for clause in clauses]
@@ -191,8 +210,7 @@ def evaluate(request: Request, layers: Layers, mode: str = "strict") -> Decision
     scp_ok: Tri = True
     first_scp_block = None
     if layers.scp_levels:
-        if not in_account or layers.service_linked_role or layers.management_account or \
-                _SERVICE_LINKED_ROLE_PATH in principal.arn:
+        if scp_exempt(layers, principal):
             verdicts.append(_verdict("scp", "exempt"))
         else:
             for name, level in zip(layers.scp_layer_names, layers.scp_levels):
@@ -201,10 +219,13 @@ def evaluate(request: Request, layers: Layers, mode: str = "strict") -> Decision
                 scp_ok = _and(scp_ok, level_scan.allow)
                 if level_scan.allow is False and first_scp_block is None:
                     first_scp_block = name
-    for name, level in zip(layers.rcp_layer_names, layers.rcp_levels):
-        level_scan = _scan(name, level.policies, request, lookup, _OPTIONAL, has_boundary)
-        level_scan.allow = True  # RCPFullAWSAccess is always attached
-        scans.append(level_scan)
+    if layers.rcp_levels and rcp_exempt(layers, principal):
+        verdicts.append(_verdict("rcp", "exempt"))
+    else:
+        for name, level in zip(layers.rcp_layer_names, layers.rcp_levels):
+            level_scan = _scan(name, level.policies, request, lookup, _OPTIONAL, has_boundary)
+            level_scan.allow = True  # RCPFullAWSAccess is always attached
+            scans.append(level_scan)
     endpoint_ok: Tri = True
     if layers.endpoint_policies:
         endpoint = _scan("endpoint", layers.endpoint_policies, request, lookup, _OPTIONAL,
@@ -239,7 +260,8 @@ def evaluate(request: Request, layers: Layers, mode: str = "strict") -> Decision
     if required is None:
         required = service_rules.resource_policy_required(request.action, request.resource)
     identity_path = tri_and(identity_allow, boundary_ok, session_ok)
-    direct_path = tri_and(resource.direct, session_ok)
+    # a grant naming the session itself is added after the session policy has been applied
+    direct_path = resource.direct
     role_path = tri_and(resource.via_role, boundary_ok, session_ok)
     if not in_account:
         core = resource.direct

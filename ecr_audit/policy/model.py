@@ -236,7 +236,9 @@ class Layers:
     attached). ``resource_policies``: the repository policy and the registry policy (ECR), the
     bucket policy, the key policy... ``permissions_boundary`` / ``session_policy``: None when
     there is none. ``endpoint_policies``: VPC endpoint policies the request passes through.
-    ``service_linked_role`` and ``management_account``: the principal is exempt from SCPs.
+    ``service_linked_role`` and ``management_account``: the principal is exempt from SCPs (a
+    service-linked role from RCPs too). ``resource_in_management_account``: the resource belongs to
+    the management account, which RCPs do not affect.
     ``resource_policy_required``: the resource policy must allow even within the account (KMS key
     policies, role trust policies); None lets the service rules decide.
     """
@@ -250,6 +252,7 @@ class Layers:
     endpoint_policies: tuple[Policy, ...] = ()
     service_linked_role: bool = False
     management_account: bool = False
+    resource_in_management_account: bool = False
     resource_policy_required: bool | None = None
     #: the issues of every policy above (computed once)
     issues: tuple[PolicyIssue, ...] = field(init=False, repr=False, compare=False)

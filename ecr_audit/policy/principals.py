@@ -167,13 +167,16 @@ def entry_match(entry: PrincipalEntry, principal: PrincipalInfo, audit: bool) ->
             return (principal.arn == entry.value, False, False)
         return NO_MATCH
     if kind == USER:
-        if principal.kind == USER and principal.name == entry.name:
+        if principal.kind == USER and principal.arn == entry.value:
             return (True, False, False)
         if principal.kind == FEDERATED_USER and principal.name == entry.name:
             return (False, True, False)
         return NO_MATCH
     if kind == ROLE:
-        same_role = principal.kind in (ROLE, SESSION) and principal.name == entry.name
+        # a role is named by its full ARN, path included; a session's ARN carries no path, so it
+        # is matched by the role name
+        same_role = (principal.kind == ROLE and principal.arn == entry.value) or \
+            (principal.kind == SESSION and principal.name == entry.name)
         return (False, same_role, False)
     if kind == SESSION:
         if principal.kind == SESSION and principal.name == entry.name:
@@ -212,7 +215,9 @@ class PrincipalMatcher:
             via_role = tri_or(via_role, r)
             via_account = tri_or(via_account, a)
         if self.negated:
-            result: PathMatch = (tri_not(tri_or(direct, via_role, via_account)), False, False)
+            # NotPrincipal exempts the principals it names (a session also through its role),
+            # not everyone in an account it lists: the account entry exempts the account root only
+            result: PathMatch = (tri_not(tri_or(direct, via_role)), False, False)
         else:
             result = (direct, via_role, via_account)
         self._cache[key] = result

@@ -7,7 +7,9 @@ Fires for:
 - an issue the parser records in a customer managed, inline, repository, registry, SCP or RCP
   policy, when it concerns ECR: an unknown or malformed action, or a pattern matching nothing,
   whose service is ``ecr*`` (``ecr:GetAuthorisationToken``); an unknown condition operator, a
-  condition value the operator cannot read, a malformed resource or principal, in a statement
+  condition value the operator cannot read, a single-valued operator on a multivalued key
+  (``StringLike`` on ``aws:PrincipalOrgPaths`` without ``ForAnyValue``, which IAM Access Analyzer
+  also warns on), a malformed resource or principal, in a statement
   that applies to ECR actions. Such an element matches nothing or leaves its statement undecided,
   so the statement silently does not do what its author meant. AWS managed documents are left
   out: they name retired services that nobody in the account can change;
@@ -38,6 +40,7 @@ REPORTED_KINDS = frozenset({
     "unknown-action", "action-pattern-matches-nothing", "unknown-service", "malformed-action",
     "unknown-condition-operator", "uninterpretable-condition-value", "malformed-resource",
     "wildcard-in-service", "wildcard-in-principal", "unrecognised-principal",
+    "single-valued-operator-on-multivalued-key",
 })
 ACTION_KINDS = frozenset({"unknown-action", "action-pattern-matches-nothing", "unknown-service", "malformed-action"})
 _QUOTED = re.compile(r"'([^']*)'")
@@ -45,20 +48,15 @@ _AWS_MANAGED_ARN = re.compile(r"^arn:[^:]+:iam::aws:policy(?P<path>/(?:[^*?]*/)?
 
 
 @lru_cache(maxsize=1)
-def aws_managed_catalogue() -> dict[str, str] | None:
-    """AWS managed policy name -> path, from the copy moto ships; None when it is not installed."""
-    try:
-        data = aws_managed_policies()
-    except KeyError:
-        return None
-    return {name: entry.get("Path", "/") for name, entry in data.items()}
+@lru_cache(maxsize=1)
+def aws_managed_catalogue() -> dict[str, str]:
+    """AWS managed policy name -> path, from the catalogue shipped with the package."""
+    return {name: entry.get("Path", "/") for name, entry in aws_managed_policies().items()}
 
 
-def is_known_aws_managed(arn: str) -> bool | None:
-    """True/False for an ``arn:aws:iam::aws:policy/...`` ARN; None when the catalogue is missing."""
+def is_known_aws_managed(arn: str) -> bool:
+    """Whether an ``arn:aws:iam::aws:policy/...`` ARN names a policy AWS has (name and path)."""
     catalogue = aws_managed_catalogue()
-    if catalogue is None:
-        return None
     match = _AWS_MANAGED_ARN.match(arn)
     if match is None:
         return False
@@ -80,7 +78,7 @@ def is_known_aws_managed(arn: str) -> bool | None:
 def check(context: FindingContext) -> Iterator[Finding]:
     for policy_id, row in sorted(context.policy_rows.items()):
         label = context.policy_label(policy_id)
-        if row["parse_error"] and row["policy_kind"] == "aws_managed" and is_known_aws_managed(row["arn"] or "") is False:
+        if row["parse_error"] and row["policy_kind"] == "aws_managed" and not is_known_aws_managed(row["arn"] or ""):
             continue  # the unknown ARN is the problem; reported below
         if row["parse_error"]:
             yield Finding(
@@ -179,7 +177,7 @@ def _unknown_aws_managed(context: FindingContext) -> Iterator[Finding]:
             if _AWS_MANAGED_ARN.match(value):
                 referenced.setdefault(value, set()).add(statement_id)
     for arn, statements in sorted(referenced.items()):
-        if is_known_aws_managed(arn) is not False:
+        if is_known_aws_managed(arn):
             continue
         principals = context.attached_to.get(arn, ())
         where = []

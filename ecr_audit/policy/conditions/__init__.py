@@ -6,14 +6,17 @@ false, negated operators (``StringNotEquals``, ``NotIpAddress``, ``ArnNotLike``.
 ``...IfExists`` true, ``ForAllValues`` true, ``ForAnyValue`` false (even with ``IfExists``: the
 qualifier loops over the request's values, of which there are none); ``Null`` tests presence.
 
-A clause the engine cannot interpret (unknown operator, a value its operator cannot read) evaluates
-to *undecided*, never to true or false, and the parser records a :class:`PolicyIssue`.
+A clause the engine cannot interpret (unknown operator, a value its operator cannot read, a
+single-valued operator on a multivalued key such as ``aws:PrincipalOrgPaths``, whose reading AWS
+does not document) evaluates to *undecided*, never to true or false, and the parser records a
+:class:`PolicyIssue`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+from ecr_audit.policy import catalogue
 from ecr_audit.policy.conditions import binary, boolean, dates, ip, numeric, strings
 from ecr_audit.policy.context import MISSING, UNKNOWN, UNKNOWN_VALUE, KeyLookup
 from ecr_audit.policy.logic import Tri, tri_and, tri_not, tri_or
@@ -114,6 +117,13 @@ class ConditionClause:
             except ValueError as error:
                 self.problem = ("uninterpretable-condition-value",
                                 f"{operator_text} on {key_text}: {error}")
+            if self.problem is None and self.parsed.set_qualifier is None and \
+                    catalogue.is_multivalued_key(self.key):
+                # AWS documents only ForAnyValue/ForAllValues on keys with several values; IAM
+                # Access Analyzer's policy validation warns on anything else
+                self.problem = ("single-valued-operator-on-multivalued-key",
+                                f"{operator_text} on the multivalued key {key_text} without "
+                                "ForAnyValue/ForAllValues: how AWS reads it is undocumented")
 
     def evaluate(self, lookup: KeyLookup) -> Tri:
         if self.problem is not None:
