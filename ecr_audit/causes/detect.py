@@ -679,14 +679,30 @@ def _conditional_access(grouping: _Grouping) -> None:
                                           + statement_text(grouping.raw_statement(s)) for s in finding["statements"]))
         cause = Cause("conditional-access", subject, "Access depends on " + (
             grouping.context.statements_text(finding["statements"]) or "conditions the audit cannot decide"))
-        cause.fix = _satisfy(grouping, [], finding["statements"])
+        if any(statement in grouping.context.statement_rows for statement in finding["statements"]):
+            cause.fix = _satisfy(grouping, [], finding["statements"])
+        else:  # only policies the snapshot does not hold leave it open
+            cause.fix = Fix("none", "The outcome depends on policies the snapshot does not hold: collect them (see "
+                                    "the coverage table) to decide.")
         grouping.add(cause, [finding])
 
 
 # ---- 10. the rest: one cause per finding, the rule's remediation as the reason -------------------
+def _stable_subject(grouping: _Grouping, finding: dict[str, Any]) -> tuple[str, ...]:
+    """The finding's id, stable by design; unless its rule keys it by an organisation policy, whose
+    id AWS Organizations draws at random: then the policies' names and statements' contents."""
+    kinds = {grouping.context.policy_rows.get(policy, {}).get("policy_kind") for policy in finding["policies"]}
+    if not kinds & {"scp", "rcp"}:
+        return (finding["rule"], finding["id"])
+    return (finding["rule"], *sorted(grouping.stable_policy(policy) for policy in finding["policies"]),
+            *sorted(statement_text(grouping.raw_statement(s)) for s in finding["statements"]),
+            finding["grantee"] or "", finding["capability"] or "", finding["layer"] or "")
+
+
+
 def _the_rest(grouping: _Grouping) -> None:
     for finding in sorted(grouping.pending.values(), key=lambda row: (SEVERITY_RANK[row["severity"]], row["id"])):
-        cause = Cause(finding["rule"], (finding["rule"], finding["id"]), finding["title"] + ": "
+        cause = Cause(finding["rule"], _stable_subject(grouping, finding), finding["title"] + ": "
                       + finding["message"].split(":", 1)[0][:120])
         cause.fix = Fix("none", "No automatic fix: " + finding["remediation"].split("\n", 1)[0])
         grouping.add(cause, [finding])
