@@ -61,6 +61,8 @@ class AuditView(Protocol):
     def capabilities(self) -> pd.DataFrame: ...
     @property
     def findings(self) -> pd.DataFrame: ...
+    @property
+    def causes(self) -> pd.DataFrame: ...
 
 
 #: the finding categories (``findings.category``, :data:`~ecr_audit.findings.model.CATEGORIES`) of
@@ -1029,5 +1031,5 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
         baseline=baseline,
         expectations=expectations,
         accepted=accepted,
-        causes=causes_view(audit.causes, findings, namer) if hasattr(audit, "causes") else None,
+        causes=causes_view(audit.causes, findings, namer),
     )
