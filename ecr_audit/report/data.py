@@ -18,7 +18,7 @@ file (:mod:`ecr_audit.suppressions`): accepted findings leave every table built 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.frames import CHUNK_ROWS, isin
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
+from ecr_audit.findings.coverage_gate import blocking_gaps
 from ecr_audit.report.gaps import coverage_gaps
 
 #: rules whose findings are "a principal lacks actions it needs"
@@ -109,6 +110,9 @@ class Report:
     expectations: str | None = None
     #: what the suppressions file accepts; None without one
     accepted: "AcceptedRisks | None" = None
+    #: the gate's coverage verdict (:func:`ecr_audit.findings.coverage_gate.blocking_gaps`): the
+    #: coverage rows the findings depend on; empty when the findings saw everything they need
+    blocking_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -1007,4 +1011,5 @@ def build_report(audit: Any, *, findings: pd.DataFrame | None = None, min_severi
         baseline=baseline,
         expectations=expectations,
         accepted=accepted,
+        blocking_gaps=blocking_gaps(audit.coverage),
     )
