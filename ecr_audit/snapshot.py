@@ -120,11 +120,12 @@ import gzip
 import json
 import os
 import tempfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 from ecr_audit import __version__
+from ecr_audit.input_limits import InputLimitError, loads_json, read_bytes
+from ecr_audit.snapshot_schema import IAM_SCHEMA, SNAPSHOT_SCHEMA, schema_problem
 
 SCHEMA_VERSION = 1
 
@@ -201,23 +202,25 @@ def write_snapshot(snapshot: dict[str, Any], path: str | os.PathLike[str]) -> Pa
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON document of a (possibly gzipped) file, read within :mod:`ecr_audit.input_limits`."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except FileNotFoundError:
         raise SnapshotError(path, "no such file") from None
+    except IsADirectoryError:
+        raise SnapshotError(path, "is a folder, not a file") from None
     except OSError as exc:
-        raise SnapshotError(path, f"cannot be read ({exc.strerror})") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a corrupted deflate stream
-            raise SnapshotError(path, f"is not valid gzip ({exc})") from None
+        raise SnapshotError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except InputLimitError as exc:
+        raise SnapshotError(path, str(exc)) from None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_json(raw)
     except UnicodeDecodeError:
         raise SnapshotError(path, "is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(path, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except InputLimitError as exc:
+        raise SnapshotError(path, str(exc)) from None
 
 
 def from_aws_cli_authorization_details(details: dict[str, Any]) -> dict[str, Any]:
@@ -269,6 +272,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise SnapshotError(source, f"is a JSON {type(document).__name__}, expected an object")
     if "schema_version" not in document and any(k in document for k in AWS_CLI_AUTH_DETAILS_KEYS):
         _check_entity_lists(source, document, "")
+        _check_schema(source, document, IAM_SCHEMA)
         return from_aws_cli_authorization_details(document)
     missing = [key for key in REQUIRED_KEYS if key not in document]
     if missing:
@@ -288,7 +292,15 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(account, dict) or not account.get("id"):
         raise SnapshotError(source, "account.id is missing")
     _check_shape(source, document)
+    _check_schema(source, document, SNAPSHOT_SCHEMA)
     return document
+
+
+def _check_schema(source: Path, document: Any, schema: dict[str, Any]) -> None:
+    """Every field the readers use, with the type they read it as (:mod:`ecr_audit.snapshot_schema`)."""
+    problem = schema_problem(document, schema)
+    if problem is not None:
+        raise SnapshotError(source, f"does not match the snapshot format: {problem}")
 
 
 def _check_shape(source: Path, document: dict[str, Any]) -> None:

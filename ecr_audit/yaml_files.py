@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from ecr_audit.input_limits import MAX_YAML_BYTES, InputLimitError, loads_yaml, quote
+
 
 class FileEntryError(ValueError):
     """A user's file that cannot be used; the message names the file, the entry (``<entries>[N]``,
@@ -34,16 +36,25 @@ def read_yaml(path: str | os.PathLike[str], error: Callable[[str, str], Exceptio
 
     source = str(path)
     try:
+        if os.path.getsize(path) > MAX_YAML_BYTES:
+            raise InputLimitError(f"is larger than the {MAX_YAML_BYTES // 1024**2} MiB a YAML file may be")
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(source, "no such file") from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise error(source, f"cannot be read ({problem})") from None
+    except InputLimitError as problem:
+        raise error(source, str(problem)) from None
+    except UnicodeDecodeError as problem:
+        raise error(source, f"is not UTF-8 text (byte {problem.start})") from None
+    except OSError as problem:
+        raise error(source, f"cannot be read ({problem.strerror or problem})") from None
     try:
-        return yaml.safe_load(text)
+        return loads_yaml(text)
+    except InputLimitError as problem:
+        raise error(source, str(problem)) from None
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        raise error(source, f"is not valid YAML{where}: {getattr(problem, 'problem', None) or problem}") from None
+        detail = str(getattr(problem, "problem", None) or problem).splitlines()[0]
+        raise error(source, f"is not valid YAML{where}: {quote(detail, 200)}") from None
     except ValueError as problem:  # PyYAML builds dates while parsing: 2027-02-30 fails there
         raise error(source, f"holds a date that does not exist ({problem}); write dates as YYYY-MM-DD") from None

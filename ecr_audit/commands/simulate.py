@@ -29,14 +29,18 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     path: Path = args.cases
+    from ecr_audit.input_limits import InputLimitError, loads_json, read_bytes
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return _fail(f"{path}: cannot read: {error}")
-    try:
-        cases = json.loads(text)
+        cases = loads_json(read_bytes(path))
+    except OSError as error:
+        return _fail(f"{path}: cannot read: {error.strerror or error}")
+    except UnicodeDecodeError as error:
+        return _fail(f"{path}: not UTF-8 text (byte {error.start})")
     except json.JSONDecodeError as error:
         return _fail(f"{path}: not valid JSON: {error}")
+    except InputLimitError as error:
+        return _fail(f"{path}: {error}")
     if not isinstance(cases, list):
         return _fail(f"{path}: expected a JSON array of cases, found {type(cases).__name__}")
     try:
