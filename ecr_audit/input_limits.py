@@ -92,23 +92,22 @@ def read_bytes(path: str | os.PathLike[str], cap: int | None = None) -> bytes:
 
 
 def _gunzip_capped(handle: Any, cap: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
+    """Inflated in two passes: the first only counts (constant memory, stops at the cap), so a
+    bomb costs seconds of CPU and no memory; the second keeps the bytes of a file known to fit."""
     try:
+        total = 0
         with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
-            while True:
-                chunk = stream.read(_CHUNK)
-                if not chunk:
-                    break
+            while chunk := stream.read(_CHUNK):
                 total += len(chunk)
                 if total > cap:
                     raise InputLimitError(f"decompresses to more than the {_size_text(cap)} limit "
-                                          f"({ENV_MAX_INPUT_BYTES}); a compression bomb or a larger "
-                                          "snapshot than expected")
-                chunks.append(chunk)
+                                          f"({ENV_MAX_INPUT_BYTES}): a compression bomb, or a larger "
+                                          "input than expected")
+        handle.seek(0)
+        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+            return stream.read()
     except (OSError, EOFError, zlib.error) as error:  # zlib.error: a corrupted deflate stream
         raise InputLimitError(f"is not valid gzip ({error})") from None
-    return b"".join(chunks)
 
 
 def _bounded_int(text: str) -> int:
