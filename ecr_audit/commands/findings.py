@@ -54,12 +54,26 @@ def write_json(audit: "Audit", snapshot: Path, out: TextIO) -> None:
     out.write("\n")
 
 
+#: a spreadsheet reads a cell starting with one of these as a formula (or splits it): OWASP's CSV
+#: injection guidance is to prefix such a cell with a single quote, which makes it plain text
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as the text it is: names such as ``=HYPERLINK(...)``
+    (IAM names may start with ``=``, ``+``, ``-`` or ``@``) are prefixed with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(audit: "Audit", snapshot: Path, out: TextIO) -> None:
     findings = audit.findings
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(findings.columns)
     for row in findings.itertuples(index=False):
-        writer.writerow(LIST_SEPARATOR.join(value) if isinstance(value, tuple) else "" if value is None else value
+        writer.writerow(spreadsheet_cell(LIST_SEPARATOR.join(value) if isinstance(value, tuple)
+                                         else "" if value is None else value)
                         for value in row)
 
 
