@@ -8,6 +8,7 @@ file's kind of error (``ExpectationsError``, ``SuppressionsError``) and names th
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,6 +22,7 @@ class FileEntryError(ValueError):
     entries = "entries"
 
     def __init__(self, source: str, problem: str, index: int | None = None, label: str | None = None) -> None:
+        problem, label = bounded(problem), bounded(label) if label is not None else None
         self.source = source
         self.problem = problem
         self.index = index
@@ -28,6 +30,18 @@ class FileEntryError(ValueError):
         if index is not None:
             where += f": {self.entries}[{index}]" + (f" ({label})" if label else "")
         super().__init__(f"{where}: {problem}")
+
+
+#: a word (a quoted value, mostly) longer than this is cut in messages: the file's values are the
+#: user's, possibly megabytes, and a message is one line
+_WORD_LIMIT = 80
+_LONG_WORD = re.compile(r"\S{%d,}" % (_WORD_LIMIT + 1))
+
+
+def bounded(message: str) -> str:
+    """``message`` with every word longer than :data:`_WORD_LIMIT` characters cut, and on one line."""
+    message = " ".join(message.split())
+    return _LONG_WORD.sub(lambda match: match.group()[: _WORD_LIMIT - 3] + "...", message)
 
 
 def read_yaml(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Any:

@@ -171,10 +171,15 @@ def _with_marker(answer: bytes, is_json: bool, token: str, operation: str) -> by
     return answer.replace(closing, f"<IsTruncated>true</IsTruncated><Marker>{token}</Marker>".encode() + closing)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up (read timeout) closes the connection before the slow answer: expected."""
+
+
 def start_fault_proxy(upstream: str) -> tuple[FaultProxy, ThreadingHTTPServer]:
     proxy = FaultProxy(upstream=upstream)
     handler = type("Handler", (_Handler,), {"proxy": proxy})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="fault-proxy", daemon=True).start()
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -237,7 +237,20 @@ def yaml_lone_surrogate(path: Path) -> Path:
     return path
 
 
+def long_values(path: Path) -> Path:
+    path.write_text(f"- id: {'x' * 100_000}\n  reason: r\n  owner: o\n  expires: {'y' * 100_000}\n")
+    return path
+
+
+def long_expectation(path: Path) -> Path:
+    path.write_text(f"version: 1\nexpectations:\n  - name: {'n' * 100_000}\n    principals: {{names: [a]}}\n"
+                    f"    must: [{'z' * 100_000}]\n")
+    return path
+
+
 YAML_FILES: dict[str, Callable[[Path], Path]] = {
+    "long-values.yml": long_values,
+    "long-expectation.yml": long_expectation,
     "alias-bomb-expires.yml": alias_bomb("expires"),
     "alias-bomb-id.yml": alias_bomb("id"),
     "alias-bomb-version.yml": alias_bomb("version"),
