@@ -266,10 +266,6 @@ YAML_FILES: dict[str, Callable[[Path], Path]] = {
 
 # --- simulate cases -------------------------------------------------------------------------------
 
-def deep_cases(path: Path) -> Path:
-    return deep_json(path)
-
-
 def huge_int_cases(path: Path) -> Path:
     path.write_text(f'[{{"name": "x", "request": {{"action": "ecr:GetAuthorizationToken"}}, "n": {HUGE_INT}}}]')
     return path
@@ -281,7 +277,7 @@ def surrogate_cases(path: Path) -> Path:
 
 
 CASES_FILES: dict[str, Callable[[Path], Path]] = {
-    "cases-deep-nesting.json": deep_cases,
+    "cases-deep-nesting.json": deep_json,
     "cases-nesting-beyond-limit.json": lambda path: deep_json(path, MEDIUM_DEEP),
     "cases-5000-digit-int.json": huge_int_cases,
     "cases-lone-surrogate.json": surrogate_cases,
