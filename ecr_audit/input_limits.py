@@ -145,23 +145,37 @@ def _has_surrogate(text: str) -> bool:
 
 
 def check_structure(document: Any, *, strings: bool = True) -> None:
-    """:data:`MAX_DEPTH` and, when ``strings``, no lone surrogate in any key or string. Iterative:
-    the check itself must not be the recursion it guards against."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
+    """:data:`MAX_DEPTH` and, when ``strings``, no lone surrogate in any key or string. Iterative,
+    level by level over the containers only: the check must not be the recursion it guards
+    against, and must cost little next to parsing."""
+    containers = (dict, list)
+    level = [document] if isinstance(document, containers) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise InputLimitError(f"nests deeper than {MAX_DEPTH} levels")
+        below: list[Any] = []
+        for value in level:
+            items = value.values() if type(value) is dict else value
+            below.extend(item for item in items if isinstance(item, containers))
+        level = below
+    if strings:
+        _check_strings(document)
+
+
+def _check_strings(document: Any) -> None:
+    stack = [document]
     while stack:
-        value, depth = stack.pop()
+        value = stack.pop()
         if isinstance(value, dict):
-            if depth > MAX_DEPTH:
-                raise InputLimitError(f"nests deeper than {MAX_DEPTH} levels")
             for key, item in value.items():
-                if strings and isinstance(key, str) and _has_surrogate(key):
+                if isinstance(key, str) and _has_surrogate(key):
                     raise InputLimitError(f"holds a lone surrogate (invalid Unicode) in the key {quote(key)}")
-                stack.append((item, depth + 1))
+                stack.append(item)
         elif isinstance(value, list):
-            if depth > MAX_DEPTH:
-                raise InputLimitError(f"nests deeper than {MAX_DEPTH} levels")
-            stack.extend((item, depth + 1) for item in value)
-        elif strings and isinstance(value, str) and _has_surrogate(value):
+            stack.extend(value)
+        elif isinstance(value, str) and _has_surrogate(value):
             raise InputLimitError(f"holds a lone surrogate (invalid Unicode) in the text {quote(value)}")
 
 

@@ -131,7 +131,7 @@ from typing import Any, Iterator
 
 from ecr_audit import __version__
 from ecr_audit.input_limits import InputLimitError, loads_json, read_bytes
-from ecr_audit.snapshot_schema import IAM_SCHEMA, SNAPSHOT_SCHEMA, schema_problem
+from ecr_audit.snapshot_schema import schema_problem
 
 SCHEMA_VERSION = 1
 
@@ -364,7 +364,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise SnapshotError(source, f"is a JSON {type(document).__name__}, expected an object")
     if "schema_version" not in document and any(k in document for k in AWS_CLI_AUTH_DETAILS_KEYS):
         _check_entity_lists(source, document, "")
-        _check_schema(source, document, IAM_SCHEMA)
+        _check_schema(source, document, "iam")
         return from_aws_cli_authorization_details(document)
     missing = [key for key in REQUIRED_KEYS if key not in document]
     if missing:
@@ -384,11 +384,11 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(account, dict) or not account.get("id"):
         raise SnapshotError(source, "account.id is missing")
     _check_shape(source, document)
-    _check_schema(source, document, SNAPSHOT_SCHEMA)
+    _check_schema(source, document, "snapshot")
     return document
 
 
-def _check_schema(source: Path, document: Any, schema: dict[str, Any]) -> None:
+def _check_schema(source: Path, document: Any, schema: str) -> None:
     """Every field the readers use, with the type they read it as (:mod:`ecr_audit.snapshot_schema`)."""
     problem = schema_problem(document, schema)
     if problem is not None:
