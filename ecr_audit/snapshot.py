@@ -8,16 +8,23 @@ index, is documented in ``docs/snapshot.md`` (checked against this module by a t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import errno
+import fcntl
+import glob
 import gzip
 import json
 import os
+import signal
 import tempfile
-import zlib
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ecr_audit._version import __version__
+from ecr_audit.input_limits import InputLimitError, loads_json, read_bytes
+from ecr_audit.snapshot_schema import schema_problem
 
 SCHEMA_VERSION = 1
 
@@ -71,17 +78,97 @@ def new_snapshot(account_id: str, *, regions: list[str], partition: str = "aws")
     }
 
 
-def write_snapshot(snapshot: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write atomically (temp file in the same folder, then rename): a reader never sees half a file.
+class ConcurrentWriteError(OSError):
+    """Another process is writing the same output; the message names the path and the lock."""
 
-    A name ending in ``.gz`` is gzip-compressed.
+
+#: output paths this process holds the lock of (:func:`output_lock`), so write_snapshot inside one
+#: does not try to take it again
+_held: set[Path] = set()
+_held_guard = threading.Lock()
+
+
+def _lock_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.lock")
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}.ecr-audit-"
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold the write lock of ``path`` (``.NAME.lock`` next to it, ``flock``ed, so a killed holder
+    releases it) for the whole block: a second collector to the same path fails at once with
+    :class:`ConcurrentWriteError` instead of silently overwriting the first one's snapshot.
+
+    On entry, temporary files a killed writer left next to ``path`` are removed: while the lock is
+    held, no one else can be writing them. A folder created for the lock and left empty (the run
+    failed before writing anything) is removed again: a failed run leaves nothing behind.
+    """
+    target = Path(path).absolute()
+    created = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = _lock_path(target)
+    while True:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConcurrentWriteError(errno.EBUSY, f"another ecr-audit is writing {path} (it holds {lock_file}); "
+                                                    "wait for it or write elsewhere") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock_file).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder before us removed the file as we opened it: lock the new one
+    try:
+        for stale in target.parent.glob(f"{glob.escape(_temp_prefix(target))}*.tmp"):
+            stale.unlink(missing_ok=True)
+        with _held_guard:
+            _held.add(target)
+        yield target
+    finally:
+        with _held_guard:
+            _held.discard(target)
+        lock_file.unlink(missing_ok=True)
+        os.close(fd)
+        for folder in created:  # innermost first
+            with contextlib.suppress(OSError):  # not empty: the run wrote something there
+                folder.rmdir()
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable: a crash after it must not bring back the old file."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_snapshot(snapshot: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write atomically (temp file in the same folder, fsynced, renamed, folder fsynced): a reader
+    never sees half a file, and a crash never loses the file the rename replaced.
+
+    A name ending in ``.gz`` is gzip-compressed. The temporary file (mode 0600, like the snapshot) is
+    removed on any exception, Ctrl-C or SIGTERM (:func:`interrupt_on_sigterm`); one a ``kill -9``
+    left is removed by the next writer (:func:`output_lock`). Raises :class:`ConcurrentWriteError`
+    when another process holds the path's lock.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with _held_guard:
+        held = target.absolute() in _held
+    if not held:
+        with output_lock(target):
+            return write_snapshot(snapshot, target)
     data = json.dumps(snapshot, default=_json_default, indent=1, sort_keys=False).encode("utf-8")
     if target.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -92,27 +179,40 @@ def write_snapshot(snapshot: dict[str, Any], path: str | os.PathLike[str]) -> Pa
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
+    _fsync_directory(target.parent)
     return target
 
 
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM (``kill``, a CI timeout) raise KeyboardInterrupt in the main thread, so that
+    ``finally`` blocks run: temporary files are removed and locks released, as on Ctrl-C."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def _read_json(path: Path) -> Any:
+    """The JSON document of a (possibly gzipped) file, read within :mod:`ecr_audit.input_limits`."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except FileNotFoundError:
         raise SnapshotError(path, "no such file") from None
+    except IsADirectoryError:
+        raise SnapshotError(path, "is a folder, not a file") from None
     except OSError as exc:
-        raise SnapshotError(path, f"cannot be read ({exc.strerror})") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a corrupted deflate stream
-            raise SnapshotError(path, f"is not valid gzip ({exc})") from None
+        raise SnapshotError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except InputLimitError as exc:
+        raise SnapshotError(path, str(exc)) from None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_json(raw)
     except UnicodeDecodeError:
         raise SnapshotError(path, "is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(path, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except InputLimitError as exc:
+        raise SnapshotError(path, str(exc)) from None
 
 
 def from_aws_cli_authorization_details(details: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +264,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise SnapshotError(source, f"is a JSON {type(document).__name__}, expected an object")
     if "schema_version" not in document and any(k in document for k in AWS_CLI_AUTH_DETAILS_KEYS):
         _check_entity_lists(source, document, "")
+        _check_schema(source, document, "iam")
         return from_aws_cli_authorization_details(document)
     missing = [key for key in REQUIRED_KEYS if key not in document]
     if missing:
@@ -183,7 +284,15 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(account, dict) or not account.get("id"):
         raise SnapshotError(source, "account.id is missing")
     _check_shape(source, document)
+    _check_schema(source, document, "snapshot")
     return document
+
+
+def _check_schema(source: Path, document: Any, schema: str) -> None:
+    """Every field the readers use, with the type they read it as (:mod:`ecr_audit.snapshot_schema`)."""
+    problem = schema_problem(document, schema)
+    if problem is not None:
+        raise SnapshotError(source, f"does not match the snapshot format: {problem}")
 
 
 def _check_shape(source: Path, document: dict[str, Any]) -> None:

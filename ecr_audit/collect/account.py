@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError
 from ecr_audit.collect import ecr, iam, iam_activity, organizations
 from ecr_audit.collect.coverage import Coverage
 from ecr_audit.collect.identity import collect_caller_identity, partition_of
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits, guard_session
 from ecr_audit.collect.regions import ALL, RegionsAsked, collect_regions, parse_regions_option
 from ecr_audit.collect.session import CollectionError, client_config
 from ecr_audit.snapshot import new_snapshot
@@ -98,6 +99,7 @@ def collect_account(
     config: Config | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     organization_reader: OrganizationReader | None = None,
+    limits: CallLimits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
     """Collect one account read-only into a snapshot (see :mod:`ecr_audit.snapshot`).
 
@@ -109,14 +111,18 @@ def collect_account(
     ``organization_reader``: where the SCPs and RCPs above the account come from; by default the
     account's own Organizations client, which in a member account usually may not walk the tree.
     An organisation-wide collection passes the management account's view instead.
+
+    ``limits``: the page cap and deadline of each paginated operation. Every answer is checked
+    (:mod:`ecr_audit.collect.responses`): a malformed one is retried, then a gap.
     """
     config = config or client_config()
+    guard_session(session)
     asked = regions_asked(regions)
     home = home_region(session, asked)
     caller = collect_caller_identity(session.client("sts", region_name=home, config=config))
     account_id, partition = caller["Account"], partition_of(caller.get("Arn") or "")
 
-    coverage = Coverage()
+    coverage = Coverage(limits)
     pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="ecr-audit-collect")
     try:
         iam_client = session.client("iam", region_name=home, config=config)

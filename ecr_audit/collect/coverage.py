@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterable, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits
+
 T = TypeVar("T")
 
 #: the exceptions a failed AWS call raises; ResponseParserError is not a BotoCoreError (it is what
@@ -99,7 +101,9 @@ class Coverage:
     interrupted collection (Ctrl-C) stops the other threads instead of letting them run on.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limits: CallLimits = DEFAULT_LIMITS) -> None:
+        #: the bounds every paginated operation of this collection keeps to
+        self.limits = limits
         self._gaps: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()

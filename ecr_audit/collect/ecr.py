@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
 from ecr_audit.collect.coverage import CALL_ERRORS, FAILED, Coverage, error_code_of
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits, listed, member
 
 REPOSITORY_POLICY_ABSENT = ("RepositoryPolicyNotFoundException",)
 LIFECYCLE_POLICY_ABSENT = ("LifecyclePolicyNotFoundException",)
@@ -21,35 +22,42 @@ REGISTRY_POLICY_ABSENT = ("RegistryPolicyNotFoundException",)
 _REGION_UNUSABLE_CODES = {"UnrecognizedClientException", "InvalidClientTokenId"}
 
 
-def get_repositories(ecr_client: Any) -> list[dict[str, Any]]:
-    repositories: list[dict[str, Any]] = []
-    for page in ecr_client.get_paginator("describe_repositories").paginate():
-        repositories.extend(page.get("repositories", []))
-    return repositories
+def get_repositories(ecr_client: Any, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(ecr_client, "describe_repositories", "DescribeRepositories", "repositories", limits)
 
 
 def get_repository_tags(ecr_client: Any, repository_arn: str) -> list[dict[str, str]]:
-    return ecr_client.list_tags_for_resource(resourceArn=repository_arn).get("tags", [])
+    return member(ecr_client.list_tags_for_resource(resourceArn=repository_arn), "tags", "ListTagsForResource")
 
 
 def get_repository_policy(ecr_client: Any, registry_id: str, repository_name: str) -> dict[str, Any]:
-    return ecr_client.get_repository_policy(registryId=registry_id, repositoryName=repository_name)
+    answer = ecr_client.get_repository_policy(registryId=registry_id, repositoryName=repository_name)
+    member(answer, "policyText", "GetRepositoryPolicy")
+    return answer
 
 
 def get_lifecycle_policy(ecr_client: Any, registry_id: str, repository_name: str) -> dict[str, Any]:
-    return ecr_client.get_lifecycle_policy(registryId=registry_id, repositoryName=repository_name)
+    answer = ecr_client.get_lifecycle_policy(registryId=registry_id, repositoryName=repository_name)
+    member(answer, "lifecyclePolicyText", "GetLifecyclePolicy")
+    return answer
 
 
 def get_registry_policy(ecr_client: Any) -> dict[str, Any]:
-    return ecr_client.get_registry_policy()
+    answer = ecr_client.get_registry_policy()
+    member(answer, "policyText", "GetRegistryPolicy")
+    return answer
 
 
 def get_registry_policy_scope(ecr_client: Any) -> dict[str, Any]:
-    return ecr_client.get_account_setting(name="REGISTRY_POLICY_SCOPE")
+    answer = ecr_client.get_account_setting(name="REGISTRY_POLICY_SCOPE")
+    member(answer, "value", "GetAccountSetting")
+    return answer
 
 
 def get_registry(ecr_client: Any) -> dict[str, Any]:
-    return ecr_client.describe_registry()
+    answer = ecr_client.describe_registry()
+    member(answer, "registryId", "DescribeRegistry")
+    return answer
 
 
 def transform_repository(
@@ -104,7 +112,7 @@ def collect_region(ecr_client: Any, region: str, account_id: str, coverage: Cove
     mistakes an unread region for an empty one.
     """
     try:
-        described = get_repositories(ecr_client)
+        described = get_repositories(ecr_client, coverage.limits)
     except CALL_ERRORS as error:
         if _region_unusable(error):
             coverage.record_error(error, service="ecr", operation="DescribeRepositories", region=region,

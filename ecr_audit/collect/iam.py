@@ -11,30 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_audit.collect.coverage import CALL_ERRORS, FAILED, Coverage
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits, listed, member, paginate
 from ecr_audit.snapshot import AWS_CLI_AUTH_DETAILS_KEYS
 
 #: every entity type GetAccountAuthorizationDetails knows; named so that none is left out by default
 ENTITY_FILTER = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 
 
-def get_authorization_details(iam_client: Any) -> list[dict[str, Any]]:
-    paginator = iam_client.get_paginator("get_account_authorization_details")
-    return list(paginator.paginate(Filter=list(ENTITY_FILTER)))
+def get_authorization_details(iam_client: Any, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    pages = list(paginate(iam_client, "get_account_authorization_details", limits, Filter=list(ENTITY_FILTER)))
+    for page in pages:
+        member(page, "RoleDetailList", "GetAccountAuthorizationDetails")
+    return pages
 
 
-def get_account_aliases(iam_client: Any) -> list[str]:
-    aliases: list[str] = []
-    for page in iam_client.get_paginator("list_account_aliases").paginate():
-        aliases.extend(page.get("AccountAliases", []))
-    return aliases
+def get_account_aliases(iam_client: Any, limits: CallLimits = DEFAULT_LIMITS) -> list[str]:
+    return listed(iam_client, "list_account_aliases", "ListAccountAliases", "AccountAliases", limits)
 
 
 def get_policy(iam_client: Any, policy_arn: str) -> dict[str, Any]:
-    return iam_client.get_policy(PolicyArn=policy_arn)["Policy"]
+    return member(iam_client.get_policy(PolicyArn=policy_arn), "Policy", "GetPolicy")
 
 
 def get_policy_version(iam_client: Any, policy_arn: str, version_id: str) -> dict[str, Any]:
-    return iam_client.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)["PolicyVersion"]
+    answer = iam_client.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+    return member(answer, "PolicyVersion", "GetPolicyVersion")
 
 
 def is_aws_managed(policy_arn: str) -> bool:
@@ -113,10 +114,10 @@ def transform_policy_and_version(policy: dict[str, Any], version: dict[str, Any]
 
 def collect_iam(iam_client: Any, coverage: Coverage) -> tuple[dict[str, Any] | None, list[str]]:
     """(authorization details or ``None`` when they could not be read, account aliases)."""
-    aliases = coverage.call(lambda: get_account_aliases(iam_client), service="iam",
+    aliases = coverage.call(lambda: get_account_aliases(iam_client, coverage.limits), service="iam",
                             operation="ListAccountAliases")
     try:
-        pages = get_authorization_details(iam_client)
+        pages = get_authorization_details(iam_client, coverage.limits)
     except CALL_ERRORS as error:
         # half the pages would be worse than none: a missing deny reads as access
         coverage.record_error(error, service="iam", operation="GetAccountAuthorizationDetails",

@@ -11,27 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_audit.collect.coverage import FAILED, Coverage
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits, listed, member
 
 #: what GetAccessKeyLastUsed answers for a key that has never been used
 _NEVER_USED = "N/A"
 
 
-def get_users(iam_client: Any) -> list[dict[str, Any]]:
-    users: list[dict[str, Any]] = []
-    for page in iam_client.get_paginator("list_users").paginate():
-        users.extend(page.get("Users", []))
-    return users
+def get_users(iam_client: Any, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(iam_client, "list_users", "ListUsers", "Users", limits)
 
 
-def get_access_keys(iam_client: Any, user_name: str) -> list[dict[str, Any]]:
-    keys: list[dict[str, Any]] = []
-    for page in iam_client.get_paginator("list_access_keys").paginate(UserName=user_name):
-        keys.extend(page.get("AccessKeyMetadata", []))
-    return keys
+def get_access_keys(iam_client: Any, user_name: str, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(iam_client, "list_access_keys", "ListAccessKeys", "AccessKeyMetadata", limits, UserName=user_name)
 
 
 def get_access_key_last_used(iam_client: Any, access_key_id: str) -> dict[str, Any]:
-    return iam_client.get_access_key_last_used(AccessKeyId=access_key_id).get("AccessKeyLastUsed", {})
+    answer = iam_client.get_access_key_last_used(AccessKeyId=access_key_id)
+    return member(answer, "AccessKeyLastUsed", "GetAccessKeyLastUsed")
 
 
 def transform_access_key(key: dict[str, Any], last_used: dict[str, Any] | None) -> dict[str, Any]:
@@ -50,13 +46,13 @@ def transform_user_activity(user: dict[str, Any], keys: list[dict[str, Any]] | N
 
 def collect_iam_activity(iam_client: Any, coverage: Coverage) -> dict[str, Any] | None:
     """``{"users": {name: activity}}``, or ``None`` when the users could not be listed."""
-    users = coverage.call(lambda: get_users(iam_client), service="iam", operation="ListUsers")
+    users = coverage.call(lambda: get_users(iam_client, coverage.limits), service="iam", operation="ListUsers")
     if users is FAILED or users is None:
         return None
     activity: dict[str, Any] = {}
     for user in users:
         name = user["UserName"]
-        keys = coverage.call(lambda: get_access_keys(iam_client, name), service="iam",
+        keys = coverage.call(lambda: get_access_keys(iam_client, name, coverage.limits), service="iam",
                              operation="ListAccessKeys", resource=name)
         if keys is FAILED or keys is None:
             activity[name] = transform_user_activity(user, None)

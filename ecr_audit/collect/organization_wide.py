@@ -37,6 +37,7 @@ from ecr_audit.collect import organizations
 from ecr_audit.collect.account import OrganizationReader, home_region, regions_asked, collect_account
 from ecr_audit.collect.coverage import CALL_ERRORS, Coverage, error_code_and_message
 from ecr_audit.collect.identity import collect_caller_identity, partition_of
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits, guard_session, listed
 from ecr_audit.collect.session import CollectionError, client_config
 from ecr_audit.snapshot import COLLECTED, FAILED, INDEX_KIND, INDEX_SCHEMA_VERSION, write_index, write_snapshot
 
@@ -56,11 +57,8 @@ INTERRUPTED = "Interrupted"
 
 # --- boto3 edge -------------------------------------------------------------------------------
 
-def get_accounts(org_client: Any) -> list[dict[str, Any]]:
-    accounts: list[dict[str, Any]] = []
-    for page in org_client.get_paginator("list_accounts").paginate():
-        accounts.extend(page.get("Accounts", []))
-    return accounts
+def get_accounts(org_client: Any, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(org_client, "list_accounts", "ListAccounts", "Accounts", limits)
 
 
 class _AssumedRoleCredentials(CredentialProvider):
@@ -253,13 +251,14 @@ class _Run:
 
     def __init__(self, *, caller_session: boto3.Session, caller_account: str, partition: str, home: str,
                  org_client: Any, sts_client: Any, shared: organizations.SharedReads, role_name: str,
-                 regions: Any, config: Config, output_dir: Path, stop: threading.Event) -> None:
+                 regions: Any, config: Config, output_dir: Path, stop: threading.Event,
+                 limits: CallLimits = DEFAULT_LIMITS) -> None:
         self.caller_session, self.caller_account, self.partition, self.home = (
             caller_session, caller_account, partition, home)
         self.org_client, self.sts_client, self.shared = org_client, sts_client, shared
         self.profile = profile_of(caller_session)
         self.role_name, self.regions = role_name, regions
-        self.config, self.output_dir, self.stop = config, output_dir, stop
+        self.config, self.output_dir, self.stop, self.limits = config, output_dir, stop, limits
 
     def role_arn(self, account_id: str) -> str | None:
         """The role assumed to read the account; ``None``: the caller's own credentials."""
@@ -276,7 +275,7 @@ class _Run:
 
     def _collect(self, account: dict[str, Any]) -> dict[str, Any]:
         account_id = account["id"]
-        coverage = Coverage()
+        coverage = Coverage(self.limits)
         organization = organizations.collect_organization(self.org_client, account_id, coverage, self.shared)
         organization_gaps = coverage.gaps
         arn = self.role_arn(account_id)
@@ -296,7 +295,7 @@ class _Run:
                 code, message = error_code_and_message(error)
                 return failed(STEP_ASSUME_ROLE, code, f"sts:AssumeRole into {arn} failed: {message}")
         try:
-            snapshot = collect_account(session, regions=self.regions, config=self.config,
+            snapshot = collect_account(session, regions=self.regions, config=self.config, limits=self.limits,
                                        progress=_stop_when(self.stop),
                                        organization_reader=_replaying(organization, organization_gaps))
         except _Interrupted:
@@ -328,6 +327,7 @@ def collect_organization_wide(
     max_workers: int = DEFAULT_MAX_WORKERS,
     config: Config | None = None,
     progress: Progress | None = None,
+    limits: CallLimits = DEFAULT_LIMITS,
 ) -> tuple[dict[str, Any], Path]:
     """Collect the organisation's active accounts into ``output_dir``; return (index, index path).
 
@@ -339,6 +339,7 @@ def collect_organization_wide(
     if max_workers < 1:
         raise ValueError(f"max workers must be at least 1, not {max_workers}")
     config = config or client_config()
+    guard_session(session)
     home = home_region(session, regions_asked(regions))
     sts_client = session.client("sts", region_name=home, config=config)
     caller = collect_caller_identity(sts_client)
@@ -349,25 +350,26 @@ def collect_organization_wide(
         raise _fatal("organizations:DescribeOrganization", error,
                      f"account {caller['Account']} must be in an organisation for --org-role") from None
     try:
-        listed = get_accounts(org_client)
+        accounts_listed = get_accounts(org_client, limits)
     except CALL_ERRORS as error:
         raise _fatal("organizations:ListAccounts", error,
                      "run from the management account or an Organizations delegated administrator") from None
-    if not any(account.get("Id") == caller["Account"] for account in listed):
+    if not any(account.get("Id") == caller["Account"] for account in accounts_listed):
         # AWS lists every account, the caller's included: a listing without it is not the organisation
         raise CollectionError(
-            f"organizations:ListAccounts listed {len(listed)} accounts, not including the caller's own "
+            f"organizations:ListAccounts listed {len(accounts_listed)} accounts, not including the caller's own "
             f"account {caller['Account']}; run from the management account or an Organizations delegated "
             "administrator")
-    selected, skipped = select_accounts([transform_account(a) for a in listed], accounts)
+    selected, skipped = select_accounts([transform_account(a) for a in accounts_listed], accounts)
 
     shared = organizations.SharedReads()
     shared.remember("DescribeOrganization", None, organization)
-    for account in listed:  # ListAccounts already said what DescribeAccount would, name included
+    for account in accounts_listed:  # ListAccounts already said what DescribeAccount would, name included
         shared.remember("DescribeAccount", account.get("Id"), account)
     run = _Run(caller_session=session, caller_account=caller["Account"], partition=partition_of(caller["Arn"]),
                home=home, org_client=org_client, sts_client=sts_client, shared=shared, role_name=role_name,
-               regions=regions, config=config, output_dir=Path(output_dir), stop=threading.Event())
+               regions=regions, config=config, output_dir=Path(output_dir), stop=threading.Event(),
+               limits=limits)
     collected_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
     def index_of(entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Iterable, TypeVar
 
 from ecr_audit.collect.coverage import CALL_ERRORS, FAILED, Coverage, error_code_of
+from ecr_audit.collect.responses import DEFAULT_LIMITS, CallLimits, listed, member
 
 T = TypeVar("T")
 
@@ -72,41 +73,34 @@ def _call(coverage: Coverage, shared: SharedReads | None, fetch: Callable[[], T]
 
 
 def get_organization(org_client: Any) -> dict[str, Any]:
-    return org_client.describe_organization()["Organization"]
+    return member(org_client.describe_organization(), "Organization", "DescribeOrganization")
 
 
-def get_parents(org_client: Any, child_id: str) -> list[dict[str, Any]]:
-    parents: list[dict[str, Any]] = []
-    for page in org_client.get_paginator("list_parents").paginate(ChildId=child_id):
-        parents.extend(page.get("Parents", []))
-    return parents
+def get_parents(org_client: Any, child_id: str, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(org_client, "list_parents", "ListParents", "Parents", limits, ChildId=child_id)
 
 
-def get_roots(org_client: Any) -> list[dict[str, Any]]:
-    roots: list[dict[str, Any]] = []
-    for page in org_client.get_paginator("list_roots").paginate():
-        roots.extend(page.get("Roots", []))
-    return roots
+def get_roots(org_client: Any, limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(org_client, "list_roots", "ListRoots", "Roots", limits)
 
 
 def get_organizational_unit(org_client: Any, ou_id: str) -> dict[str, Any]:
-    return org_client.describe_organizational_unit(OrganizationalUnitId=ou_id)["OrganizationalUnit"]
+    answer = org_client.describe_organizational_unit(OrganizationalUnitId=ou_id)
+    return member(answer, "OrganizationalUnit", "DescribeOrganizationalUnit")
 
 
 def get_account(org_client: Any, account_id: str) -> dict[str, Any]:
-    return org_client.describe_account(AccountId=account_id)["Account"]
+    return member(org_client.describe_account(AccountId=account_id), "Account", "DescribeAccount")
 
 
-def get_policies_for_target(org_client: Any, target_id: str, policy_type: str) -> list[dict[str, Any]]:
-    policies: list[dict[str, Any]] = []
-    paginator = org_client.get_paginator("list_policies_for_target")
-    for page in paginator.paginate(TargetId=target_id, Filter=policy_type):
-        policies.extend(page.get("Policies", []))
-    return policies
+def get_policies_for_target(org_client: Any, target_id: str, policy_type: str,
+                            limits: CallLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    return listed(org_client, "list_policies_for_target", "ListPoliciesForTarget", "Policies", limits,
+                  TargetId=target_id, Filter=policy_type)
 
 
 def get_policy(org_client: Any, policy_id: str) -> dict[str, Any]:
-    return org_client.describe_policy(PolicyId=policy_id)["Policy"]
+    return member(org_client.describe_policy(PolicyId=policy_id), "Policy", "DescribePolicy")
 
 
 def transform_policy(summary: dict[str, Any], policy: dict[str, Any] | None) -> dict[str, Any]:
@@ -139,7 +133,7 @@ def _path_to_root(org_client: Any, account_id: str, coverage: Coverage,
     path = [{"Id": account_id, "Type": "ACCOUNT"}]
     while path[-1]["Type"] != "ROOT":
         child = path[-1]["Id"]
-        parents = _call(coverage, shared, lambda: get_parents(org_client, child),
+        parents = _call(coverage, shared, lambda: get_parents(org_client, child, coverage.limits),
                         operation="ListParents", resource=child)
         if not parents:
             if parents is not FAILED:
@@ -160,7 +154,7 @@ def _level_name(org_client: Any, node: dict[str, Any], coverage: Coverage,
                 shared: SharedReads | None) -> str | None:
     node_id, node_type = node["Id"], node["Type"]
     if node_type == "ROOT":
-        roots = _call(coverage, shared, lambda: get_roots(org_client), operation="ListRoots")
+        roots = _call(coverage, shared, lambda: get_roots(org_client, coverage.limits), operation="ListRoots")
         return next((root.get("Name") for root in roots or [] if root.get("Id") == node_id), None)
     if node_type == "ORGANIZATIONAL_UNIT":
         unit = _call(coverage, shared, lambda: get_organizational_unit(org_client, node_id),
@@ -205,7 +199,7 @@ def collect_organization(org_client: Any, account_id: str, coverage: Coverage,
     for node in reversed(path):
         policies: dict[str, list | None] = {}
         for key, policy_type in POLICY_TYPES.items():
-            attached = _call(coverage, shared, lambda: get_policies_for_target(org_client, node["Id"], policy_type),
+            attached = _call(coverage, shared, lambda: get_policies_for_target(org_client, node["Id"], policy_type, coverage.limits),
                              operation="ListPoliciesForTarget", resource=f"{node['Id']} {policy_type}",
                              absent=POLICY_TYPE_ABSENT)
             if attached is FAILED:

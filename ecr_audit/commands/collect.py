@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from ecr_audit.collect import CollectionError, client_config, collect_account, make_session
     from ecr_audit.collect.regions import check_region_name, parse_regions_option
     from ecr_audit.collect.summary import summarize_snapshot
-    from ecr_audit.snapshot import write_snapshot
+    from ecr_audit.snapshot import interrupt_on_sigterm, output_lock, write_snapshot
 
     try:
         regions = parse_regions_option(args.regions)
@@ -85,19 +85,20 @@ def run(args: argparse.Namespace) -> int:
             check_region_name(session.region_name)
         except ValueError as error:
             return _error(f"home region: {error}")
+    interrupt_on_sigterm()  # a killed collection cleans up like an interrupted one
     if args.org_role is not None or args.accounts is not None or args.max_workers is not None:
         return _run_organization_wide(args, session, regions, config)
 
     started = time.monotonic()
-    with progress_bar(enabled=not args.quiet) as progress:
-        try:
-            snapshot = collect_account(session, regions=regions, progress=progress, config=config)
-        except CollectionError as error:
-            return _error(str(error))
-    elapsed = time.monotonic() - started
-
     try:
-        path = write_snapshot(snapshot, args.output)
+        with output_lock(args.output):  # held from the start: a second collector to it stops at once
+            with progress_bar(enabled=not args.quiet) as progress:
+                try:
+                    snapshot = collect_account(session, regions=regions, progress=progress, config=config)
+                except CollectionError as error:
+                    return _error(str(error))
+            elapsed = time.monotonic() - started
+            path = write_snapshot(snapshot, args.output)
     except OSError as error:
         return _error(f"cannot write the snapshot to {args.output}: {error.strerror or error}")
     print(f"{summarize_snapshot(snapshot)} Collected in {elapsed:.1f} s, written to {path}.")
@@ -128,12 +129,15 @@ def _run_organization_wide(args: argparse.Namespace, session: Any, regions: Any,
     except ValueError as error:
         return _error(str(error))
 
+    from ecr_audit.snapshot import INDEX_FILE_NAME, output_lock
+
     started = time.monotonic()
     with progress_bar(enabled=not args.quiet, unit="account") as progress:
         try:
-            index, path = collect_organization_wide(
-                session, args.org_role, output, regions=regions, accounts=accounts, max_workers=max_workers,
-                config=config, progress=progress)
+            with output_lock(output / INDEX_FILE_NAME):  # one organisation-wide run per folder
+                index, path = collect_organization_wide(
+                    session, args.org_role, output, regions=regions, accounts=accounts, max_workers=max_workers,
+                    config=config, progress=progress)
         except (CollectionError, ValueError) as error:
             return _error(str(error))
         except OSError as error:

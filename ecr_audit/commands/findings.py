@@ -13,8 +13,11 @@ findings count again) and that match nothing are warned about on stderr.
 Exit codes: 0 when the output was written and, with ``--fail-on SEVERITY``, no unsuppressed finding
 at or above that severity remains; 1 when one does (stderr counts them per severity); 2 for a
 snapshot, expectations or suppressions file that cannot be used, with a message naming the file
-and the problem, and for usage errors (argparse). The output is written in full before the exit
-code is decided, so a failing job still has its report.
+and the problem, and for usage errors (argparse); 4, with ``--fail-on``, when coverage gaps touch data the
+findings depend on (repository policies, SCP/RCP levels, IAM: :mod:`ecr_audit.findings.coverage_gate`),
+whatever the findings, as a gate must not pass on what it did not see (``--allow-gaps``: only the
+findings decide, as before). The output is written in full before the exit code is decided, so a
+failing job still has its report.
 
 Output formats are entries of :data:`FORMATS`. Every finding carries the id of its ``cause``
 (:mod:`ecr_audit.causes`; in SARIF, ``properties.cause``). ``--by cause`` writes the causes instead
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 
 import pandas as pd
 
+from ecr_audit.findings.coverage_gate import EXIT_GAPS, blocking_gaps, describe_gaps
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
 
 if TYPE_CHECKING:
@@ -58,12 +62,26 @@ def write_json(audit: "Audit", snapshot: Path, out: TextIO) -> None:
     out.write("\n")
 
 
+#: a spreadsheet reads a cell starting with one of these as a formula (or splits it): OWASP's CSV
+#: injection guidance is to prefix such a cell with a single quote, which makes it plain text
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as the text it is: names such as ``=HYPERLINK(...)``
+    (IAM names may start with ``=``, ``+``, ``-`` or ``@``) are prefixed with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(audit: "Audit", snapshot: Path, out: TextIO) -> None:
     findings = audit.findings
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(findings.columns)
     for row in findings.itertuples(index=False):
-        writer.writerow(LIST_SEPARATOR.join(value) if isinstance(value, tuple) else "" if value is None else value
+        writer.writerow(spreadsheet_cell(LIST_SEPARATOR.join(value) if isinstance(value, tuple)
+                                         else "" if value is None else value)
                         for value in row)
 
 
@@ -136,6 +154,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
                         help=f"exit 1 when a finding at or above this severity remains ({', '.join(SEVERITIES)}); "
                              "without it the exit code is 0 whatever is found")
+    parser.add_argument("--allow-gaps", action="store_true",
+                        help="with --fail-on: decide on the findings alone, even when coverage gaps touch data "
+                             "they depend on (without it such gaps exit 4)")
 
 
 def _fail(message: str) -> int:
@@ -183,10 +204,16 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on is None:
         return 0
     over = gate(findings, args.fail_on)
-    if not over:
-        return 0
-    counts = ", ".join(f"{count} {severity}" for severity, count in over.items())
-    total = sum(over.values())
-    print(f"ecr-audit findings: {total} finding{'s' if total != 1 else ''} at or above {args.fail_on} ({counts}): "
-          f"failing (--fail-on {args.fail_on})", file=sys.stderr)
-    return 1
+    if over:
+        counts = ", ".join(f"{count} {severity}" for severity, count in over.items())
+        total = sum(over.values())
+        print(f"ecr-audit findings: {total} finding{'s' if total != 1 else ''} at or above {args.fail_on} "
+              f"({counts}): failing (--fail-on {args.fail_on})", file=sys.stderr)
+    blocking = blocking_gaps(audit.coverage)
+    if not blocking.empty:
+        verdict = "allowed by --allow-gaps" if args.allow_gaps else "failing: the findings cannot vouch for that data"
+        print(f"ecr-audit findings: {describe_gaps(blocking)} touch data the findings depend on; {verdict}",
+              file=sys.stderr)
+        if not args.allow_gaps:
+            return EXIT_GAPS
+    return 1 if over else 0

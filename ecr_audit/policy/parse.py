@@ -17,6 +17,7 @@ from typing import Any
 
 from ecr_audit.policy.actions import ActionMatcher, action_issues
 from ecr_audit.policy.conditions import ConditionBlock, ConditionClause, condition_value
+from ecr_audit.input_limits import InputLimitError, loads_json
 from ecr_audit.policy.issues import PolicyIssue, PolicyParseError
 from ecr_audit.policy.model import ALLOW, DENY, Policy, Statement
 from ecr_audit.policy.principals import PrincipalEntry, PrincipalMatcher, principal_entry
@@ -33,9 +34,11 @@ def parse_policy(document: dict | str, policy_id: str) -> Policy:
     """Parse ``document`` (a dict, or its JSON text) known to callers as ``policy_id``."""
     if isinstance(document, (str, bytes)):
         try:
-            document = json.loads(document)
+            document = loads_json(document)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise PolicyParseError(policy_id, f"not valid JSON: {error}") from None
+        except InputLimitError as error:
+            raise PolicyParseError(policy_id, f"refused: the text {error}") from None
     if not isinstance(document, dict):
         raise PolicyParseError(policy_id, f"a policy is a JSON object, not "
                                           f"{type(document).__name__}")

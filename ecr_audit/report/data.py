@@ -18,7 +18,7 @@ file (:mod:`ecr_audit.suppressions`): accepted findings leave every table built 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 import numpy as np
@@ -30,6 +30,7 @@ from ecr_audit.arns import short_arn
 from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
 from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
+from ecr_audit.findings.coverage_gate import blocking_gaps
 from ecr_audit.report.gaps import coverage_gaps
 
 if TYPE_CHECKING:
@@ -144,6 +145,9 @@ class Report:
     accepted: "AcceptedRisks | None" = None
     #: the causes of the findings shown, ranked, with their verified fixes (:func:`causes_view`)
     causes: pd.DataFrame | None = None
+    #: the gate's coverage verdict (:func:`ecr_audit.findings.coverage_gate.blocking_gaps`): the
+    #: coverage rows the findings depend on; empty when the findings saw everything they need
+    blocking_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -1032,4 +1036,5 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
         expectations=expectations,
         accepted=accepted,
         causes=causes_view(audit.causes, findings, namer),
+        blocking_gaps=blocking_gaps(audit.coverage),
     )

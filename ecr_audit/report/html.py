@@ -15,6 +15,7 @@ import datetime as _dt
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -53,9 +54,28 @@ class Section:
         return str(self.html)
 
 
+#: characters that reorder or hide text: the bidi controls (U+202E makes "gpj.exe" read "exe.jpg"),
+#: the direction marks, NUL and the other C0 controls but tab and newlines
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u061c\u200e\u200f"
+                        "\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every character of :data:`_INVISIBLE` shown as ``<U+202E>``, so a name cannot
+    pose as another in the report. Applied to every text value on its way into the HTML (text
+    children, attribute values, table data); the marks are then escaped like the rest."""
+    return _INVISIBLE.sub(lambda match: f"<U+{ord(match.group()):04X}>", text)
+
+
+def _escaped(part: Any) -> Markup:
+    if isinstance(part, str) and not isinstance(part, Markup):
+        part = visible(part)
+    return escape(part)
+
+
 def join(parts: Iterable[Any], separator: str | Markup = "") -> Markup:
-    """Fragments and text joined, the text escaped."""
-    return escape(separator).join(escape(part) for part in parts)
+    """Fragments and text joined, the text escaped (and its invisible characters made visible)."""
+    return _escaped(separator).join(_escaped(part) for part in parts)
 
 
 def element(tag: str, *children: Any, **attributes: Any) -> Markup:
@@ -70,7 +90,7 @@ def element(tag: str, *children: Any, **attributes: Any) -> Markup:
             continue
         html_name = name.rstrip("_").replace("_", "-")
         rendered.append(Markup(" {}").format(Markup(html_name)) if value is True
-                        else Markup(' {}="{}"').format(Markup(html_name), value))
+                        else Markup(' {}="{}"').format(Markup(html_name), _escaped(value)))
     return Markup("<{0}{1}>{2}</{0}>").format(Markup(tag), join(rendered), join(children))
 
 
@@ -94,7 +114,7 @@ def json_value(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return visible(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
+from ecr_audit.findings.coverage_gate import EXIT_GAPS, describe_gaps
 from ecr_audit.findings.model import SEVERITIES
 from ecr_audit.report.data import CAPABILITY_NAMES, LIST_LIMIT, Report
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
@@ -161,7 +162,7 @@ def summary(report: Report) -> Section:
 
 def _summary_notes(report: Report) -> Markup:
     """One line each on the baseline and the accepted risks, pointing to their sections."""
-    notes = []
+    notes = [_gate_verdict(report)]
     comparison = report.baseline
     if comparison is not None:
         counts = comparison.counts
@@ -179,6 +180,16 @@ def _summary_notes(report: Report) -> Markup:
         notes.append(element("p", text + ". ", element("a", "Accepted risks", href="#accepted"), ".",
                              class_="ea-warning" if accepted.expired else None))
     return join(notes)
+
+
+def _gate_verdict(report: Report) -> Markup:
+    """What ``findings --fail-on`` would say about coverage, in the same words."""
+    blocking = report.blocking_gaps
+    if blocking.empty:
+        return element("p", "Gate: no coverage gap touches data the findings depend on.", class_="ea-ok")
+    return element("p", f"Gate: {describe_gaps(blocking)} touch data the findings depend on, so "
+                        f"ecr-audit findings --fail-on exits {EXIT_GAPS} (unless --allow-gaps) whatever the findings. ",
+                   element("a", "Coverage gaps", href="#coverage-gaps"), ".", class_="ea-warning")
 
 
 def _rules_table(report: Report) -> Markup:

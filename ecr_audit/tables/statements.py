@@ -32,6 +32,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from ecr_audit.input_limits import InputLimitError, loads_json
 from ecr_audit.policy import Policy, PolicyParseError, parse_policy
 from ecr_audit.policy.model import statement_uid
 from ecr_audit.frames import Column, describe_columns
@@ -72,12 +73,15 @@ def parse_document(raw: Any) -> Any:
     if not isinstance(raw, str):
         return raw
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
         try:
-            return json.loads(unquote(raw))
-        except json.JSONDecodeError:
-            raise PolicyDocumentError(f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+            return loads_json(raw)
+        except json.JSONDecodeError as exc:
+            try:
+                return loads_json(unquote(raw))
+            except json.JSONDecodeError:
+                raise PolicyDocumentError(f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except InputLimitError as exc:  # nesting, integer size, lone surrogates: bounded, never a crash
+        raise PolicyDocumentError(str(exc)) from None
 
 
 def read_policy(raw: Any, policy_id: str) -> Policy:

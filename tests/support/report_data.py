@@ -14,7 +14,6 @@ from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.model import FINDING_COLUMNS
 from ecr_audit.findings.registry import rules_by_id
 from ecr_audit.report.data import missing_actions
-from ecr_audit.report.gaps import coverage_gaps
 from ecr_audit.snapshot import read_snapshot
 from fixtures import SMALL_SNAPSHOT
 

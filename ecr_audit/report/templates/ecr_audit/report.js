@@ -109,10 +109,15 @@
     return function (value) { return cellText(value, kind).toLowerCase().indexOf(wanted) !== -1; };
   }
 
-  /* A spreadsheet reads a cell starting with = + - @ as a formula: IAM names may start so. */
+  /* A spreadsheet reads a cell starting with = + - @ (or a tab, a CR) as a formula: IAM names may
+     start so. OWASP's CSV-injection advice: a leading single quote makes it text. CSV export and
+     Copy (tab-separated, pasted into spreadsheets) both go through here. */
+  function spreadsheetSafe(text) {
+    return /^[=+\-@\t\r]/.test(text) ? "'" + text : text;
+  }
+
   function csvCell(text) {
-    var safe = /^[=+\-@\t\r]/.test(text) ? "'" + text : text;
-    return "\"" + safe.replace(/"/g, "\"\"") + "\"";
+    return "\"" + spreadsheetSafe(text).replace(/"/g, "\"\"") + "\"";
   }
 
   function Table(container, spec) {
@@ -387,7 +392,7 @@
 
   Table.prototype.copy = function (button) {
     var text = this.rowsAsText().map(function (cells) {
-      return cells.map(function (cell) { return cell.replace(/[\t\n\r]+/g, " "); }).join("\t");
+      return cells.map(function (cell) { return spreadsheetSafe(cell).replace(/[\t\n\r]+/g, " "); }).join("\t");
     }).join("\n");
     copyText(text, button);
   };
