@@ -129,15 +129,12 @@ def _run_organization_wide(args: argparse.Namespace, session: Any, regions: Any,
     except ValueError as error:
         return _error(str(error))
 
-    from ecr_audit.snapshot import INDEX_FILE_NAME, output_lock
-
     started = time.monotonic()
     with progress_bar(enabled=not args.quiet, unit="account") as progress:
         try:
-            with output_lock(output / INDEX_FILE_NAME):  # one organisation-wide run per folder
-                index, path = collect_organization_wide(
-                    session, args.org_role, output, regions=regions, accounts=accounts, max_workers=max_workers,
-                    config=config, progress=progress)
+            index, path = collect_organization_wide(
+                session, args.org_role, output, regions=regions, accounts=accounts, max_workers=max_workers,
+                config=config, progress=progress)
         except (CollectionError, ValueError) as error:
             return _error(str(error))
         except OSError as error:
