@@ -36,6 +36,10 @@ MAX_DEPTH = 100
 MAX_INT_DIGITS = 40
 YAML_ALIAS_EXPANSION = 100_000
 QUOTE_LIMIT = 80
+#: past this many inflated bytes, a ratio above MAX_COMPRESSION_RATIO is refused: gzip of real JSON
+#: (snapshots, cases) stays near 10:1, deflate of a bomb's zeros near 1000:1
+RATIO_CHECKED_AFTER = 16 * 1024**2
+MAX_COMPRESSION_RATIO = 200
 _CHUNK = 1024 * 1024
 #: a \\uD800-\\uDFFF escape: the only way JSON text can carry a lone surrogate (checked precisely after)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -92,13 +96,19 @@ def read_bytes(path: str | os.PathLike[str], cap: int | None = None) -> bytes:
 
 
 def _gunzip_capped(handle: Any, cap: int) -> bytes:
-    """Inflated in two passes: the first only counts (constant memory, stops at the cap), so a
-    bomb costs seconds of CPU and no memory; the second keeps the bytes of a file known to fit."""
+    """Inflated in two passes: the first only counts (constant memory, stops at the cap or at a
+    compression ratio no JSON reaches), so a bomb costs a fraction of a second and no memory; the
+    second keeps the bytes of a file known to fit."""
     try:
         total = 0
         with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
+                consumed = max(1, handle.tell())  # compressed bytes read so far (buffered ahead, so an overestimate)
+                if total > RATIO_CHECKED_AFTER and total > MAX_COMPRESSION_RATIO * consumed:
+                    raise InputLimitError(f"inflates more than {MAX_COMPRESSION_RATIO}:1 ({_size_text(consumed)} "
+                                          f"to over {_size_text(total)}): a compression bomb, not a snapshot "
+                                          "(JSON compresses about 10:1)")
                 if total > cap:
                     raise InputLimitError(f"decompresses to more than the {_size_text(cap)} limit "
                                           f"({ENV_MAX_INPUT_BYTES}): a compression bomb, or a larger "

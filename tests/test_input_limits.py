@@ -11,6 +11,7 @@ of a second; the benchmark keeps the default.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -113,3 +114,25 @@ def test_wrong_shape_messages_name_the_field(files):
         ecr_audit.load(files / "wrong-shape-user-without-arn.json")
     with pytest.raises(SnapshotError, match=r"organization\.levels: must be array or null, found 'r-ab12'"):
         ecr_audit.load(files / "wrong-shape-levels-a-string.json")
+
+
+def test_a_gzip_stream_that_inflates_beyond_what_json_reaches_is_refused_before_the_size_cap(tmp_path) -> None:
+    from ecr_audit.input_limits import InputLimitError, MAX_COMPRESSION_RATIO, RATIO_CHECKED_AFTER, read_bytes
+
+    bomb = tmp_path / "bomb.json.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as handle:  # about 1000:1, far below the 2 GiB cap
+        handle.write(b'{"a": "' + b"0" * (4 * RATIO_CHECKED_AFTER) + b'"}')
+    with pytest.raises(InputLimitError, match=f"inflates more than {MAX_COMPRESSION_RATIO}:1"):
+        read_bytes(bomb)
+
+
+def test_a_large_gzip_of_ordinary_json_is_read_whole(tmp_path) -> None:
+    from ecr_audit.input_limits import RATIO_CHECKED_AFTER, read_bytes
+
+    rows = [{"id": index, "arn": f"arn:aws:iam::111122223333:role/team-{index % 97}/r{index:07x}"}
+            for index in range(RATIO_CHECKED_AFTER // 40)]
+    text = json.dumps(rows).encode()
+    assert len(text) > RATIO_CHECKED_AFTER
+    path = tmp_path / "large.json.gz"
+    path.write_bytes(gzip.compress(text))
+    assert read_bytes(path) == text
