@@ -41,6 +41,7 @@ from ecr_audit.policy import Decision, Policy
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.suppressions import SuppressionResult, Suppressions, apply_suppressions, load_suppressions
 from ecr_audit.tables import TABLE_COLUMNS, Tables, build_tables
+from ecr_audit.whatif import Change, apply_changes, recompute
 
 __all__ = ["Audit", "load"]
 
@@ -57,6 +58,8 @@ class Audit:
     suppressions: Suppressions | None = field(default=None, repr=False)
     #: the day suppressions are judged expired or not on; None: the day they are applied
     suppressions_as_of: datetime.date | None = field(default=None, repr=False)
+    #: the what-if changes applied to the snapshot this audit was built from (see :meth:`with_changes`)
+    changes: tuple[Change, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -120,7 +123,7 @@ class Audit:
         """One row per (principal, action, repository) cell that some statement is involved in."""
         return self.effective.permissions
 
-    @property
+    @cached_property
     def grouped_permissions(self) -> pd.DataFrame:
         """``permissions`` with the repositories of alike cells in one row (``repositories``, a tuple):
         the same facts in a few million rows rather than 10^8 on a large account."""
@@ -198,6 +201,28 @@ class Audit:
             other.__dict__.pop(name, None)
         other.suppressions = suppressions
         other.suppressions_as_of = today
+        return other
+
+    def with_changes(self, *changes: Change, incremental: bool = True) -> Audit:
+        """The audit of this account with ``changes`` applied (in order), before they are deployed:
+        what-if (:mod:`ecr_audit.whatif`). Expectations and suppressions are kept.
+
+        The snapshot is copied copy-on-write and only the documents the changes touch are parsed
+        again; with ``incremental`` (the default) only the principals and repositories the changes
+        can affect are evaluated again and spliced into this audit's ``grouped_permissions`` and
+        ``capabilities`` (computed first if they were not); the findings run on the whole result.
+        ``incremental=False`` evaluates the changed account from scratch (same result, slower).
+        Raises :class:`ecr_audit.whatif.ChangeError` (one line) for a change that cannot be applied.
+        """
+        applied = apply_changes(self.snapshot, changes)
+        other = Audit(build_tables(applied.snapshot, reuse=self.tables), expectations=self.expectations,
+                      suppressions=self.suppressions, suppressions_as_of=self.suppressions_as_of,
+                      changes=self.changes + applied.changes)
+        if incremental:
+            grouped, capabilities = recompute(self.grouped_permissions, self.capabilities, other.tables,
+                                              applied.principals, applied.repositories)
+            other.__dict__["grouped_permissions"] = grouped
+            other.__dict__["capabilities"] = capabilities
         return other
 
     def __repr__(self) -> str:
