@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "explain": "explain",
     "diff": "diff",
+    "whatif": "whatif",
 }
 
 

@@ -82,7 +82,7 @@ def test_a_baseline_of_another_account_is_flagged(tables):
     assert "Since the last audit" in text
     assert "The baseline is of account 999999999999, not 111122223333" in text
     assert "the snapshots are of different accounts" in text  # the diff's own warning
-    assert "findings 0 appeared, 1 resolved, 0 changed severity" in text_of(sections.summary(report))
+    assert "access: 0 gained, 0 lost, 0 changed; findings: 1 resolved, 0 new" in text_of(sections.summary(report))
 
 
 def test_the_changes_section_tables_what_changed_and_says_how_much_it_leaves_out(tables):
