@@ -31,12 +31,12 @@ Sizes, as AWS documents them:
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 from ecr_audit.aws_managed_policies import aws_managed_policies
+from ecr_audit.effective.names import close_matches
 from ecr_audit.policy import PolicyParseError, parse_policy
 from ecr_audit.tables.policies import inline_policy_id, is_aws_managed_arn, repository_policy_id
 
@@ -302,7 +302,7 @@ class _Working:
             expected = f"arn:{self.partition}:iam::aws:policy{data['Path']}{name}" if data else None
             if data is None or expected != arn:
                 suggestions = [f"arn:{self.partition}:iam::aws:policy{catalogue[match]['Path']}{match}"
-                               for match in difflib.get_close_matches(name, list(catalogue), n=3)]
+                               for match in close_matches(name, list(catalogue), count=3)]
                 raise ChangeError(f"AWS has no managed policy {arn}{_did_you_mean(arn, suggestions, close=False)}")
             policies.append({
                 "PolicyName": name, "Arn": arn, "Path": data["Path"], "DefaultVersionId": data["DefaultVersionId"],
@@ -339,9 +339,12 @@ class _Working:
             raise ChangeError(f"repository {given!r} is in more than one region: "
                               + ", ".join(f"{region}/{text}" for region, _ in found) + "; give the region or ARN")
         if not found:
-            names = [f"{region}/{repository.get('repositoryName')}" for region, registry in ecr.items()
-                     for repository in (registry or {}).get("repositories") or ()]
-            raise ChangeError(f"unknown repository {given!r}{_did_you_mean(text, names)}")
+            located = [(repository.get("repositoryName"), f"{region}/{repository.get('repositoryName')}")
+                       for region, registry in ecr.items() for repository in (registry or {}).get("repositories") or ()]
+            close = set(close_matches(text.rsplit("/", 1)[-1] if text.count("/") and text.split("/")[0] in ecr else text,
+                               [name for name, _ in located]))
+            suggestions = [full for name, full in located if name in close]
+            raise ChangeError(f"unknown repository {given!r}{_did_you_mean(text, suggestions, close=False)}")
         region, index = found[0]
         if not self._ecr_copied:
             self.snapshot["ecr"] = dict(ecr)
@@ -359,11 +362,7 @@ class _Working:
 
 def _did_you_mean(given: str, names: Iterable[str | None], close: bool = True) -> str:
     names = [name for name in dict.fromkeys(names) if name]
-    if close:
-        lowered = {name.lower(): name for name in names}
-        matches = [lowered[m] for m in difflib.get_close_matches(given.lower(), list(lowered), n=3, cutoff=0.6)]
-        matches += [name for name in names if given.lower() in name.lower() and name not in matches]
-        names = matches[:3]
+    names = close_matches(given, names, count=3) if close else names
     return f"; did you mean: {', '.join(names)}?" if names else ""
 
 

@@ -1,0 +1,242 @@
+"""What-if: each kind of change on a small hand-built account, the changes AWS would refuse, and
+``ecr-audit whatif``.
+
+Every test checks the changed audit against the same account written with the change already in
+it (``Audit.from_snapshot``), evaluated from scratch: the what-if must say what the deployed change
+would.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from ecr_audit.audit import Audit
+from ecr_audit.cli import main
+from ecr_audit.diff import diff_audits
+from ecr_audit.snapshot import write_snapshot
+from ecr_audit.whatif import (AddToGroup, AttachPolicy, ChangeError, DeleteInlinePolicy, DeleteRepositoryPolicy,
+                              DetachPolicy, PolicyDocument, PutInlinePolicy, SetBoundary, SetRepositoryPolicy,
+                              apply_changes)
+from test_findings_support import (allow, group, managed_policy, policy, policy_arn, repo_arn, repository, role,
+                                   role_arn, snapshot, user, user_arn)
+
+LOGIN = "ecr:GetAuthorizationToken"
+PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload", "ecr:PutImage"]
+POWER_USER = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
+PULLERS = policy_arn("ecr-pull")
+PULL_DOCUMENT = policy(allow(LOGIN), allow(PULL))
+OPEN = policy({"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": PULL})
+WEB, API = repo_arn("web"), repo_arn("api")
+ALICE, BOB, BUILDER = user_arn("alice"), user_arn("bob"), role_arn("builder")
+
+
+def account(*, alice_managed=(PULLERS,), alice_inline=None, bob_groups=(), builder_boundary=None,
+            devs_managed=(), web_policy=None, extra_policies=()) -> dict:
+    return snapshot(
+        users=[user("alice", managed=alice_managed, inline=alice_inline), user("bob", groups=bob_groups)],
+        roles=[role("builder", inline={"ecr": policy(allow(LOGIN), allow(PULL + PUSH, WEB))},
+                    boundary=builder_boundary)],
+        groups=[group("devs", managed=devs_managed)],
+        policies=[managed_policy(PULLERS, PULL_DOCUMENT), *extra_policies],
+        repositories=[repository("web", policy_document=web_policy), repository("api")])
+
+
+def levels(audit: Audit) -> set[tuple]:
+    capabilities = audit.capabilities.astype(object)
+    return set(capabilities[["principal_arn", "repository_arn", "capability", "level"]].itertuples(index=False,
+                                                                                                     name=None))
+
+
+def cells(audit: Audit) -> set[tuple]:
+    grouped = audit.grouped_permissions.astype(object)
+    found = set()
+    for row in grouped.itertuples(index=False):
+        values = tuple(None if isinstance(value, float) else value for value in row[3:])
+        found.update((row.principal_arn, row.action, repository, values) for repository in row.repositories)
+    return found
+
+
+def check(before: dict, changes: list, after: dict) -> Audit:
+    """The what-if of ``changes`` on ``before`` equals the account ``after``, evaluated from scratch."""
+    changed = Audit.from_snapshot(before).with_changes(*changes)
+    expected = Audit.from_snapshot(after)
+    assert levels(changed) == levels(expected)
+    assert cells(changed) == cells(expected)
+    assert set(changed.findings["id"]) == set(expected.findings["id"])
+    return changed
+
+
+# --- each kind of change ----------------------------------------------------------------------------
+
+def test_attaching_an_aws_managed_policy_resolves_it_from_the_catalogue() -> None:
+    changed = Audit.from_snapshot(account()).with_changes(AttachPolicy("bob", POWER_USER))
+    assert (BOB, WEB, "push", "full") in levels(changed)
+    [row] = changed.policies[changed.policies["policy_id"] == POWER_USER].to_dict("records")
+    assert row["policy_kind"] == "aws_managed" and row["document"]["Statement"]
+    assert (BOB, WEB, "push", "full") not in levels(Audit.from_snapshot(account()))
+
+
+def test_attaching_a_policy_file_makes_a_customer_managed_policy_named_after_it() -> None:
+    document = policy(allow(LOGIN), allow(PUSH, API))
+    changed = Audit.from_snapshot(account()).with_changes(AttachPolicy("bob", PolicyDocument("api-push",
+                                                                                             json.dumps(document))))
+    assert (BOB, API, "push", "full") in levels(changed) and (BOB, WEB, "push", "full") not in levels(changed)
+    assert policy_arn("api-push") in set(changed.attachments["policy_id"])
+    check(account(), [AttachPolicy("bob", PolicyDocument("api-push", document))],
+          snapshot_with(account(), lambda s: (
+              s["iam"]["Policies"].append(managed_policy(policy_arn("api-push"), document)),
+              _user(s, "bob")["AttachedManagedPolicies"].append({"PolicyName": "api-push",
+                                                                  "PolicyArn": policy_arn("api-push")}))))
+
+
+def snapshot_with(document: dict, edit) -> dict:
+    document = copy.deepcopy(document)
+    edit(document)
+    return document
+
+
+def _user(document: dict, name: str) -> dict:
+    return next(u for u in document["iam"]["UserDetailList"] if u["UserName"] == name)
+
+
+def test_detaching_a_policy_takes_its_access_away() -> None:
+    changed = check(account(), [DetachPolicy("alice", PULLERS)], account(alice_managed=()))
+    diff = diff_audits(Audit.from_snapshot(account()), changed)
+    assert {(item.principal_arn, item.capability) for item in diff.access_lost} >= {(ALICE, "pull"), (ALICE, "login")}
+
+
+def test_putting_and_deleting_an_inline_policy() -> None:
+    inline = {"push": policy(allow(PUSH, WEB))}
+    check(account(), [PutInlinePolicy("alice", "push", inline["push"])], account(alice_inline=inline))
+    check(account(alice_inline=inline), [DeleteInlinePolicy("alice", "push")], account())
+
+
+def test_adding_a_user_to_a_group_gives_it_the_groups_policies() -> None:
+    before = account(devs_managed=(PULLERS,))
+    changed = check(before, [AddToGroup("bob", "devs")], account(devs_managed=(PULLERS,), bob_groups=("devs",)))
+    assert (BOB, WEB, "pull", "full") in levels(changed)
+
+
+def test_attaching_to_a_group_reaches_every_member() -> None:
+    check(account(bob_groups=("devs",)), [AttachPolicy("devs", PULLERS)],
+          account(bob_groups=("devs",), devs_managed=(PULLERS,)))
+
+
+def test_setting_a_boundary_limits_the_role() -> None:
+    changed = check(account(), [SetBoundary(BUILDER, PULLERS)], account(builder_boundary=PULLERS))
+    assert (BUILDER, WEB, "push", "full") not in levels(changed) and (BUILDER, WEB, "pull", "full") in levels(changed)
+
+
+def test_setting_and_deleting_a_repository_policy() -> None:
+    changed = check(account(), [SetRepositoryPolicy("web", json.dumps(OPEN))], account(web_policy=OPEN))
+    assert "public-repository" in set(changed.findings["rule"])
+    check(account(web_policy=OPEN), [DeleteRepositoryPolicy(WEB)], account())
+
+
+def test_changes_apply_in_order_and_the_original_snapshot_is_untouched() -> None:
+    before = account()
+    original = copy.deepcopy(before)
+    check(before, [AddToGroup("bob", "devs"), AttachPolicy("devs", PULLERS), SetRepositoryPolicy("eu-west-1/web", OPEN)],
+          account(bob_groups=("devs",), devs_managed=(PULLERS,), web_policy=OPEN))
+    assert before == original
+
+
+def test_a_change_says_which_principals_and_repositories_it_can_affect() -> None:
+    applied = apply_changes(account(bob_groups=("devs",), web_policy=OPEN),
+                            [AttachPolicy("devs", PULLERS), DeleteRepositoryPolicy("web")])
+    assert applied.principals == {BOB} and applied.repositories == {WEB}
+
+
+def test_the_full_re_evaluation_agrees_with_the_incremental_one() -> None:
+    base = Audit.from_snapshot(account())
+    changes = [AttachPolicy("bob", POWER_USER), SetRepositoryPolicy("web", OPEN)]
+    assert levels(base.with_changes(*changes)) == levels(base.with_changes(*changes, incremental=False))
+
+
+# --- changes that make no sense ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, message", [
+    (AttachPolicy("alcie", PULLERS), "unknown user or role or group 'alcie'; did you mean: alice"),
+    (AttachPolicy("alice", PULLERS), "is already attached"),
+    (AttachPolicy("bob", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUsr"),
+     "AWS has no managed policy arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUsr; did you mean: "
+     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"),
+    (AttachPolicy("bob", policy_arn("ecr-pul")), "no customer managed policy"),
+    (DetachPolicy("bob", PULLERS), "is not attached to it (it has no managed policy)"),
+    (DeleteInlinePolicy("alice", "nothing"), "it has no inline policy"),
+    (SetBoundary("devs", PULLERS), "unknown user or role 'devs'"),
+    (AddToGroup("bob", "dev"), "unknown group 'dev'; did you mean: devs"),
+    (SetRepositoryPolicy("wbe", OPEN), "unknown repository 'wbe'; did you mean: eu-west-1/web"),
+    (DeleteRepositoryPolicy("web"), "it has no repository policy"),
+    (PutInlinePolicy("alice", "bad", "{not json"), "is not valid JSON"),
+    (PutInlinePolicy("alice", "bad", {"Version": "2012-10-17", "Statement": [{"Effect": "Perhaps", "Action": "*",
+                                                                               "Resource": "*"}]}),
+     "the policy cannot be read"),
+    (PutInlinePolicy("alice", "bad", OPEN), "has a Principal element, which an identity policy cannot have"),
+    (SetRepositoryPolicy("web", PULL_DOCUMENT), "has no Principal element, which a repository policy needs"),
+])
+def test_a_change_that_makes_no_sense_is_refused_in_one_line(change, message: str) -> None:
+    with pytest.raises(ChangeError) as raised:
+        Audit.from_snapshot(account()).with_changes(change)
+    text = str(raised.value)
+    assert message in text and "\n" not in text and text.startswith(change.describe())
+
+
+def _big(statements: int, resource: str = "*") -> dict:
+    return policy(*(allow(f"ecr:DescribeImages", f"{resource}{index:04d}") for index in range(statements)))
+
+
+def test_policies_over_the_size_aws_accepts_are_refused() -> None:
+    # 2,048 non-white-space characters for a user's inline policies together, 10,240 for a role's
+    with pytest.raises(ChangeError, match="over IAM's limit of 2,048 for a user"):
+        apply_changes(account(), [PutInlinePolicy("alice", "big", _big(40))])
+    apply_changes(account(), [PutInlinePolicy("builder", "big", _big(40))])  # a role may hold it
+    with pytest.raises(ChangeError, match="over IAM's limit of 6,144"):
+        apply_changes(account(), [AttachPolicy("bob", PolicyDocument("huge", _big(120)))])
+    with pytest.raises(ChangeError, match="over ECR's limit of 10,240"):
+        text = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                                                                   "Action": PULL}]}, indent=2)
+        apply_changes(account(), [SetRepositoryPolicy("web", text + " " * 10_300)])
+
+
+# --- the command --------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def snapshot_file(tmp_path):
+    return write_snapshot(account(), tmp_path / "account.json.gz")
+
+
+def test_the_command_prints_the_changes_and_the_diff(snapshot_file, tmp_path, capsys) -> None:
+    repository_policy = tmp_path / "open.json"
+    repository_policy.write_text(json.dumps(OPEN))
+    assert main(["whatif", str(snapshot_file), "--attach-policy", "bob", POWER_USER,
+                 "--set-repository-policy", "web", str(repository_policy)]) == 0
+    out = capsys.readouterr().out
+    assert f"1. attach {POWER_USER} to bob" in out and "2. set the repository policy of web" in out
+    assert "+ user/bob  web (eu-west-1)  push: none -> full" in out
+    assert "+ [critical] public-repository" in out and "Causes: not available" in out
+    assert main(["whatif", str(snapshot_file), "--detach-policy", "alice", PULLERS, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["changes"] == [f"detach {PULLERS} from alice"]
+    assert {(item["principal_arn"], item["capability"]) for item in data["access"]["lost"]} >= {(ALICE, "pull")}
+
+
+def test_fail_on_gain_exits_1_when_anyone_gains_the_capability(snapshot_file, capsys) -> None:
+    assert main(["whatif", str(snapshot_file), "--attach-policy", "bob", POWER_USER, "--fail-on-gain", "push"]) == 1
+    assert "--fail-on-gain push" in capsys.readouterr().out
+    assert main(["whatif", str(snapshot_file), "--attach-policy", "bob", PULLERS, "--fail-on-gain", "push"]) == 0
+
+
+def test_the_command_refuses_a_bad_change_with_exit_2_and_one_line(snapshot_file, tmp_path, capsys) -> None:
+    assert main(["whatif", str(snapshot_file), "--attach-policy", "bobby", POWER_USER]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecr-audit whatif: attach") and "did you mean: bob" in err and "\n" not in err
+    assert main(["whatif", str(snapshot_file), "--put-inline-policy", "bob", "x", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read policy file" in capsys.readouterr().err
+    assert main(["whatif", str(snapshot_file)]) == 2
+    assert "no change given" in capsys.readouterr().err
