@@ -60,6 +60,9 @@ class Audit:
     suppressions_as_of: datetime.date | None = field(default=None, repr=False)
     #: the what-if changes applied to the snapshot this audit was built from (see :meth:`with_changes`)
     changes: tuple[Change, ...] = field(default=(), repr=False)
+    #: with changes: (principal ARNs, repository ARNs) whose access they can affect; the access of
+    #: every other principal x repository is that of the audit they were applied to. None: no changes
+    affected: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -215,9 +218,11 @@ class Audit:
         Raises :class:`ecr_audit.whatif.ChangeError` (one line) for a change that cannot be applied.
         """
         applied = apply_changes(self.snapshot, changes)
+        principals, repositories = self.affected or (frozenset(), frozenset())
         other = Audit(build_tables(applied.snapshot, reuse=self.tables), expectations=self.expectations,
                       suppressions=self.suppressions, suppressions_as_of=self.suppressions_as_of,
-                      changes=self.changes + applied.changes)
+                      changes=self.changes + applied.changes,
+                      affected=(principals | applied.principals, repositories | applied.repositories))
         if incremental:
             grouped, capabilities = recompute(self.grouped_permissions, self.capabilities, other.tables,
                                               applied.principals, applied.repositories)

@@ -45,7 +45,7 @@ import pandas as pd
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME, CAPABILITY_LEVELS
 from ecr_audit.findings.model import SEVERITY_RANK
 from ecr_audit.arns import short_arn
-from ecr_audit.frames import category_values, recode
+from ecr_audit.frames import category_values, isin, recode
 
 if TYPE_CHECKING:
     from ecr_audit.audit import Audit
@@ -304,10 +304,19 @@ class AuditDiff:
 
 # --- computing it ---------------------------------------------------------------------------------
 
-def diff_audits(old: "Audit", new: "Audit") -> AuditDiff:
-    """What appeared, went or changed from ``old`` to ``new`` (see the module doc for the rules)."""
+def diff_audits(old: "Audit", new: "Audit",
+                affected: tuple[Iterable[str], Iterable[str]] | None = None) -> AuditDiff:
+    """What appeared, went or changed from ``old`` to ``new`` (see the module doc for the rules).
+
+    ``affected``: (principal ARNs, repository ARNs) outside of which access cannot differ, when the
+    caller knows it (a what-if: ``Audit.affected``); access is then compared on their rows only,
+    which on a large account is most of the time of a diff."""
     appeared, resolved, severity_changed, unchanged = _diff_findings(old.findings, new.findings)
-    gained, lost, changed = (_account_wide_once(items) for items in _diff_access(old.capabilities, new.capabilities))
+    old_capabilities, new_capabilities = old.capabilities, new.capabilities
+    if affected is not None:
+        old_capabilities, new_capabilities = (_rows_of(frame, *affected) for frame in (old_capabilities,
+                                                                                         new_capabilities))
+    gained, lost, changed = (_account_wide_once(items) for items in _diff_access(old_capabilities, new_capabilities))
     principals_added, principals_removed = _diff_rows(old.principals, new.principals, "principal_arn",
                                                       ("principal_type", "name"), PrincipalChange)
     repositories_added, repositories_removed = _diff_rows(old.repositories, new.repositories, "repository_arn",
@@ -333,6 +342,12 @@ def diff_audits(old: "Audit", new: "Audit") -> AuditDiff:
         repositories_added=repositories_added, repositories_removed=repositories_removed,
         causes_available=causes_available, causes_appeared=causes_appeared, causes_resolved=causes_resolved,
     )
+
+
+def _rows_of(capabilities: pd.DataFrame, principals: Iterable[str], repositories: Iterable[str]) -> pd.DataFrame:
+    """The rows of these principals or on these repositories."""
+    mask = isin(capabilities["principal_arn"], set(principals)) | isin(capabilities["repository_arn"], set(repositories))
+    return capabilities[mask]
 
 
 def newly_granted(diff: AuditDiff, capabilities: Iterable[str]) -> tuple[AccessChange, ...]:

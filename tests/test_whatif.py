@@ -240,3 +240,11 @@ def test_the_command_refuses_a_bad_change_with_exit_2_and_one_line(snapshot_file
     assert "cannot read policy file" in capsys.readouterr().err
     assert main(["whatif", str(snapshot_file)]) == 2
     assert "no change given" in capsys.readouterr().err
+
+
+def test_a_diff_limited_to_what_the_changes_affect_is_the_whole_diff() -> None:
+    base = Audit.from_snapshot(account(bob_groups=("devs",)))
+    changed = base.with_changes(AttachPolicy("devs", POWER_USER)).with_changes(SetRepositoryPolicy("api", OPEN))
+    assert changed.affected == ({BOB}, {API})
+    limited = diff_audits(base, changed, affected=changed.affected)
+    assert limited == diff_audits(base, changed) and limited.access_gained

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         changed = audit.with_changes(*changes)
     except (_BadInput, ChangeError, SnapshotError, ExpectationsError) as error:
         return _fail(str(error))
-    diff = diff_audits(audit, changed)
+    diff = diff_audits(audit, changed, affected=changed.affected)
     described = [change.describe() for change in changes]
     gained = newly_granted(diff, args.fail_on_gain)
     try:

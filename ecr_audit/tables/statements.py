@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import unquote
 
 from ecr_audit.policy import Policy, PolicyParseError, parse_policy
@@ -97,13 +97,19 @@ class ParseMemo:
         self._parses: dict[tuple[int, str], tuple[Any, Policy | PolicyDocumentError]] = {}
 
     def read(self, raw: Any, policy_id: str) -> Policy:
-        key = (id(raw), policy_id)
-        found = self._previous.get(key)
+        found = self.remember(raw, policy_id, lambda: _read_policy(raw, policy_id))
+        if isinstance(found, PolicyDocumentError):
+            raise PolicyDocumentError(str(found))
+        return found
+
+    def remember(self, raw: Any, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, a pure function of the document ``raw`` (``key`` says which), computed
+        once per document object across this build and the previous one."""
+        memo_key = (id(raw), key)
+        found = self._previous.get(memo_key)
         if found is None or found[0] is not raw:
-            found = (raw, _read_policy(raw, policy_id))
-        self._parses[key] = found
-        if isinstance(found[1], PolicyDocumentError):
-            raise PolicyDocumentError(str(found[1]))
+            found = (raw, compute())
+        self._parses[memo_key] = found
         return found[1]
 
     def forget_previous(self) -> None:
@@ -123,6 +129,13 @@ def parsing_with(memo: ParseMemo) -> Iterator[ParseMemo]:
     finally:
         _MEMO.reset(token)
         memo.forget_previous()
+
+
+def derived_from(raw: Any, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, a pure function of the document ``raw``, reused by the next build of a changed
+    copy when ``raw`` is the same object (see :class:`ParseMemo`)."""
+    memo = _MEMO.get()
+    return compute() if memo is None else memo.remember(raw, f"derived:{key}", compute)
 
 
 def read_policy(raw: Any, policy_id: str) -> Policy:

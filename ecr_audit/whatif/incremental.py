@@ -19,8 +19,8 @@ whose cells on the repository did not change are left as they are.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
-import math
 from typing import Any, Iterable
 
 import numpy as np
@@ -30,7 +30,7 @@ from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilit
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
-from ecr_audit.frames import isin
+from ecr_audit.frames import isin, per_value
 from ecr_audit.tables import Tables
 
 __all__ = ["recompute"]
@@ -54,14 +54,14 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
             tables, principals=tables.principals[principal_rows].reset_index(drop=True),
             attachments=tables.attachments[tables.attachments["principal_arn"].isin(principals)])
         new_grouped, new_capabilities = _evaluate(reduced)
-        grouped = _concat([grouped[~isin(grouped["principal_arn"], principals)], new_grouped])
-        capabilities = _concat([capabilities[~isin(capabilities["principal_arn"], principals)], new_capabilities])
+        grouped = _replace_rows(grouped, isin(grouped["principal_arn"], principals), new_grouped)
+        capabilities = _replace_rows(capabilities, isin(capabilities["principal_arn"], principals), new_capabilities)
     if repositories:
         repository_rows = tables.repositories["repository_arn"].isin(repositories)
         reduced = dataclasses.replace(tables, repositories=tables.repositories[repository_rows].reset_index(drop=True))
         new_grouped, new_capabilities = _evaluate(reduced)
         grouped = _splice_repositories(grouped, new_grouped, set(repositories))
-        capabilities = _concat([capabilities[~isin(capabilities["repository_arn"], repositories)], new_capabilities])
+        capabilities = _replace_rows(capabilities, isin(capabilities["repository_arn"], repositories), new_capabilities)
     return grouped, capabilities
 
 
@@ -71,95 +71,176 @@ def _evaluate(tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     return grouped_permissions_frame(model, result), compute_capabilities(Effective(model, result))
 
 
-def _value(value: Any) -> Any:
-    """A cell's value as a dict key (NaN, which categories stand in for None with, is None)."""
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str]) -> pd.DataFrame:
     """``grouped`` with the cells on ``repositories`` those of ``new`` (a frame of every principal on
-    those repositories only; its rows of actions that take no resource are not theirs and are left out)."""
-    values = [name for name in grouped.columns if name not in _KEY]
-    new = new[[tuple(item) != (NO_RESOURCE,) for item in new["repositories"]]]
-    new_cells: dict[tuple, tuple] = {}
-    for principal, action, row_repositories, *row in zip(*(new[name].tolist() for name in (*_KEY, *values))):
-        key = tuple(map(_value, row))
-        for repository in row_repositories:
-            new_cells[(principal, action, repository)] = key
-    categories = grouped["repositories"].cat.categories
-    holding = np.array([not repositories.isdisjoint(item) for item in categories], dtype=bool)
-    codes = grouped["repositories"].cat.codes.to_numpy()
-    touched = grouped[holding[codes] & (codes >= 0)]
-    old_cells: dict[tuple, tuple] = {}
-    for principal, action, row_repositories, *row in zip(*(touched[name].tolist() for name in (*_KEY, *values))):
-        key = tuple(map(_value, row))
-        for repository in repositories.intersection(row_repositories):
-            old_cells[(principal, action, repository)] = key
-    changed = {(principal, action) for principal, action, repository in old_cells.keys() | new_cells.keys()
-               if old_cells.get((principal, action, repository)) != new_cells.get((principal, action, repository))}
-    if not changed:
+    those repositories only; its rows of actions that take no resource are not theirs and are left out).
+
+    Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
+    bisect) into the row of the same principal and action with their new values, or a new row.
+    Cells are compared as integer codes (the new frame's values numbered among the old frame's),
+    with pandas merges: a repository of a large account has 10^5 cells."""
+    new = new[per_value(new["repositories"], lambda item: tuple(item) != (NO_RESOURCE,))]
+    ordered = sorted(repositories)
+    names = [name for name in grouped.columns if name != "repositories"]  # principal, action, the values
+    values = [name for name in names if name not in _KEY]
+    categories: dict[str, pd.Index] = {}
+    old_codes: dict[str, np.ndarray] = {}
+    new_codes: dict[str, np.ndarray] = {}
+    for name in names:
+        categories[name], old_codes[name], new_codes[name] = _common_codes(grouped[name], new[name])
+    # the cells on the repositories, old (with the row holding each) and new
+    old_sets = grouped["repositories"].cat.categories
+    held = [[index for index, repository in enumerate(ordered) if _holds(item, repository)] for item in old_sets]
+    set_codes = grouped["repositories"].cat.codes.to_numpy()
+    holding = np.array([len(item) for item in held], dtype=np.int64)[set_codes]
+    positions = np.flatnonzero(holding)
+    old_cells = _exploded({name: codes[positions] for name, codes in old_codes.items()}, held,
+                          set_codes[positions], position=positions)
+    new_sets = new["repositories"].cat.categories
+    new_held = [[ordered.index(repository) for repository in item if repository in repositories] for item in new_sets]
+    new_cells = _exploded(new_codes, new_held, new["repositories"].cat.codes.to_numpy())
+    cells = old_cells.merge(new_cells, on=["principal_arn", "action", "repository"], how="outer",
+                            suffixes=("", "_new"))
+    moved = np.zeros(len(cells), dtype=bool)
+    for name in values:
+        moved |= cells[name].fillna(-2).to_numpy() != cells[f"{name}_new"].fillna(-2).to_numpy()
+    cells = cells[moved]
+    if not len(cells):
         return grouped
-    # every row of a principal and action whose cells moved is rebuilt; the others stay as they are
-    principal_codes = grouped["principal_arn"].cat.codes.to_numpy().astype(np.int64)
-    action_codes = grouped["action"].cat.codes.to_numpy().astype(np.int64)
-    principal_index = {arn: code for code, arn in enumerate(grouped["principal_arn"].cat.categories)}
-    action_index = {name: code for code, name in enumerate(grouped["action"].cat.categories)}
-    width = len(action_index) + 1
-    wanted = np.array([principal_index.get(principal, -1) * width + action_index.get(action, -1)
-                       for principal, action in changed], dtype=np.int64)
-    rebuilt_rows = np.isin(principal_codes * width + action_codes, wanted)
-    sets: dict[tuple, set[str]] = {}
-    rebuilt = grouped[rebuilt_rows]
-    for principal, action, row_repositories, *row in zip(*(rebuilt[name].tolist() for name in (*_KEY, *values))):
-        kept = set(row_repositories) - repositories
-        if kept:
-            sets.setdefault((principal, action, tuple(map(_value, row))), set()).update(kept)
-    for (principal, action, repository), key in new_cells.items():
-        if (principal, action) in changed:
-            sets.setdefault((principal, action, key), set()).add(repository)
-    rows = [{"principal_arn": principal, "action": action, "repositories": tuple(sorted(members)),
-             **dict(zip(values, key))} for (principal, action, key), members in sets.items()]
-    frame = pd.DataFrame(rows, columns=list(grouped.columns))
-    for name in grouped.columns:
-        if name == "identity_allowed":
-            frame[name] = frame[name].astype(bool)
-        else:
-            frame[name] = _categorical(frame[name].tolist())
-    return _concat([grouped[~rebuilt_rows], frame])
-
-
-def _categorical(items: list[Any]) -> pd.Categorical:
-    uniques: dict[Any, int] = {}
-    codes = np.array([-1 if _value(item) is None else uniques.setdefault(item, len(uniques)) for item in items],
-                     dtype=np.int64)
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(list(uniques), dtype=object,
-                                                                               tupleize_cols=False)))
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of the same columns one after the other; categorical columns stay categorical, the
-    first frame's categories first (its codes are kept as they are)."""
+    removed: dict[int, list[str]] = {}
+    for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
+                                    cells.loc[cells["position"].notna(), "repository"].tolist()):
+        removed.setdefault(position, []).append(ordered[repository])
+    arriving = cells[cells[f"{values[0]}_new"].notna()]
+    arriving = arriving[["principal_arn", "action", "repository", *(f"{name}_new" for name in values)]].rename(
+        columns={f"{name}_new": name for name in values}).astype(np.int64)
+    # where each arriving cell goes: the row of its principal, action and values, if there is one
+    pair_codes = old_codes["principal_arn"].astype(np.int64) * (len(categories["action"]) + 1) + \
+        old_codes["action"].astype(np.int64)
+    wanted = arriving["principal_arn"].to_numpy() * (len(categories["action"]) + 1) + arriving["action"].to_numpy()
+    candidates = np.flatnonzero(np.isin(pair_codes, wanted))
+    rows = pd.DataFrame({name: old_codes[name][candidates].astype(np.int64) for name in names})
+    rows["target"] = candidates
+    arriving = arriving.merge(rows, on=names, how="left")
+    added: dict[int, list[str]] = {}
+    for target, repository in zip(arriving["target"].dropna().astype(np.int64).tolist(),
+                                  arriving.loc[arriving["target"].notna(), "repository"].tolist()):
+        added.setdefault(target, []).append(ordered[repository])
+    created = arriving[arriving["target"].isna()]
+    changed_positions = sorted(removed.keys() | added.keys())
+    sets = []
+    for position in changed_positions:
+        members = list(old_sets[set_codes[position]])
+        for repository in removed.get(position, ()):
+            del members[bisect.bisect_left(members, repository)]
+        for repository in added.get(position, ()):
+            bisect.insort(members, repository)
+        sets.append(tuple(members))
+    fresh_sets: dict[tuple, list[str]] = {}
+    for key, repository in zip(created[names].itertuples(index=False, name=None), created["repository"].tolist()):
+        fresh_sets.setdefault(key, []).append(ordered[repository])
+    keys = list(fresh_sets)
     columns: dict[str, Any] = {}
-    for name in frames[0].columns:
-        parts = [frame[name] for frame in frames]
-        if not isinstance(parts[0].dtype, pd.CategoricalDtype):
-            columns[name] = np.concatenate([part.to_numpy() for part in parts])
+    for index, name in enumerate(names):
+        codes = np.concatenate([old_codes[name][changed_positions].astype(np.int64),
+                                np.array([key[index] for key in keys], dtype=np.int64)])
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories[name]))
+    columns["repositories"] = pd.Series(sets + [tuple(sorted(members)) for members in fresh_sets.values()],
+                                        dtype=object).to_numpy()
+    extra = pd.DataFrame(columns)[list(grouped.columns)]
+    if "identity_allowed" in extra.columns:
+        extra["identity_allowed"] = np.asarray(extra["identity_allowed"], dtype=bool)
+    extra = extra[[bool(item) for item in extra["repositories"]]]
+    drop = np.zeros(len(grouped), dtype=bool)
+    drop[changed_positions] = True
+    return _replace_rows(grouped, drop, extra)
+
+
+def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """(categories, old codes, new codes): ``new``'s values numbered among ``old``'s categories, those
+    ``old`` lacks appended (a missing value: -1 in both)."""
+    if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
+        return pd.Index([False, True], dtype=object), old.to_numpy().astype(np.int64), new.to_numpy().astype(np.int64)
+    categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
+    new_categories = pd.Index(new.cat.categories, dtype=object, tupleize_cols=False)
+    mapping = _locate(categories, new_categories)
+    unseen = np.flatnonzero(mapping < 0)
+    if len(unseen):
+        mapping[unseen] = len(categories) + np.arange(len(unseen))
+        categories = categories.append(pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
+    codes = new.cat.codes.to_numpy().astype(np.int64)
+    new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
+    return categories, old.cat.codes.to_numpy().astype(np.int64), new_codes
+
+
+def _exploded(codes: dict[str, np.ndarray], held: list[list[int]], set_codes: np.ndarray,
+              position: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per (row, repository of the set it holds), with the row's codes (and position)."""
+    counts = np.array([len(item) for item in held], dtype=np.int64)[set_codes] if len(held) else \
+        np.zeros(len(set_codes), dtype=np.int64)
+    rows = np.repeat(np.arange(len(set_codes)), counts)
+    frame = pd.DataFrame({name: column[rows] for name, column in codes.items()})
+    frame["repository"] = np.array([index for code in set_codes.tolist() for index in held[code]], dtype=np.int64)
+    if position is not None:
+        frame["position"] = position[rows]
+    return frame
+
+
+def _holds(repositories: tuple[str, ...], repository: str) -> bool:
+    """``repository`` is in the sorted tuple ``repositories`` (bisect: tuples hold up to every
+    repository of the account)."""
+    at = bisect.bisect_left(repositories, repository)
+    return at < len(repositories) and repositories[at] == repository
+
+
+def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows ``drop`` marks, then the rows of ``new`` (same columns).
+
+    Done on the categorical codes, column by column: ``frame``'s codes are kept as they are (a
+    large account's capabilities have 10^7 rows), ``new``'s categories are found among ``frame``'s
+    or appended to them."""
+    keep = ~drop
+    columns: dict[str, Any] = {}
+    for name in frame.columns:
+        old, extra = frame[name], new[name]
+        if not isinstance(old.dtype, pd.CategoricalDtype):
+            columns[name] = np.concatenate([old.to_numpy()[keep], extra.to_numpy().astype(old.dtype, copy=False)])
             continue
-        categories = list(parts[0].cat.categories)
-        index = {value: position for position, value in enumerate(categories)}
-        pieces = []
-        for part in parts:
-            own = part.cat.categories
-            if part is parts[0]:
-                mapping = np.arange(len(own), dtype=np.int64)
-            else:
-                mapping = np.array([index.setdefault(value, len(index)) for value in own], dtype=np.int64)
-            part_codes = part.cat.codes.to_numpy().astype(np.int64)
-            pieces.append(np.where(part_codes >= 0, mapping[np.maximum(part_codes, 0)] if len(mapping) else -1, -1))
-        all_categories = list(index)
-        dtype = np.int8 if len(all_categories) < 127 else np.int16 if len(all_categories) < 32767 else np.int32
-        codes = np.concatenate(pieces).astype(dtype) if pieces else np.zeros(0, dtype=dtype)
-        columns[name] = pd.Categorical.from_codes(
-            codes, dtype=pd.CategoricalDtype(pd.Index(all_categories, dtype=object, tupleize_cols=False)),
-            validate=False)
+        categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
+        if isinstance(extra.dtype, pd.CategoricalDtype):
+            extra_categories, extra_codes = extra.cat.categories, extra.cat.codes.to_numpy()
+        else:
+            extra_codes, extra_categories = pd.factorize(extra.to_numpy(dtype=object))
+        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+        mapping = _locate(categories, extra_categories)
+        unseen = np.flatnonzero(mapping < 0)
+        if len(unseen):
+            mapping[unseen] = len(categories) + np.arange(len(unseen))
+            categories = categories.append(pd.Index(list(extra_categories[unseen]), dtype=object,
+                                                    tupleize_cols=False))
+        dtype = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+        extra_codes = np.asarray(extra_codes, dtype=np.int64)
+        mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+        codes = np.concatenate([old.cat.codes.to_numpy()[keep].astype(dtype, copy=False), mapped.astype(dtype)])
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
     return pd.DataFrame(columns, copy=False)
+
+
+def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
+    """The position of each of ``wanted`` in ``categories``, -1 when absent. Sets of repositories
+    (tuples of up to every ARN of the account, whose hash Python does not keep) are matched by
+    length and ends first, then compared, instead of hashing every category."""
+    if not len(categories) or not len(wanted):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    if not isinstance(wanted[0], tuple):
+        return np.asarray(categories.get_indexer(wanted), dtype=np.int64)
+    by_shape: dict[tuple, list[int]] = {}
+    for position, item in enumerate(categories):
+        by_shape.setdefault((len(item), item[:1], item[-1:]), []).append(position)
+    found = np.full(len(wanted), -1, dtype=np.int64)
+    for index, item in enumerate(wanted):
+        for position in by_shape.get((len(item), item[:1], item[-1:]), ()):
+            if categories[position] == item:
+                found[index] = position
+                break
+    return found
