@@ -30,13 +30,10 @@ def run() -> Iterable[str]:
     findings = audit.findings
     yield (f"the account as it is (load, permissions, capabilities, findings; not part of a what-if's own time): "
            f"{time.perf_counter() - started:.1f} s, {len(findings)} findings")
-    capabilities = audit.capabilities
-    pushing = set(capabilities.loc[capabilities["capability"] == "push", "principal_arn"].astype(str))
-    logging_in = set(capabilities.loc[(capabilities["capability"] == "login") & (capabilities["level"] == "full"),
-                                      "principal_arn"].astype(str))
-    principal = next(entity["Arn"] for entity in audit.snapshot["iam"]["RoleDetailList"]  # one that gains push
-                     if entity["Arn"] in logging_in and entity["Arn"] not in pushing
-                     and not entity.get("PermissionsBoundary") and "/aws-service-role/" not in entity["Arn"])
+    rows = audit.capabilities["principal_arn"].astype(str).value_counts()
+    principal = min((entity["Arn"] for entity in audit.snapshot["iam"]["RoleDetailList"]
+                     if not entity.get("PermissionsBoundary") and "/aws-service-role/" not in entity["Arn"]),
+                    key=lambda arn: (rows.get(arn, 0), arn))  # the role with the least ECR access
     repository = audit.repositories.iloc[0]
     open_to_account = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Sid": "AccountPull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{audit.account_id}:root"},

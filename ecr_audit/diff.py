@@ -21,9 +21,23 @@ table leaves out has the level ``none``. Levels are ``full``, ``conditional``, `
 decide, and the design never rounds ``conditional`` to a deny. ``conditional -> full`` is *gained*:
 access that now works whatever the request holds deserves the same review as a new grant.
 
-Access of a principal (or on a repository) that was added or removed is listed too; the text names
-it "(new principal)", "(repository removed)" and so on, so a reader can tell a new grant from a new
-role. **Sorting** is deterministic: findings by severity (highest first), rule, principal,
+**Login** (``ecr:GetAuthorizationToken``, which takes no resource) is one change per principal
+(``repository_arn`` ``"*"``, with the ``regions`` it changed in), not one per repository of the
+region, which is how the capabilities table stores it.
+
+**Principals that appear or disappear** are their own section, first: each with the access it
+brings (or had), which is *not* counted again as gained, lost or changed; the access lists are
+about principals that are in both audits. Access on a repository that was added or removed is
+listed and says so ("(new repository)").
+
+**Gained access that resolves a finding** names it (``AccessChange.resolves``: a resolved finding
+about the same principal and capability, on that repository when the finding lists repositories),
+so a fix is not mistaken for a new grant to review.
+
+**The one-line delta** (:meth:`AuditDiff.summary`) names the new and removed principals and counts
+access gained, lost and changed and findings resolved and new; it heads the text and the report's
+summary. **Causes** (a later stage: why findings exist, with verified fixes) are compared by ``id``
+when both audits have them (``Audit.causes``); otherwise the diff says they are not available. **Sorting** is deterministic: findings by severity (highest first), rule, principal,
 repository, id; access with the writing capabilities (push, the admin ones) first, then principal,
 repository and the capability order of :mod:`ecr_audit.effective.capabilities`.
 

@@ -160,7 +160,7 @@ def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray,
     """(categories, old codes, new codes): ``new``'s values numbered among ``old``'s categories, those
     ``old`` lacks appended (a missing value: -1 in both)."""
     if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
-        return pd.Index([False, True], dtype=object), old.to_numpy().astype(np.int64), new.to_numpy().astype(np.int64)
+        return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
     categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
     new_categories = pd.Index(new.cat.categories, dtype=object, tupleize_cols=False)
     mapping = _locate(categories, new_categories)
@@ -170,7 +170,7 @@ def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray,
         categories = categories.append(pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
     codes = new.cat.codes.to_numpy().astype(np.int64)
     new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
-    return categories, old.cat.codes.to_numpy().astype(np.int64), new_codes
+    return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
 
 
 def _exploded(codes: dict[str, np.ndarray], held: list[list[int]], set_codes: np.ndarray,
@@ -179,7 +179,7 @@ def _exploded(codes: dict[str, np.ndarray], held: list[list[int]], set_codes: np
     counts = np.array([len(item) for item in held], dtype=np.int64)[set_codes] if len(held) else \
         np.zeros(len(set_codes), dtype=np.int64)
     rows = np.repeat(np.arange(len(set_codes)), counts)
-    frame = pd.DataFrame({name: column[rows] for name, column in codes.items()})
+    frame = pd.DataFrame({name: column[rows].astype(np.int64) for name, column in codes.items()})
     frame["repository"] = np.array([index for code in set_codes.tolist() for index in held[code]], dtype=np.int64)
     if position is not None:
         frame["position"] = position[rows]
@@ -227,20 +227,7 @@ def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> p
 
 
 def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
-    """The position of each of ``wanted`` in ``categories``, -1 when absent. Sets of repositories
-    (tuples of up to every ARN of the account, whose hash Python does not keep) are matched by
-    length and ends first, then compared, instead of hashing every category."""
+    """The position of each of ``wanted`` in ``categories``, -1 when absent."""
     if not len(categories) or not len(wanted):
         return np.full(len(wanted), -1, dtype=np.int64)
-    if not isinstance(wanted[0], tuple):
-        return np.asarray(categories.get_indexer(wanted), dtype=np.int64)
-    by_shape: dict[tuple, list[int]] = {}
-    for position, item in enumerate(categories):
-        by_shape.setdefault((len(item), item[:1], item[-1:]), []).append(position)
-    found = np.full(len(wanted), -1, dtype=np.int64)
-    for index, item in enumerate(wanted):
-        for position in by_shape.get((len(item), item[:1], item[-1:]), ()):
-            if categories[position] == item:
-                found[index] = position
-                break
-    return found
+    return np.asarray(categories.get_indexer(wanted), dtype=np.int64)
