@@ -161,7 +161,7 @@ def test_the_full_re_evaluation_agrees_with_the_incremental_one() -> None:
 # --- changes that make no sense ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change, message", [
-    (AttachPolicy("alcie", PULLERS), "unknown user or role or group 'alcie'; did you mean: alice"),
+    (AttachPolicy("alcie", PULLERS), "unknown user, role or group 'alcie'; did you mean: alice"),
     (AttachPolicy("alice", PULLERS), "is already attached"),
     (AttachPolicy("bob", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUsr"),
      "AWS has no managed policy arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUsr; did you mean: "
@@ -169,7 +169,8 @@ def test_the_full_re_evaluation_agrees_with_the_incremental_one() -> None:
     (AttachPolicy("bob", policy_arn("ecr-pul")), "no customer managed policy"),
     (DetachPolicy("bob", PULLERS), "is not attached to it (it has no managed policy)"),
     (DeleteInlinePolicy("alice", "nothing"), "it has no inline policy"),
-    (SetBoundary("devs", PULLERS), "unknown user or role 'devs'"),
+    (SetBoundary("devs", PULLERS), "'devs' is a group; this change takes a user or role"),
+    (AddToGroup("builder", "devs"), "'builder' is a role; this change takes a user"),
     (AddToGroup("bob", "dev"), "unknown group 'dev'; did you mean: devs"),
     (SetRepositoryPolicy("wbe", OPEN), "unknown repository 'wbe'; did you mean: eu-west-1/web"),
     (DeleteRepositoryPolicy("web"), "it has no repository policy"),

@@ -244,9 +244,13 @@ class _Working:
             raise ChangeError(f"{given!r} is ambiguous: "
                               + ", ".join(self.iam[_ENTITY_LISTS[k]][i]["Arn"] for k, i in found) + "; give the ARN")
         if not found:
+            for kind in set(_ENTITY_LISTS) - set(kinds):
+                if any(given in (entity.get("Arn"), entity.get(_NAME_KEYS[kind]))
+                       for entity in self.iam[_ENTITY_LISTS[kind]]):
+                    raise ChangeError(f"{given!r} is a {kind}; this change takes a {_either(kinds)}")
             names = [entity.get(key) for kind in kinds for entity in self.iam[_ENTITY_LISTS[kind]]
                      for key in (_NAME_KEYS[kind], "Arn")]
-            raise ChangeError(f"unknown {' or '.join(kinds)} {given!r}{_did_you_mean(given, names)}")
+            raise ChangeError(f"unknown {_either(kinds)} {given!r}{_did_you_mean(given, names)}")
         kind, index = found[0]
         return kind, self._own(self.iam[_ENTITY_LISTS[kind]], index)
 
@@ -358,6 +362,10 @@ class _Working:
         repository = self._own(registry["repositories"], index)
         self.repositories.add(repository["repositoryArn"])
         return repository
+
+
+def _either(kinds: tuple[str, ...]) -> str:
+    return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
 
 
 def _did_you_mean(given: str, names: Iterable[str | None], close: bool = True) -> str:
