@@ -16,7 +16,7 @@ exploit that). Customer policies mix ECR statements scoped to repository ARN pat
 (``repository/team-payments/*``) with wildcards, ``NotAction``/``NotResource``, conditions on
 ``aws:ResourceTag``, ``aws:SourceIp`` and ``aws:PrincipalTag``, explicit denies and a few classic
 mistakes (login scoped to a repository, a boundary without ``GetAuthorizationToken``). The AWS managed
-policy documents are read at run time from the copy moto ships, never from this source file.
+policy documents are read at run time from the catalogue the package ships, never from this source file.
 
 Counts are exact: ``managed_policies`` is the number of *customer* managed policies; the AWS managed
 policies that some principal attaches are listed in ``Policies`` on top of them, as
@@ -135,7 +135,7 @@ LAST_NAMES = (
     "hill", "campbell", "mitchell", "roberts", "carter", "phillips", "evans", "turner", "torres",
 )
 
-#: AWS managed policies the archetypes attach; their documents come from moto's bundled copy
+#: AWS managed policies the archetypes attach; their documents come from the packaged catalogue
 AWS_MANAGED_POLICY_NAMES = (
     "AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPowerUser",
     "AmazonEC2ContainerRegistryFullAccess", "AmazonEC2ContainerRegistryPullOnly",
@@ -185,14 +185,14 @@ _LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 # --------------------------------------------------------------------------------------------------
-# AWS managed policies, from moto's bundled data
+# AWS managed policies, from the packaged catalogue
 
 
 def aws_managed_policy(name: str) -> dict[str, Any]:
-    """One AWS managed policy from moto's data (Path, DefaultVersionId, Document, dates)."""
+    """One AWS managed policy from the packaged catalogue (Path, DefaultVersionId, Document, dates)."""
     data = aws_managed_policies()
     if name not in data:
-        raise KeyError(f"AWS managed policy {name!r} is not in the installed moto's bundled data")
+        raise KeyError(f"AWS managed policy {name!r} is not in the AWS managed policy catalogue")
     return data[name]
 
 
@@ -1825,7 +1825,7 @@ def generate_account(
     if not region_list:
         raise ValueError("at least one region is needed")
     for name in (*AWS_MANAGED_POLICY_NAMES, *(policy for _, _, policy in SERVICE_LINKED_ROLES)):
-        aws_managed_policy(name)  # fail before building anything if moto's data lacks one
+        aws_managed_policy(name)  # fail before building anything if the catalogue lacks one
 
     def stream(name: str) -> random.Random:
         return random.Random(f"ecr-audit-synthetic:{seed}:{name}")

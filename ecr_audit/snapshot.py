@@ -258,3 +258,9 @@ def read_index(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise SnapshotError(source, f"accounts[{position}].snapshot must be a file name in the index's "
                                         f"folder, found {name!r}")
     return document
+
+
+def read_json_file(path: str | os.PathLike[str]) -> Any:
+    """Any JSON document (``simulate``'s cases), gzip-compressed or not, read with the snapshot's own
+    checks and messages: :class:`SnapshotError` naming the file and the problem."""
+    return _read_json(Path(path))

@@ -37,8 +37,10 @@ def read_yaml(path: str | os.PathLike[str], error: Callable[[str, str], Exceptio
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(source, "no such file") from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise error(source, f"cannot be read ({problem})") from None
+    except OSError as problem:  # the reason only, as the snapshot reader words it: no errno, no repr
+        raise error(source, f"cannot be read ({problem.strerror or type(problem).__name__})") from None
+    except UnicodeDecodeError:
+        raise error(source, "is not UTF-8 text") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as problem:

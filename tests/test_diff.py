@@ -17,7 +17,7 @@ from ecr_audit.cli import build_parser, main
 from ecr_audit.diff import AuditDiff, diff_audits
 from ecr_audit.snapshot import write_snapshot
 from ecr_audit.audit import Audit
-from test_findings_support import (COLLECTED_AT, allow, policy, repo_arn, repository, role, role_arn, snapshot,
+from support.findings import (COLLECTED_AT, allow, policy, repo_arn, repository, role, role_arn, snapshot,
                                    user)
 
 LOGIN = "ecr:GetAuthorizationToken"

@@ -2,33 +2,25 @@
 later" built by editing its dict the way the company would change (a policy detached, a repository
 opened, a half-configured push role fixed).
 
-The demo is seeded and collected once for the session (``demo_snapshot_path`` in ``conftest.py``).
-"""
+The demo is seeded and collected once for the session (``demo_snapshot_path`` in ``conftest.py``)."""
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ecr_audit.audit import Audit
 from ecr_audit.cli import main
-from ecr_audit.demo.company import DEMO_CASES, PRIMARY_REGION, REGIONS, repository_arn
+from ecr_audit.demo.company import REGIONS, repository_arn
 from ecr_audit.diff import diff_audits
 from ecr_audit.snapshot import read_snapshot, write_snapshot
-from ecr_audit.audit import Audit
+from support.demo import DEMO_EXPECTATIONS, OPENED_REPOSITORY, STALE_PUSHER, STOREFRONT_BUILD, a_month_later
+
 
 pytestmark = pytest.mark.moto
-
-DEMO_EXPECTATIONS = Path(__file__).resolve().parent.parent / "ecr_audit" / "demo" / "expectations.yml"
-STALE_PUSHER = DEMO_CASES["stale_user_with_push"]
-STOREFRONT_BUILD = DEMO_CASES["push_missing_layer_check"]
-OPENED_REPOSITORY = repository_arn(PRIMARY_REGION, "payments/worker")
-POWER_USER = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
-A_MONTH = dt.timedelta(days=30)
 
 
 @pytest.fixture(scope="module")
@@ -36,32 +28,10 @@ def demo_snapshot(demo_snapshot_path) -> dict[str, Any]:
     return read_snapshot(demo_snapshot_path)
 
 
-def _a_month_later(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The stale pusher's PowerUser detached, payments/worker opened to everyone, the storefront
-    build given the BatchCheckLayerAvailability it lacked."""
-    later = copy.deepcopy(snapshot)
-    later["collected_at"] = (dt.datetime.fromisoformat(snapshot["collected_at"]) + A_MONTH).isoformat()
-    [pusher] = [u for u in later["iam"]["UserDetailList"] if u["Arn"] == STALE_PUSHER]
-    assert [p["PolicyArn"] for p in pusher["AttachedManagedPolicies"]] == [POWER_USER]
-    pusher["AttachedManagedPolicies"] = []
-    [worker] = [r for r in later["ecr"][PRIMARY_REGION]["repositories"] if r["repositoryArn"] == OPENED_REPOSITORY]
-    assert worker["policyText"] is None
-    worker["policyText"] = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Open", "Effect": "Allow", "Principal": "*",
-         "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]})
-    [role] = [r for r in later["iam"]["RoleDetailList"] if r["Arn"] == STOREFRONT_BUILD]
-    [attached] = role["AttachedManagedPolicies"]
-    [managed] = [p for p in later["iam"]["Policies"] if p["Arn"] == attached["PolicyArn"]]
-    [version] = [v for v in managed["PolicyVersionList"] if v["IsDefaultVersion"]]
-    push = next(s for s in version["Document"]["Statement"] if "ecr:PutImage" in s["Action"])
-    push["Action"] = [*push["Action"], "ecr:BatchCheckLayerAvailability"]
-    return later
-
-
 @pytest.fixture(scope="module")
 def audits(demo_snapshot):
     old = Audit.from_snapshot(demo_snapshot).with_expectations(DEMO_EXPECTATIONS)
-    new = Audit.from_snapshot(_a_month_later(demo_snapshot)).with_expectations(DEMO_EXPECTATIONS)
+    new = Audit.from_snapshot(a_month_later(demo_snapshot)).with_expectations(DEMO_EXPECTATIONS)
     return old, new
 
 
@@ -119,7 +89,7 @@ def test_only_the_findings_of_what_changed_appear_or_resolve_the_rest_keep_their
 
 
 def test_the_command_compares_two_demo_files(demo_snapshot, demo_snapshot_path, tmp_path, capsys) -> None:
-    later = write_snapshot(_a_month_later(demo_snapshot), tmp_path / "later.json.gz")
+    later = write_snapshot(a_month_later(demo_snapshot), tmp_path / "later.json.gz")
     assert main(["diff", str(demo_snapshot_path), str(later), "--expectations", str(DEMO_EXPECTATIONS),
                  "--format", "json"]) == 0
     printed = json.loads(capsys.readouterr().out)

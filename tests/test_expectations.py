@@ -11,7 +11,7 @@ import pytest
 from ecr_audit.effective.capabilities import LOGIN
 from ecr_audit.expectations import (INFERRED_SERVICES, ExpectationsError, PrincipalSelector, RepositorySelector,
                                     load_expectations, parse_expectations)
-from test_findings_support import (GRANT, audit, expectations, findings_of, held, own_grant, permission, repo_arn,
+from support.findings import (GRANT, audit, expectations, findings_of, held, own_grant, permission, repo_arn,
                                    repository, role, role_arn, user, user_arn)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import pytest
 from ecr_audit.cli import main
 from ecr_audit.snapshot import write_snapshot
 from fixtures import SMALL_SNAPSHOT
-from test_effective_rules import (ACCOUNT, FULL_ACCESS_SCP, OTHER_ACCOUNT, PULL, Account, allow, deny, document,
+from support.accounts import (ACCOUNT, FULL_ACCESS_SCP, OTHER_ACCOUNT, PULL, Account, allow, deny, document,
                                   repository_arn)
 
 LOGIN = "ecr:GetAuthorizationToken"
@@ -137,7 +137,7 @@ def test_cli_json_format(snapshot_file, capsys) -> None:
     (["--principal", "builder", "--action", "ecr:GetAuthorisationToken"], f"did you mean: {LOGIN}"),
     (["--principal", "builder", "--action", "ecr:BatchGetImage", "--repository", "wbe"],
      "unknown repository 'wbe'; did you mean: web"),
-    (["--principal", "builder", "--action", "ecr:BatchGetImage"], "needs a repository"),
+    (["--principal", "builder", "--action", "ecr:BatchGetImage"], "acts on a repository: name it with --repository"),
 ])
 def test_cli_unknown_names_exit_2_with_close_matches(snapshot_file, capsys, arguments, message) -> None:
     assert main(["explain", snapshot_file, *arguments]) == 2

@@ -76,3 +76,46 @@ def test_the_wheel_installs_every_notebook_under_share(tmp_path):
     data = next(name.split("/data/")[0] for name in names if ".data/data/" in name)
     for notebook in NOTEBOOKS:
         assert f"{data}/data/share/ecr-audit/notebooks/{notebook}" in names
+    assert "ecr_audit/data/aws_managed_policies.json.gz" in names  # the audit needs no emulator for it
+
+
+def _requirement(text: str) -> tuple[str, str]:
+    """(normalised name, lower bound) of ``name>=x`` / ``name[extra]>=x`` (names as pip compares them)."""
+    import re
+
+    match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([^,;\s]+)\s*", text)
+    assert match, f"{text!r}: every dependency needs a lower bound written name>=version"
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower(), match.group(2)
+
+
+def test_environment_yml_lists_the_same_packages_and_lower_bounds_as_pyproject():
+    import tomllib
+
+    import yaml
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared += extra
+    environment = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))["dependencies"]
+    conda = [entry for entry in environment if isinstance(entry, str)]
+    pip = next(entry["pip"] for entry in environment if isinstance(entry, dict))
+    mirrored = [entry.replace("=", ">=", 1) if "=" in entry and ">=" not in entry else entry
+                for entry in conda if not entry.startswith(("python", "pip"))]
+    mirrored += [entry for entry in pip if not entry.startswith("-e")]
+    assert sorted(map(_requirement, mirrored)) == sorted(map(_requirement, declared))
+    # the package itself comes with every extra, so a conda user can run make demo and make test
+    editable = next(entry for entry in pip if entry.startswith("-e"))
+    assert set(editable.split("[", 1)[1].rstrip("]").split(",")) == set(project["optional-dependencies"])
+
+
+def test_the_demo_packages_are_an_extra_not_a_runtime_dependency():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {_requirement(entry)[0] for entry in project["dependencies"]}
+    demo = {_requirement(entry)[0] for entry in project["optional-dependencies"]["demo"]}
+    assert demo == {"moto", "flask", "flask-cors"}
+    assert not runtime & demo
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "-e '.[dev,demo]'" in makefile

@@ -276,10 +276,10 @@ def test_no_organisation_when_scp_levels_is_zero():
 # -- realism the benchmarks rely on ----------------------------------------------------------------
 
 
-def test_aws_managed_documents_are_moto_s_copies():
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
+def test_aws_managed_documents_are_the_catalogue_s():
+    from ecr_audit.aws_managed_policies import aws_managed_policies
 
-    moto_policies = json.loads(aws_managed_policies_data)
+    moto_policies = aws_managed_policies()
     snapshot = generate_account(**scaled_counts(0.1), seed=0)
     by_name = {p["PolicyName"]: p for p in snapshot["iam"]["Policies"] if not _is_customer(p)}
     for name in ("AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPowerUser",

@@ -7,8 +7,12 @@ enabled for the account would only produce slow connection failures. ``DescribeR
 
 from __future__ import annotations
 
+import difflib
+import functools
 from typing import Any, Callable, Literal
 
+import botocore
+import botocore.session
 from botocore.exceptions import InvalidRegionError
 from botocore.utils import validate_region_name
 
@@ -21,10 +25,37 @@ RegionsAsked = Literal["all"] | list[str] | None
 _ENABLED_STATUSES = {"opt-in-not-required", "opted-in"}
 
 
+@functools.lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region botocore's endpoint data has ECR in, in every partition (commercial, China,
+    GovCloud, ISO, ...): what a region name must be for the collector to reach ECR there."""
+    session = botocore.session.Session()
+    return frozenset(name for partition in session.get_available_partitions()
+                     for name in session.get_available_regions("ecr", partition))
+
+
+def check_region_name(name: str) -> str:
+    """``name`` if it is an AWS region ECR is in; else ``ValueError`` with the close names.
+
+    A mistyped region would otherwise only show up as connection failures recorded as coverage gaps,
+    after the retries: silence where the user asked for data."""
+    try:
+        validate_region_name(name)
+    except InvalidRegionError:
+        raise ValueError(f"{name!r} is not a region name (expected e.g. eu-west-1)") from None
+    regions = known_regions()
+    if name in regions:
+        return name
+    close = difflib.get_close_matches(name.lower(), sorted(regions), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"{name!r} is not an AWS region with ECR{hint} (a region newer than botocore "
+                     f"{botocore.__version__} needs an upgrade: pip install -U boto3)")
+
+
 def parse_regions_option(text: str | None) -> RegionsAsked:
     """``None`` (the session region), ``"all"``, or the named regions in order, without repeats.
 
-    Raises ``ValueError`` naming the first malformed region name.
+    Raises ``ValueError`` naming the first name that is not an AWS region (:func:`check_region_name`).
     """
     if text is None:
         return None
@@ -34,10 +65,7 @@ def parse_regions_option(text: str | None) -> RegionsAsked:
     for name in (part.strip() for part in text.split(",")):
         if not name:
             continue
-        try:
-            validate_region_name(name)
-        except InvalidRegionError:
-            raise ValueError(f"{name!r} is not a region name (expected e.g. eu-west-1)") from None
+        check_region_name(name)
         if name not in names:
             names.append(name)
     if not names:

@@ -3,10 +3,13 @@
 Credentials come from the standard chain (``--profile``/``AWS_PROFILE``, environment, SSO, instance
 role). ``AWS_ENDPOINT_URL`` (and the per-service ``AWS_ENDPOINT_URL_<SERVICE>``) is honoured by
 boto3 itself since 1.28, which is how the tests and the demo point the collector at moto; nothing
-here re-implements it.
+here re-implements it. ``AWS_REGION``, which the AWS CLI v2 and the other SDKs read before
+``AWS_DEFAULT_REGION`` but boto3 ignores, is honoured here the same way.
 """
 
 from __future__ import annotations
+
+import os
 
 import boto3
 from botocore.config import Config
@@ -48,6 +51,8 @@ def client_config(retry_mode: str = DEFAULT_RETRY_MODE, max_attempts: int = DEFA
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
     """A session from the standard credential chain; ``profile``/``region`` override the defaults.
 
-    Raises ``botocore.exceptions.ProfileNotFound`` for an unknown profile.
+    The region is ``region``, else ``AWS_REGION``, else what boto3 finds (``AWS_DEFAULT_REGION``,
+    the profile's ``region``). Raises ``botocore.exceptions.ProfileNotFound`` for an unknown
+    profile (given here or in ``AWS_PROFILE``).
     """
-    return boto3.Session(profile_name=profile, region_name=region)
+    return boto3.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None)

@@ -23,13 +23,20 @@ from typing import Any, Callable, Iterator
 from botocore.exceptions import ProfileNotFound
 
 HELP = "Collect IAM, ECR and Organizations data of one AWS account (read-only) into a snapshot."
+EXIT_CODES = {
+    0: "snapshot written (coverage gaps are listed in it, not failures); with --org-role: index written, "
+       "even if some accounts failed (they are listed)",
+    2: "usage error; unknown profile or region; credentials that cannot identify the account; a snapshot or "
+       "folder that cannot be written",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ecr_audit.collect.session import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE, RETRY_MODES
 
     parser.add_argument("--profile", help="AWS profile to use (default: the standard credential chain)")
-    parser.add_argument("--region", help="home region for the session (default: AWS_REGION or the profile's)")
+    parser.add_argument("--region", help="home region for the session (default: AWS_REGION, AWS_DEFAULT_REGION or "
+                                         "the profile's)")
     parser.add_argument(
         "--regions", metavar="all|r1,r2",
         help="regions to read ECR in: 'all' (every region enabled for the account) or a "
@@ -53,13 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _error(message: str) -> int:
-    print(f"ecr-audit collect: error: {message}", file=sys.stderr)
+    print(f"ecr-audit collect: {message}", file=sys.stderr)
     return 2
 
 
 def run(args: argparse.Namespace) -> int:
     from ecr_audit.collect import CollectionError, client_config, collect_account, make_session
-    from ecr_audit.collect.regions import parse_regions_option
+    from ecr_audit.collect.regions import check_region_name, parse_regions_option
     from ecr_audit.collect.summary import summarize_snapshot
     from ecr_audit.snapshot import write_snapshot
 
@@ -70,8 +77,14 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(error))
     try:
         session = make_session(profile=args.profile, region=args.region)
-    except ProfileNotFound:
-        return _error(f"AWS profile {args.profile!r} not found in the AWS config or credentials file")
+    except ProfileNotFound as error:  # --profile or AWS_PROFILE: the exception knows which name
+        return _error(f"AWS profile {error.kwargs.get('profile', args.profile)!r} not found in the AWS config or "
+                      "credentials file")
+    if session.region_name is not None:
+        try:
+            check_region_name(session.region_name)
+        except ValueError as error:
+            return _error(f"home region: {error}")
     if args.org_role is not None or args.accounts is not None or args.max_workers is not None:
         return _run_organization_wide(args, session, regions, config)
 

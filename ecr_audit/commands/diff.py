@@ -20,6 +20,10 @@ from pathlib import Path
 from ecr_audit.diff import DEFAULT_TEXT_LIMIT
 
 HELP = "Compare two snapshots: findings and access that appeared, disappeared or changed."
+EXIT_CODES = {
+    0: "diff written, whatever it says",
+    2: "usage error; a snapshot or expectations file that cannot be used",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,11 @@ import sys
 from pathlib import Path
 
 HELP = "Explain why a principal may or may not perform an ECR action, and what would change it."
+EXIT_CODES = {
+    0: "explanation printed, whatever the decision",
+    2: "usage error; a snapshot that cannot be used; a principal, action or repository it does not have "
+       "(close matches named); --repository missing for an action on a repository",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         explanation = audit.explain(args.principal, args.action, args.repository)
     except UnknownName as error:
+        if error.kind == "repository" and args.repository is None:
+            return _fail(f"{args.action} acts on a repository: name it with --repository (a name, <region>/<name>, "
+                         "URI or ARN)")
         return _fail(str(error))
     if args.format == "json":
         print(json.dumps(explanation.to_dict(), indent=2))

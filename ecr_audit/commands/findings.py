@@ -37,6 +37,12 @@ if TYPE_CHECKING:
     from ecr_audit.audit import Audit
 
 HELP = "Write the findings of a snapshot to stdout (JSON, CSV or SARIF); --fail-on gates CI on severity."
+EXIT_CODES = {
+    0: "findings written; with --fail-on, none at or above that severity remains once suppressions apply",
+    1: "with --fail-on: a finding at or above that severity remains (stderr counts them per severity)",
+    2: "usage error; a snapshot, expectations or suppressions file that cannot be used",
+    4: "coverage gaps touch data the findings depend on (--allow-gaps accepts them)",
+}
 LIST_SEPARATOR = "; "
 
 

@@ -15,6 +15,13 @@ import argparse
 import sys
 
 HELP = "Write the audit report: the notebook run on a snapshot, exported as self-contained HTML (and PDF)."
+EXIT_CODES = {
+    0: "HTML written (also when --pdf could not print: said on stderr); an organisation page also when some "
+       "account's report failed (each is named)",
+    1: "the report notebook failed (the executed copy is kept to show where)",
+    2: "usage error; a snapshot, baseline, expectations, suppressions file or organisation folder that cannot "
+       "be used; an output folder that cannot be written",
+}
 DEFAULT_OUTPUT_DIR = "reports"
 
 
@@ -36,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pdf", action="store_true", help="also print the report to PDF with headless Chromium")
 
 
+def _fail(message: str) -> int:
+    print(f"ecr-audit report: {message}", file=sys.stderr)
+    return 2
+
+
 def run(args: argparse.Namespace) -> int:
     from ecr_audit.report.runner import ReportError, run_report
     from ecr_audit.snapshot import SnapshotError
@@ -43,36 +55,35 @@ def run(args: argparse.Namespace) -> int:
 
     organisation = _is_organisation_run(args.snapshot)
     if organisation and args.baseline:
-        print("ecr-audit report: error: --baseline applies to one account's snapshot, not to an organisation "
-              "folder (compare accounts with ecr-audit diff OLD NEW)", file=sys.stderr)
-        return 2
-    print("Running the organisation report..." if organisation else "Running the audit notebook...",
-          file=sys.stderr, flush=True)
+        return _fail("--baseline applies to one account's snapshot, not to an organisation folder (compare "
+                     "accounts with ecr-audit diff OLD NEW)")
+
+    def announce() -> None:  # called once the inputs are checked
+        print("Running the organisation report..." if organisation else "Running the audit notebook...",
+              file=sys.stderr, flush=True)
+
     try:
         if organisation:
             from ecr_audit.report.org import run_org_report
 
             files = run_org_report(args.snapshot, args.output_dir, title=args.title, expectations=args.expectations,
-                                   suppressions=args.suppressions, min_severity=args.min_severity, pdf=args.pdf)
+                                   suppressions=args.suppressions, min_severity=args.min_severity, pdf=args.pdf,
+                                   on_start=announce)
             for account_id, why in sorted(files.account_failures.items()):
                 print(f"ecr-audit report: account {account_id}: no report: {why}", file=sys.stderr)
         else:
             files = run_report(args.snapshot, args.output_dir, expectations=args.expectations,
                                suppressions=args.suppressions, baseline=args.baseline,
-                               min_severity=args.min_severity, title=args.title, pdf=args.pdf)
+                               min_severity=args.min_severity, title=args.title, pdf=args.pdf, on_start=announce)
     except SnapshotError as error:
-        print(f"ecr-audit report: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(str(error))
     except FileEntryError as error:  # an expectations or suppressions file
-        print(f"ecr-audit report: error: {error.entries} {error}", file=sys.stderr)
-        return 2
+        return _fail(f"{error.entries} {error}")
     except ReportError as error:
-        print(f"ecr-audit report: error: {error}", file=sys.stderr)
+        print(f"ecr-audit report: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"ecr-audit report: error: cannot write the report under {args.output_dir}: "
-              f"{error.strerror or error}", file=sys.stderr)
-        return 2
+        return _fail(f"cannot write the report under {args.output_dir}: {error.strerror or error}")
     print(f"Notebook: {files.notebook}")
     print(f"Report: {files.html}")
     if args.pdf:

@@ -32,6 +32,14 @@ from ecr_audit.diff import DEFAULT_TEXT_LIMIT
 from ecr_audit.effective.capabilities import CAPABILITIES
 
 HELP = "What a policy change would add or remove before you deploy it (a diff with the account as it is)."
+EXIT_CODES = {
+    0: "diff written, whatever it says",
+    1: "--fail-on-gain: the changes give the capability to a principal that did not have it",
+    2: "usage error; a snapshot, expectations or policy file that cannot be used; a change AWS would refuse "
+       "(unknown principal, group or repository, malformed policy, over the size limit)",
+}
+EXAMPLE = ("ecr-audit whatif snapshot.json.gz --attach-policy ci-deployer "
+           "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser --fail-on-gain push")
 
 #: option -> (metavars, help)
 _CHANGE_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {

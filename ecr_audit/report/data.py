@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,37 @@ from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
 from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.report.gaps import coverage_gaps
+
+if TYPE_CHECKING:
+    from ecr_audit.diff import AuditDiff
+    from ecr_audit.suppressions import SuppressionResult
+
+
+class AuditView(Protocol):
+    """What the report reads of an audit: :class:`ecr_audit.audit.Audit` has it, and so can frames
+    built by hand (the tests'), so each section can be checked on a few rows."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def snapshot(self) -> dict[str, Any]: ...
+    @property
+    def principals(self) -> pd.DataFrame: ...
+    @property
+    def policies(self) -> pd.DataFrame: ...
+    @property
+    def statements(self) -> pd.DataFrame: ...
+    @property
+    def repositories(self) -> pd.DataFrame: ...
+    @property
+    def coverage(self) -> pd.DataFrame: ...
+    @property
+    def grouped_permissions(self) -> pd.DataFrame: ...
+    @property
+    def capabilities(self) -> pd.DataFrame: ...
+    @property
+    def findings(self) -> pd.DataFrame: ...
+
 
 #: the finding categories (``findings.category``, :data:`~ecr_audit.findings.model.CATEGORIES`) of
 #: "a principal lacks actions it needs", "an allow that something else cancels", and "a repository
@@ -258,7 +289,7 @@ def principals_with_access(permissions: pd.DataFrame) -> Access:
     return Access(allowed=frozenset(allowed), conditional_only=frozenset(conditional - allowed))
 
 
-def summarize(audit: Any, findings: pd.DataFrame, access: Access | None = None) -> Summary:
+def summarize(audit: AuditView, findings: pd.DataFrame, access: Access | None = None) -> Summary:
     principals = audit.principals
     access = access or principals_with_access(audit.grouped_permissions)
     severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
@@ -354,7 +385,7 @@ def _blocking_text(decision: Any, deciding_layer: Any, blocked_by: Any, level_na
     return "no policy allows it"
 
 
-def missing_actions(audit: Any, findings: pd.DataFrame, level_names: dict[str, str],
+def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[str, str],
                     namer: Namer | None = None) -> pd.DataFrame:
     """Who lacks which required actions, the layer that blocks each, and the fix.
 
@@ -442,7 +473,7 @@ class QuotedStatement:
     text: str
 
 
-def statement_quotes(audit: Any, statement_ids: Iterable[str], names: dict[str, str]) -> dict[str, QuotedStatement]:
+def statement_quotes(audit: AuditView, statement_ids: Iterable[str], names: dict[str, str]) -> dict[str, QuotedStatement]:
     """Statement id -> the statement as written in its policy, with the policy's name.
 
     Quoted from the policy document itself (not the normalised statements row), so the reader sees
@@ -470,7 +501,7 @@ def statement_quotes(audit: Any, statement_ids: Iterable[str], names: dict[str, 
     return quotes
 
 
-def conflicts(audit: Any, findings: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
+def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
     """Each allow with what cancels it: a deny statement, a boundary, or an SCP/RCP level.
 
     From the findings of the conflict category: the finding's Allow statements are one side; its
@@ -530,7 +561,7 @@ CAPABILITY_NAMES = tuple(capability.name for capability in CAPABILITIES)
 LEVELS = ("full", "conditional", "partial")
 
 
-def capability_matrix(audit: Any, access: Access | None = None) -> pd.DataFrame:
+def capability_matrix(audit: AuditView, access: Access | None = None) -> pd.DataFrame:
     """Principals x capabilities: for each, how many repositories at full / conditional / partial.
 
     Only principals with some ECR access are rows. ``login`` is answered on ``*`` from the
@@ -674,7 +705,7 @@ def _access_states(block: slice, principal_count: int, codes: _CapabilityCodes) 
     return state
 
 
-def repository_access(audit: Any, findings: pd.DataFrame) -> pd.DataFrame:
+def repository_access(audit: AuditView, findings: pd.DataFrame) -> pd.DataFrame:
     """Per repository: exposure, and who can pull, push and administer it (full or conditional).
 
     Public and cross-account repositories come first. Cells name at most :data:`NAMES_PER_CELL`
@@ -782,7 +813,7 @@ class BaselineComparison:
         return self.counts[name] - len(getattr(self, name))
 
 
-def compare_baseline(diff: Any, namer: Namer, *, limit: int | None = None,
+def compare_baseline(diff: "AuditDiff", namer: Namer, *, limit: int | None = None,
                      accepted: dict[str, str] | None = None) -> BaselineComparison:
     """The report's view of ``diff`` (:func:`ecr_audit.diff.diff_audits` of the baseline and this audit).
 
@@ -877,7 +908,7 @@ class AcceptedRisks:
     as_of: str
 
 
-def accepted_risks(result: Any, source: str, namer: Namer) -> AcceptedRisks:
+def accepted_risks(result: "SuppressionResult", source: str, namer: Namer) -> AcceptedRisks:
     """The report's view of a :class:`ecr_audit.suppressions.SuppressionResult`."""
     import datetime as _dt
 
@@ -904,7 +935,7 @@ def accepted_risks(result: Any, source: str, namer: Namer) -> AcceptedRisks:
                          unused=unused, as_of=result.today.isoformat())
 
 
-def accepted_notes(result: Any) -> dict[str, str]:
+def accepted_notes(result: "SuppressionResult") -> dict[str, str]:
     """Finding id -> "accepted risk (suppressions[0], owner, expires DATE)" for the suppressed findings
     (the acceptance ends *on* DATE, so "until" would read one day too long)."""
     return {row["id"]: f"accepted risk ({row['suppression']}, {row['owner']}, expires {row['expires']})"
@@ -918,9 +949,9 @@ def default_title(facts: AccountFacts) -> str:
     return f"ECR access audit: account {facts.account_id}{alias}"
 
 
-def build_report(audit: Any, *, findings: pd.DataFrame | None = None, min_severity: str = "info",
-                 title: str | None = None, baseline_audit: Any | None = None, rules: dict[str, Any] | None = None,
-                 expectations: str | None = None, suppression: Any | None = None,
+def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_severity: str = "info",
+                 title: str | None = None, baseline_audit: AuditView | None = None, rules: dict[str, Any] | None = None,
+                 expectations: str | None = None, suppression: "SuppressionResult | None" = None,
                  suppressions: str | None = None) -> Report:
     """Everything the report shows, from an audit whose evaluated frames are computed or computable.
 

@@ -35,7 +35,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -52,6 +52,7 @@ from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import COLLECTED, INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
 
 if TYPE_CHECKING:
+    from ecr_audit.audit import Audit
     from ecr_audit.report.runner import ReportFiles
 
 # ecr_audit.report.runner is imported where it is used: it brings nbformat and nbconvert (seconds of
@@ -115,7 +116,7 @@ def _account_label(account_id: str, members: Mapping[str, str | None]) -> str:
     return f"{account_id} ({name})" if name else account_id
 
 
-def account_summary(audit: Any, findings: pd.DataFrame, gaps: pd.DataFrame) -> dict[str, int]:
+def account_summary(audit: "Audit", findings: pd.DataFrame, gaps: pd.DataFrame) -> dict[str, int]:
     """The account's row of the summary table.
 
     "Principals with ECR access" are counted as the account's own report counts them (some ECR
@@ -168,7 +169,7 @@ def _covers(actions: Iterable[str]) -> list[str]:
             if capability.repository_actions and granted.issuperset(capability.repository_actions)]
 
 
-def policy_grants(audit: Any, *, members: Mapping[str, str | None], organization_id: str | None,
+def policy_grants(audit: "Audit", *, members: Mapping[str, str | None], organization_id: str | None,
                   owner_label: str | None = None) -> pd.DataFrame:
     """ECR grants to other accounts in the audit's repository and registry policies: one row per
     (Allow statement, grantee), as written (denies elsewhere, SCPs and RCPs are the account report's).
@@ -215,7 +216,7 @@ def policy_grants(audit: Any, *, members: Mapping[str, str | None], organization
     return pd.DataFrame(rows, columns=list(GRANT_COLUMNS))
 
 
-def _unknown_grants(audit: Any) -> list[str]:
+def _unknown_grants(audit: "Audit") -> list[str]:
     """What the account's grants cannot vouch for: resource policies not collected or unreadable."""
     snapshot = audit.snapshot
     if snapshot.get("ecr") is None or not any((snapshot.get("ecr") or {}).values()):
@@ -237,7 +238,7 @@ def _unknown_grants(audit: Any) -> list[str]:
     return unknown
 
 
-def audit_account(audit: Any, *, members: Mapping[str, str | None], organization_id: str | None,
+def audit_account(audit: "Audit", *, members: Mapping[str, str | None], organization_id: str | None,
                   top_severity: str = TOP_SEVERITY) -> AccountResult:
     """Reduce one account's audit to what the organisation page shows."""
     findings = audit.findings
@@ -740,7 +741,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
                    account_reports: bool = True, notebook: Path = ORG_NOTEBOOK,
                    expectations: str | os.PathLike[str] | None = None,
                    suppressions: str | os.PathLike[str] | None = None,
-                   log_output: bool = False) -> OrgReportFiles:
+                   log_output: bool = False, on_start: Callable[[], None] | None = None) -> OrgReportFiles:
     """Write ``<output_dir>/<stem>/``: each collected account's report under ``accounts/`` (unless
     ``account_reports`` is False), then ``<stem>.ipynb`` and ``<stem>.html`` (and ``.pdf``) for the
     organisation, ``<stem>`` being :func:`org_report_stem`. Links are relative: the folder can be
@@ -752,6 +753,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     notebook fails or ``min_severity`` is unknown, ``OSError`` when the folder cannot be written.
     ``expectations`` / ``suppressions`` apply to every account (each account report and the page);
     a bad file raises ``ExpectationsError`` / ``SuppressionsError`` before anything is written.
+    ``on_start`` is called once those checks pass, before the first report runs.
     """
     from ecr_audit.report.runner import ReportError, check_inputs, render_notebook, run_report
 
@@ -760,6 +762,8 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     index_path = index_file(index_dir)
     index = read_index(index_path)
     check_inputs(notebook, expectations, suppressions, kind="organisation")
+    if on_start is not None:
+        on_start()
     stem = org_report_stem(index)
     folder = Path(output_dir) / stem
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import nbformat
 from nbconvert.exporters import TemplateExporter
@@ -158,8 +158,11 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
                suppressions: str | os.PathLike[str] | None = None,
                baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
                title: str | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
-               log_output: bool = False) -> ReportFiles:
+               log_output: bool = False, on_start: Callable[[], None] | None = None) -> ReportFiles:
     """Execute the audit notebook on a snapshot and write ``<stem>.ipynb``, ``<stem>.html`` (and ``.pdf``).
+
+    ``on_start`` is called once every input is checked, before the notebook runs (the command line
+    says "Running..." there, so a bad input is never announced as a run).
 
     Raises :class:`ecr_audit.snapshot.SnapshotError` for an unusable snapshot or baseline,
     ``ExpectationsError`` / ``SuppressionsError`` for an unusable expectations or suppressions file,
@@ -171,6 +174,8 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
     if baseline is not None:
         read_snapshot(baseline)
     check_inputs(notebook, expectations, suppressions)
+    if on_start is not None:
+        on_start()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = report_stem(snapshot)

@@ -48,20 +48,15 @@ _AWS_MANAGED_ARN = re.compile(r"^arn:[^:]+:iam::aws:policy(?P<path>/(?:[^*?]*/)?
 
 
 @lru_cache(maxsize=1)
-def aws_managed_catalogue() -> dict[str, str] | None:
-    """AWS managed policy name -> path, from the copy moto ships; None when it is not installed."""
-    try:
-        data = aws_managed_policies()
-    except KeyError:
-        return None
-    return {name: entry.get("Path", "/") for name, entry in data.items()}
+@lru_cache(maxsize=1)
+def aws_managed_catalogue() -> dict[str, str]:
+    """AWS managed policy name -> path, from the catalogue shipped with the package."""
+    return {name: entry.get("Path", "/") for name, entry in aws_managed_policies().items()}
 
 
-def is_known_aws_managed(arn: str) -> bool | None:
-    """True/False for an ``arn:aws:iam::aws:policy/...`` ARN; None when the catalogue is missing."""
+def is_known_aws_managed(arn: str) -> bool:
+    """Whether an ``arn:aws:iam::aws:policy/...`` ARN names a policy AWS has (name and path)."""
     catalogue = aws_managed_catalogue()
-    if catalogue is None:
-        return None
     match = _AWS_MANAGED_ARN.match(arn)
     if match is None:
         return False
@@ -83,7 +78,7 @@ def is_known_aws_managed(arn: str) -> bool | None:
 def check(context: FindingContext) -> Iterator[Finding]:
     for policy_id, row in sorted(context.policy_rows.items()):
         label = context.policy_label(policy_id)
-        if row["parse_error"] and row["policy_kind"] == "aws_managed" and is_known_aws_managed(row["arn"] or "") is False:
+        if row["parse_error"] and row["policy_kind"] == "aws_managed" and not is_known_aws_managed(row["arn"] or ""):
             continue  # the unknown ARN is the problem; reported below
         if row["parse_error"]:
             yield Finding(
@@ -182,7 +177,7 @@ def _unknown_aws_managed(context: FindingContext) -> Iterator[Finding]:
             if _AWS_MANAGED_ARN.match(value):
                 referenced.setdefault(value, set()).add(statement_id)
     for arn, statements in sorted(referenced.items()):
-        if is_known_aws_managed(arn) is not False:
+        if is_known_aws_managed(arn):
             continue
         principals = context.attached_to.get(arn, ())
         where = []

@@ -1,0 +1,292 @@
+"""The demo account's report: executed, self-contained, complete, and rendered by a real browser.
+
+The session's demo snapshot (``demo_snapshot_path`` in conftest, shared with the findings and diff
+tests) and one report run serve the module; a second run checks the parameters (baseline, minimum
+severity, title, ``--pdf`` without Chromium). The browser test drives headless Chromium with
+``--dump-dom`` and reads what the page script left in the DOM: a ``data-ea-tables`` count on
+``<html>`` that the script sets as its last step, the tables' rows, and the error box the script
+fills from ``window.onerror``; Chromium's console log (stderr) must hold no uncaught error and no
+Content-Security-Policy violation. A screenshot of the top of the report is saved as
+``reports/demo-report.png``. Where ``/usr/bin/chromium`` is absent the browser tests skip, saying
+so (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+import ecr_audit
+from support.paths import REPO
+from ecr_audit.report.chromium import find_chromium, print_pdf, run_headless
+from ecr_audit.report.runner import ReportFiles, run_report
+from support.html import decode_column
+from support.report_pages import Page, parse_page, report_paths
+
+
+pytestmark = pytest.mark.moto
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
+                                    reason="headless Chromium (/usr/bin/chromium) is not installed: "
+                                           "apt-get install chromium (.ci/run does) to run the browser checks")
+SCREENSHOT = REPO / "reports" / "demo-report.png"
+
+
+@pytest.fixture(scope="module")
+def report(demo_snapshot_path, tmp_path_factory) -> ReportFiles:
+    return run_report(demo_snapshot_path, tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def page(report) -> Page:
+    return parse_page(report.html)
+
+
+@pytest.fixture(scope="module")
+def audit(demo_snapshot_path):
+    return ecr_audit.load(demo_snapshot_path)
+
+
+def payload(page: Page, name: str) -> dict[str, Any]:
+    return next(p for p in page.table_payloads() if p["name"] == name)
+
+
+def column(table: dict[str, Any], key: str) -> list[Any]:
+    index = [c["key"] for c in table["columns"]].index(key)
+    return decode_column(table["data"][index])
+
+
+def test_report_and_executed_notebook_sit_side_by_side_named_after_account_and_day(report, audit):
+    day = audit.snapshot["collected_at"][:10].replace("-", "")
+    stem = f"ecr-audit-{audit.account_id}-{day}"
+
+    assert report.html.name == f"{stem}.html" and report.notebook.name == f"{stem}.ipynb"
+    assert report.html.parent == report.notebook.parent
+    executed = nbformat.read(report.notebook, as_version=4)
+    section_cells = [cell for cell in executed.cells if cell.get("id") in ("header", "summary", "findings")]
+    assert len(section_cells) == 3 and all(cell.outputs for cell in section_cells)
+
+
+def test_the_report_loads_nothing_from_the_network(report, page):
+    remote = re.compile(r"^\s*(https?:)?//", re.I)
+
+    assert not [(tag, name, value) for tag, attrs in page.tags for name, value in attrs.items()
+                if name in ("src", "href", "action", "data", "poster", "srcset") and value and remote.match(value)]
+    assert not [tag for tag, _ in page.tags if tag in ("link", "iframe", "base")]
+    raw = report.html.read_text(encoding="utf-8")
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", raw, re.I)
+    assert "mathjax" not in raw.lower() and "require.js" not in raw.lower()
+    csp = next(attrs["content"] for tag, attrs in page.tags
+               if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy")
+    assert "default-src 'none'" in csp
+
+
+def test_the_report_shows_no_code_and_no_prompts(report, page):
+    raw = report.html.read_text(encoding="utf-8")
+
+    assert "load_report(" not in raw and "sections.header" not in raw
+    assert not re.search(r"\b(In|Out)\s*\[\d*\]", " ".join(page.text))
+    # the notebook-only introduction stays in the notebook
+    assert "Cells tagged" not in raw
+
+
+def test_the_report_has_its_sections_in_reading_order(page, audit):
+    anchors = [attrs["id"] for tag, attrs in page.tags if tag == "section"]
+
+    assert anchors == ["summary", "changes", "findings", "accepted", "missing", "conflicts", "access", "method"]
+    text = " ".join(page.text)
+    assert f"ECR access audit: account {audit.account_id} (acme-workloads-prod)" in text
+
+
+def test_the_findings_table_embeds_every_finding(page, audit):
+    table = payload(page, "findings")
+
+    assert table["rows"] == len(audit.findings) > 0
+    assert sorted(column(table, "id")) == sorted(audit.findings["id"])
+
+
+def test_the_coverage_warning_lists_every_gap(page, audit):
+    warning = " ".join(page.text)
+
+    assert len(audit.coverage) > 0
+    for operation, region in zip(audit.coverage["operation"], audit.coverage["region"]):
+        assert f"ecr: {operation}" in warning and region in warning
+
+
+def test_the_access_matrix_has_a_row_per_principal_with_ecr_access(page, audit):
+    matrix = payload(page, "access-matrix")
+    permissions = audit.permissions
+    with_access = set(permissions.loc[permissions["decision"].isin(("allowed", "conditional")), "principal_arn"])
+
+    assert matrix["rows"] >= len(with_access) > 0
+    repositories = payload(page, "repository-access")
+    assert repositories["rows"] == len(audit.repositories)
+
+
+def test_the_demo_command_ends_by_writing_the_html_report(demo_snapshot_path, tmp_path, capsys, monkeypatch):
+    """``ecr-audit demo`` on this module's collection (not seeded again): snapshot, then report."""
+    from ecr_audit.cli import main
+    from ecr_audit.demo.run import DemoCollection
+    from ecr_audit.snapshot import read_snapshot
+
+    collected = DemoCollection(snapshot=read_snapshot(demo_snapshot_path), start_seconds=0.0, seed_seconds=0.0,
+                               collect_seconds=0.0, endpoint_url="http://127.0.0.1:1")
+    monkeypatch.setattr("ecr_audit.demo.run.collect_demo", lambda **kwargs: collected)
+
+    assert main(["demo", "-o", str(tmp_path), "--quiet"]) == 0
+
+    out = capsys.readouterr().out
+    report = Path(re.search(r"^Report: (.+)$", out, re.M).group(1))
+    snapshot = Path(re.search(r"^Snapshot: (.+)$", out, re.M).group(1))
+    assert out.rstrip().endswith(f"Report: {report}")
+    assert report.parent == snapshot.parent == tmp_path
+    assert report.name == snapshot.name.replace(".json.gz", ".html")
+    assert "Executive summary" in report.read_text(encoding="utf-8")
+
+
+def test_parameters_reach_the_notebook_baseline_severity_floor_and_title(demo_snapshot_path, tmp_path, capsys,
+                                                                          monkeypatch):
+    from ecr_audit.cli import main
+
+    monkeypatch.setenv("ECR_AUDIT_CHROMIUM", str(tmp_path / "no-chromium-here"))
+
+    code = main(["report", str(demo_snapshot_path), "--baseline", str(demo_snapshot_path), "--min-severity", "high",
+                 "--title", "Quarterly <ECR> review", "-o", str(tmp_path), "--pdf"])
+
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    paths = report_paths(captured.out)
+    assert "pdf" not in paths and not list(tmp_path.glob("*.pdf"))
+    assert "no PDF written: Chromium was not found" in captured.err
+    page = parse_page(paths["report"])
+    text = " ".join(" ".join(page.text).split())
+    assert "Quarterly <ECR> review" in text
+    assert "Since the last audit" in text and "No changes: the same" in text
+    assert set(column(payload(page, "findings"), "severity")) <= {"critical", "high"}
+
+
+def test_a_report_with_suppressions_and_last_months_baseline(demo_snapshot_path, tmp_path, capsys):
+    """A month later (test_diff_demo's edits) against the demo as baseline, with the new public
+    repository accepted and an expired entry: what ecr-audit diff lists is in "Since the last audit",
+    and the accepted finding has left the findings table for "Accepted risks"."""
+    from ecr_audit.cli import main
+    from ecr_audit.diff import diff_audits
+    from ecr_audit.snapshot import read_snapshot, write_snapshot
+    from support.demo import STALE_PUSHER, a_month_later
+
+    later = write_snapshot(a_month_later(read_snapshot(demo_snapshot_path)), tmp_path / "later.json.gz")
+    old, new = ecr_audit.load(demo_snapshot_path), ecr_audit.load(later)
+    diff = diff_audits(old, new)
+    [opened] = [item.id for item in diff.findings_appeared]
+    kept_high = new.findings.loc[new.findings["severity"] == "high", "id"].iloc[0]
+    suppressions = tmp_path / "accepted.yml"
+    suppressions.write_text(f"- id: {opened}\n  reason: opened for the demo\n  owner: platform-team\n"
+                            "  expires: 2099-01-01\n"
+                            f"- id: {kept_high}\n  reason: was accepted\n  owner: ops\n  expires: 2000-01-01\n")
+
+    code = main(["report", str(later), "--baseline", str(demo_snapshot_path), "--suppressions", str(suppressions),
+                 "-o", str(tmp_path / "out")])
+
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    page = parse_page(report_paths(captured.out)["report"])
+    text = " ".join(" ".join(page.text).split())
+    # since the last audit: the diff's lists, the appeared finding marked as accepted now
+    appeared = payload(page, "findings-appeared")
+    assert column(appeared, "id") == [opened]
+    assert column(appeared, "accepted") == ["accepted risk (suppressions[0], platform-team, expires 2099-01-01)"]
+    assert sorted(column(payload(page, "findings-resolved"), "id")) == sorted(i.id for i in diff.findings_resolved)
+    lost = payload(page, "access-lost")
+    assert lost["rows"] == len(diff.access_lost) > 0
+    assert set(column(lost, "principal")) == {STALE_PUSHER.split(":", 5)[5]}
+    assert payload(page, "access-gained")["rows"] == len(diff.access_gained) > 0
+    assert (f"Findings: {len(diff.findings_appeared)} appeared, {len(diff.findings_resolved)} resolved, 0 changed "
+            f"severity, {diff.findings_unchanged} unchanged") in text
+    # accepted risks: out of the findings table, in their own with reason and owner; the expired one flagged
+    assert opened not in column(payload(page, "findings"), "id")
+    assert kept_high in column(payload(page, "findings"), "id")
+    accepted = payload(page, "accepted-risks")
+    assert column(accepted, "id") == [opened] and column(accepted, "owner") == ["platform-team"]
+    assert "suppressions[1] of accepted.yml (ops, 'was accepted') expired on 2000-01-01" in text
+    assert payload(page, "findings")["rows"] == len(new.findings) - 1
+
+
+@needs_chromium
+def test_chromium_renders_the_tables_with_no_script_error_and_a_screenshot_is_saved(report):
+    url = report.html.resolve().as_uri()
+
+    dumped = run_headless(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom", url],
+                          chromium=str(CHROMIUM))
+
+    dom = Page()
+    dom.feed(dumped.stdout)
+    root = next(attrs for tag, attrs in dom.tags if tag == "html")
+    containers = [attrs for tag, attrs in dom.tags if "data-ea-table" in attrs]
+    assert root.get("data-ea-tables") == str(len(containers)) and containers
+    errors = next(attrs for tag, attrs in dom.tags if attrs.get("id") == "ea-script-errors")
+    assert "hidden" in errors
+    assert not re.search(r"Uncaught|Content Security Policy|Refused to", dumped.stderr)
+    findings = next(attrs for attrs in containers if attrs.get("data-ea-rows") and
+                    json.loads(_script_text(dumped.stdout, attrs["data-ea-table"]))["name"] == "findings")
+    assert int(findings["data-ea-rows"]) > 0
+    assert re.search(r"Rows 1\u2013\d+ of \d+", dumped.stdout)
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.unlink(missing_ok=True)
+    run_headless(["--window-size=1400,2400", "--hide-scrollbars", f"--screenshot={SCREENSHOT}", url],
+                 chromium=str(CHROMIUM))
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@needs_chromium
+def test_a_table_the_script_cannot_read_shows_the_error_box_in_the_page(tmp_path):
+    """The check above can fail: a broken table payload is reported in the page, not swallowed."""
+    import nbformat
+    import pandas as pd
+
+    from ecr_audit.report.html import TableColumn, data_table
+    from ecr_audit.report.runner import export_html
+
+    table = str(data_table(pd.DataFrame({"x": ["a", "b"]}), (TableColumn("x", "X"),), name="broken"))
+    broken = re.sub(r'(<script type="application/json"[^>]*>).*?(</script>)', r"\1{not json\2", table)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": broken})])])
+    page = tmp_path / "broken.html"
+    page.write_text(export_html(notebook, title="broken", notebook_name="broken.ipynb"), encoding="utf-8")
+
+    dumped = run_headless(["--virtual-time-budget=5000", "--dump-dom", page.as_uri()], chromium=str(CHROMIUM))
+
+    dom = Page()
+    dom.feed(dumped.stdout)
+    errors = next(attrs for tag, attrs in dom.tags if attrs.get("id") == "ea-script-errors")
+    assert "hidden" not in errors
+    assert any(text.startswith("table ea-table-") for text in dom.text)
+
+
+@needs_chromium
+def test_the_report_prints_to_pdf_with_headless_chromium(report, tmp_path):
+    pdf = print_pdf(report.html, tmp_path / "report.pdf", chromium=str(CHROMIUM))
+
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_pdf_printing_without_chromium_says_how_to_get_it(monkeypatch, tmp_path):
+    from ecr_audit.report.chromium import ChromiumError
+
+    monkeypatch.setenv("ECR_AUDIT_CHROMIUM", str(tmp_path / "missing"))
+
+    assert find_chromium() is None
+    with pytest.raises(ChromiumError, match="apt-get install chromium"):
+        print_pdf(tmp_path / "x.html", tmp_path / "x.pdf")
+
+
+def _script_text(dom: str, element_id: str) -> str:
+    match = re.search(rf'<script[^>]*id="{re.escape(element_id)}"[^>]*>(.*?)</script>', dom, re.S)
+    assert match, element_id
+    return match.group(1)
