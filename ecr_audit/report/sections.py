@@ -278,8 +278,12 @@ def changes(report: Report) -> Section:
         for heading, name in named:
             shown = list(getattr(comparison, name))
             hidden = comparison.hidden(name)
-            text = ", ".join(shown) + (f" and {hidden} more" if hidden else "")
-            items.append(element("li", element("strong", f"{heading} ({counts[name]}): "), text))
+            more = f" and {hidden} more" if hidden else ""
+            if name.startswith("principals_"):  # each with the access it brings or had: one line each
+                items.append(element("li", element("strong", f"{heading} ({counts[name]}):"),
+                                     element("ul", join(element("li", item) for item in shown)), more))
+            else:
+                items.append(element("li", element("strong", f"{heading} ({counts[name]}): "), ", ".join(shown) + more))
         parts.append(element("ul", join(items)))
     parts.append(element("h3", f"Findings: {counts['findings_appeared']} appeared, {counts['findings_resolved']} "
                                f"resolved, {counts['findings_severity_changed']} changed severity, "
