@@ -225,7 +225,7 @@ class Audit:
                       affected=(principals | applied.principals, repositories | applied.repositories))
         if incremental:
             grouped, capabilities = recompute(self.grouped_permissions, self.capabilities, other.tables,
-                                              applied.principals, applied.repositories)
+                                              applied.principals, applied.repositories, previous=self.tables)
             other.__dict__["grouped_permissions"] = grouped
             other.__dict__["capabilities"] = capabilities
         return other

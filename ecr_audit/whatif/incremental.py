@@ -28,9 +28,10 @@ import pandas as pd
 
 from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilities
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
-from ecr_audit.effective.bulk import BulkEvaluator
+from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
 from ecr_audit.frames import isin, per_value
+from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
 
 __all__ = ["recompute"]
@@ -40,10 +41,15 @@ _KEY = ("principal_arn", "action", "repositories")
 
 
 def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables, principals: Iterable[str] = (),
-              repositories: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+              repositories: Iterable[str] = (), previous: Tables | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(grouped permissions, capabilities) of ``tables``, from those of the account before the change
-    (``grouped``, ``capabilities``) and what the change can affect: the ``principals`` whose own
-    policies changed and the ``repositories`` whose policy changed (ARNs)."""
+    (``grouped``, ``capabilities``, and its ``previous`` tables) and what the change can affect: the
+    ``principals`` whose own policies changed and the ``repositories`` whose policy changed (ARNs).
+
+    On those repositories only the actions that the old or the new policies name can change (a
+    resource policy statement that does not name the action takes no part in its decision), and the
+    capability actions, which the capability levels read: only they are evaluated again. Without
+    ``previous``, or when a policy could not be read, every action is."""
     known_principals = set(tables.principals["principal_arn"])
     principals = sorted(set(principals) & known_principals)
     known_repositories = set(tables.repositories["repository_arn"])
@@ -53,27 +59,63 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         reduced = dataclasses.replace(
             tables, principals=tables.principals[principal_rows].reset_index(drop=True),
             attachments=tables.attachments[tables.attachments["principal_arn"].isin(principals)])
-        new_grouped, new_capabilities = _evaluate(reduced)
+        new_grouped, new_capabilities, _ = _evaluate(reduced)
         grouped = _replace_rows(grouped, isin(grouped["principal_arn"], principals), new_grouped)
         capabilities = _replace_rows(capabilities, isin(capabilities["principal_arn"], principals), new_capabilities)
     if repositories:
         repository_rows = tables.repositories["repository_arn"].isin(repositories)
         reduced = dataclasses.replace(tables, repositories=tables.repositories[repository_rows].reset_index(drop=True))
-        new_grouped, new_capabilities = _evaluate(reduced)
-        grouped = _splice_repositories(grouped, new_grouped, set(repositories))
+        before = _repository_policies(previous, repositories) if previous is not None else None
+        after = _repository_policies(tables, repositories)
+        policies = None if before is None or after is None or None in before + after else before + after
+        new_grouped, new_capabilities, actions = _evaluate(reduced, policies)
+        grouped = _splice_repositories(grouped, new_grouped, set(repositories), actions)
         capabilities = _replace_rows(capabilities, isin(capabilities["repository_arn"], repositories), new_capabilities)
     return grouped, capabilities
 
 
-def _evaluate(tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _evaluate(tables: Tables, policies: list[Policy] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str] | None]:
+    """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables``; with
+    ``policies``, only the action classes holding a capability action or an action they name."""
     model = AccountModel(tables)
-    result = BulkEvaluator(model, CAPABILITY_ACTIONS).run()
-    return grouped_permissions_frame(model, result), compute_capabilities(Effective(model, result))
+    evaluator = BulkEvaluator(model, CAPABILITY_ACTIONS)
+    if policies is None:
+        result = evaluator.run()
+        actions = None
+    else:
+        classes = [group for group in action_classes(model)
+                   if any(action in CAPABILITY_ACTIONS or any(policy.statements_for_action(action) for policy in policies)
+                          for action in group)]
+        blocks, outcomes, copies = [], {}, {}
+        for group in classes:
+            group_blocks, group_outcomes, group_copies = evaluator.run_actions(group)
+            blocks.extend(group_blocks)
+            outcomes.update(group_outcomes)
+            copies.update(group_copies)
+        result = BulkResult(evaluator.classes, blocks, outcomes, evaluator.evaluations, copies)
+        actions = frozenset(action for group in classes for action in group)
+    return grouped_permissions_frame(model, result), compute_capabilities(Effective(model, result)), actions
 
 
-def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str]) -> pd.DataFrame:
+def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Policy | None] | None:
+    """The parsed policies of these repositories in ``tables`` (None in the list for one that
+    could not be read; None for all when one could not be collected)."""
+    rows = tables.repositories[tables.repositories["repository_arn"].isin(list(repositories))]
+    found: list[Policy | None] = []
+    for collected, has_policy, policy_id in zip(rows["policy_collected"], rows["has_policy"], rows["policy_id"]):
+        if not collected:
+            return None
+        if has_policy:
+            found.append(tables.parsed_policies.get(policy_id))
+    return found
+
+
+def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
+                         actions: frozenset[str] | None = None) -> pd.DataFrame:
     """``grouped`` with the cells on ``repositories`` those of ``new`` (a frame of every principal on
-    those repositories only; its rows of actions that take no resource are not theirs and are left out).
+    those repositories only, of ``actions`` only when given; its rows of actions that take no
+    resource are not theirs and are left out).
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
     bisect) into the row of the same principal and action with their new values, or a new row.
@@ -92,7 +134,10 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     old_sets = grouped["repositories"].cat.categories
     held = [[index for index, repository in enumerate(ordered) if _holds(item, repository)] for item in old_sets]
     set_codes = grouped["repositories"].cat.codes.to_numpy()
-    holding = np.array([len(item) for item in held], dtype=np.int64)[set_codes]
+    holding = np.array([len(item) for item in held], dtype=np.int64)[set_codes] > 0
+    if actions is not None:  # the cells of the other actions did not change, and were not evaluated
+        holding &= np.array([action in actions for action in grouped["action"].cat.categories],
+                            dtype=bool)[grouped["action"].cat.codes.to_numpy()]
     positions = np.flatnonzero(holding)
     old_cells = _exploded({name: codes[positions] for name, codes in old_codes.items()}, held,
                           set_codes[positions], position=positions)

@@ -24,7 +24,8 @@ from ecr_audit.whatif import (AddToGroup, AttachPolicy, ChangeError, DeleteInlin
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
         "ecr:CompleteLayerUpload", "ecr:PutImage"]
-ACTION_SETS = [["ecr:GetAuthorizationToken"], PULL, PUSH, ["ecr:*"], ["ecr:SetRepositoryPolicy", "ecr:DeleteRepository"]]
+ACTION_SETS = [["ecr:GetAuthorizationToken"], PULL, PUSH, ["ecr:*"], ["ecr:SetRepositoryPolicy", "ecr:DeleteRepository"],
+               ["ecr:DescribeImages", "ecr:ListImages"], ["ecr:List*", "ecr:BatchGetImage"]]
 AWS_MANAGED = ["arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess"]
