@@ -215,6 +215,9 @@ class Audit:
         can affect are evaluated again and spliced into this audit's ``grouped_permissions`` and
         ``capabilities`` (computed first if they were not); the findings run on the whole result.
         ``incremental=False`` evaluates the changed account from scratch (same result, slower).
+        ``effective`` and the one-row-per-cell ``permissions`` of a changed audit are computed in
+        full, on first use, like those of any audit; ``affected`` says what the changes can reach
+        (``diff_audits(..., affected=)`` compares only that).
         Raises :class:`ecr_audit.whatif.ChangeError` (one line) for a change that cannot be applied.
         """
         applied = apply_changes(self.snapshot, changes)
