@@ -7,6 +7,8 @@ The pipeline is a chain of plain functions of explicit inputs::
     capabilities  = compute_capabilities(effective)                      ecr_audit.effective
     findings      = find(tables, grouped_permissions, capabilities,
                          expectations)                                   ecr_audit.findings
+    causes        = find_causes(tables, findings, grouped_permissions,
+                                capabilities, expectations)              ecr_audit.causes
     kept, ...     = apply_suppressions(findings, suppressions)           ecr_audit.suppressions
 
 No stage knows this class: it sits above them all, next to the report and the commands, and only
@@ -32,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from ecr_audit.causes import cause_of_cell, find_causes, with_causes
 from ecr_audit.effective import Effective, compute_capabilities, compute_effective, decide
 from ecr_audit.effective.account import AccountModel
 from ecr_audit.expectations import Expectations, load_expectations
@@ -147,8 +150,21 @@ class Audit:
         return decide(self.account_model, principal, action, repository)
 
     def explain(self, principal: str, action: str, repository: str | None = None) -> Explanation:
-        """Why ``principal`` may or may not do ``action`` on ``repository``, and what would change it."""
-        return explain(self.account_model, principal, action, repository)
+        """Why ``principal`` may or may not do ``action`` on ``repository``, and what would change it;
+        with the cause of the findings that cover the cell and its fix, verified."""
+        explanation = explain(self.account_model, principal, action, repository)
+        cause_id = cause_of_cell(self.unsuppressed_findings, explanation.principal_arn, explanation.action,
+                                 explanation.repository_arn)
+        if cause_id is not None:
+            causes = self.__dict__.get("causes")
+            if causes is None:  # verify this cause's fix only
+                causes = find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
+                                     self.expectations, verify=[cause_id])
+            row = causes[causes["id"] == cause_id]
+            if len(row):
+                explanation.cause = {key: (list(value) if isinstance(value, tuple) else value)
+                                     for key, value in row.iloc[0].to_dict().items()}
+        return explanation
 
     # findings -----------------------------------------------------------------------------------
     @cached_property
@@ -161,8 +177,22 @@ class Audit:
 
     @cached_property
     def unsuppressed_findings(self) -> pd.DataFrame:
-        """Every rule's findings, suppressed or not."""
+        """Every rule's findings, suppressed or not, each with the id of its ``cause``."""
+        causes = find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
+                             self.expectations, verify=False)
+        return with_causes(self.rule_findings, causes)
+
+    @cached_property
+    def rule_findings(self) -> pd.DataFrame:
+        """The rules' own output: every finding, suppressed or not, before causes are assigned."""
         return find(self.tables, self.grouped_permissions, self.capabilities, self.expectations)
+
+    @cached_property
+    def causes(self) -> pd.DataFrame:
+        """The causes of every finding (suppressed or not), each with its fix verified by re-evaluating
+        the account with the fix applied (see :mod:`ecr_audit.causes`); ranked by severity and reach."""
+        return find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
+                           self.expectations)
 
     @cached_property
     def suppression_result(self) -> SuppressionResult:
@@ -184,7 +214,7 @@ class Audit:
         if expectations is not None and not isinstance(expectations, Expectations):
             expectations = load_expectations(expectations)
         other = copy.copy(self)
-        for name in ("findings", "unsuppressed_findings", "suppression_result"):
+        for name in ("findings", "unsuppressed_findings", "rule_findings", "causes", "suppression_result"):
             other.__dict__.pop(name, None)
         other.expectations = expectations
         return other

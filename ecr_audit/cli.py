@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import logging
 import sys
 import textwrap
@@ -112,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ecr-audit {args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # the reader stopped early (``| head``): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is silent too
+        return 0
     except Exception as error:  # noqa: BLE001 - every command's own errors are handled inside it
         traceback.print_exc()
         print(f"ecr-audit {args.command}: internal error: {type(error).__name__}: {error} (a bug; please report "

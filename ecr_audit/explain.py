@@ -22,6 +22,7 @@ from ecr_audit.effective.account import (NO_RESOURCE, REGION_REF, UNKNOWN_POLICY
                                          Region, Repository)
 from ecr_audit.effective.cells import render_undecided
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
+from ecr_audit.findings.grants import SECURITY_KEYS
 
 
 #: how each layer name reads in a sentence
@@ -83,6 +84,11 @@ class Explanation:
     unknown_reasons: list[str] = field(default_factory=list)
     #: layers that do not apply to this cell, and why (``management account: SCPs do not apply``)
     exemptions: list[str] = field(default_factory=list)
+    #: the cause the cell's findings belong to, with its verified fix (``ecr_audit.causes`` columns;
+    #: set by ``Audit.explain``), None when no finding covers the cell
+    cause: dict[str, Any] | None = None
+    #: what the AccessDenied text the user gave said (``ecr-audit explain --error``), when one was given
+    reported: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,7 +99,7 @@ class Explanation:
             "remedy": self.remedy, "remedy_document": self.remedy_document, "regions": dict(self.regions),
             "issues": list(self.issues), "unknown_layers": list(self.unknown_layers),
             "unknown_reasons": list(self.unknown_reasons),
-            "exemptions": list(self.exemptions),
+            "exemptions": list(self.exemptions), "cause": self.cause, "reported": self.reported,
         }
 
     def to_text(self) -> str:
@@ -107,6 +113,9 @@ class Explanation:
             because = ""
         lines = [f"{self.principal_arn}", f"  {self.action} on {where}",
                  f"decision: {self.decision.replace('_', ' ')}{because}"]
+        if self.reported:
+            lines.append(f"AWS said: {self.reported}")
+        lines.extend(_cause_lines(self.cause))
         if self.regions:
             lines.append("by region: " + ", ".join(f"{name}: {outcome}" for name, outcome in self.regions.items()))
         lines.append("layers:")
@@ -120,7 +129,13 @@ class Explanation:
             lines.extend(f"  {item}" for item in self.undecided)
         if self.statements:
             lines.append("statements involved:")
+            allow_all = [item for item in self.statements if _allows_everything(item)]
+            if allow_all:
+                names = ", ".join(dict.fromkeys(item.policy_name or item.policy_id for item in allow_all))
+                lines.append(f"  [allowing, organisation] the default allow-all policies: {names}")
             for item in self.statements:
+                if item in allow_all:
+                    continue
                 name = f" ({item.policy_name})" if item.policy_name and item.policy_name not in item.policy_id else ""
                 lines.append(f"  [{item.role}, {item.layer}] {item.statement_id}{name}")
                 if item.statement is not None:
@@ -132,6 +147,27 @@ class Explanation:
         for issue in self.issues:
             lines.append(f"note: {issue['policy_id']} {issue['statement_id']}: {issue['detail']}")
         return "\n".join(lines)
+
+
+def _allows_everything(item: QuotedStatement) -> bool:
+    """An organisation policy statement that allows every action on everything (FullAWSAccess,
+    RCPFullAWSAccess): shown as one line, not quoted at every level."""
+    statement = item.statement or {}
+    return (item.role == "allowing" and item.layer.startswith(("scp", "rcp")) and statement.get("Effect") == "Allow"
+            and statement.get("Action") in ("*", ["*"]) and statement.get("Resource") in ("*", ["*"])
+            and not statement.get("Condition") and statement.get("Principal", "*") in ("*", {"AWS": "*"}))
+
+
+def _cause_lines(cause: dict[str, Any] | None) -> list[str]:
+    if not cause:
+        return []
+    lines = [f"cause: {cause['title']} [{cause['id']}]",
+             f"fix ({cause['fix_status']}): {cause['fix_summary']}"]
+    if cause.get("verification") and cause.get("fix"):
+        lines.append(f"  {cause['verification']}")
+    if cause.get("fix"):
+        lines.extend("    " + line for line in cause["fix"].splitlines())
+    return lines
 
 
 def explain(model: AccountModel, principal: str, action: str, repository: str | None = None) -> Explanation:
@@ -270,6 +306,10 @@ def _remedy(model: AccountModel, principal: Principal, action: str, target: Repo
             return ("The outcome depends on policies the snapshot does not hold:\n"
                     + "\n".join(f"{policy_id}: {_unknown_reason(model, policy_id)}" for policy_id in unknown)
                     + "\nCollect them (see the coverage table) to decide."), None
+        if any(item.key.lower() in SECURITY_KEYS for item in decision.undecided):
+            return ("The action is allowed only if the undecided conditions above hold in the request; they include "
+                    "security conditions (MFA, network, organisation), which the caller must satisfy: a fix never "
+                    "removes them."), None
         return ("The action is allowed only if the undecided conditions above hold in the request; "
                 "the audit cannot tell. Make them decidable (tags, regions) or grant without them."), None
     if outcome == EXPLICIT_DENY:

@@ -141,6 +141,8 @@ def _result(row: Mapping[str, Any], rule_index: dict[str, int], uri: str, accoun
         "actions": list(row.get("actions") or ()),
         "remediation": row.get("remediation") or "",
     }
+    if row.get("cause"):
+        properties["cause"] = row["cause"]
     if expired_note:
         properties["expiredSuppression"] = expired_note
     result: dict[str, Any] = {

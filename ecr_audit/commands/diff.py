@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -62,15 +61,12 @@ def run(args: argparse.Namespace) -> int:
             return _fail(str(error))
         audits.append(audit if expectations is None else audit.with_expectations(expectations))
     diff = diff_audits(*audits)
-    try:
-        if args.format == "json":
-            for warning in diff.warnings:  # the text has them at the top; JSON readers may not look
-                print(f"ecr-audit diff: warning: {warning}", file=sys.stderr)
-            json.dump(diff.to_dict(), sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
-        else:
-            print(diff.to_text(limit=args.limit or None))
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader stopped early (``| head``): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if args.format == "json":
+        for warning in diff.warnings:  # the text has them at the top; JSON readers may not look
+            print(f"ecr-audit diff: warning: {warning}", file=sys.stderr)
+        json.dump(diff.to_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(diff.to_text(limit=args.limit or None))
+    sys.stdout.flush()  # a reader that stops early (``| head``) is ecr_audit.cli's
     return 0

@@ -16,7 +16,9 @@ snapshot, expectations or suppressions file that cannot be used, with a message 
 and the problem, and for usage errors (argparse). The output is written in full before the exit
 code is decided, so a failing job still has its report.
 
-Output formats are entries of :data:`FORMATS`.
+Output formats are entries of :data:`FORMATS`. Every finding carries the id of its ``cause``
+(:mod:`ecr_audit.causes`; in SARIF, ``properties.cause``). ``--by cause`` writes the causes instead
+(JSON, CSV or text), each with its fix verified by re-evaluation; the gate still counts findings.
 """
 
 from __future__ import annotations
@@ -75,10 +77,47 @@ def write_sarif(audit: "Audit", snapshot: Path, out: TextIO) -> None:
     out.write("\n")
 
 
+def write_text(audit: "Audit", snapshot: Path, out: TextIO) -> None:
+    for row in audit.findings.to_dict("records"):
+        out.write(f"{row['severity']:<8} {row['rule']:<28} {row['id']}  cause {row.get('cause') or '-'}\n")
+        out.write(f"         {row['message']}\n")
+
+
 #: --format name -> writer(audit, snapshot path, stream)
 FORMATS: dict[str, Callable[["Audit", Path, TextIO], None]] = {
-    "json": write_json, "csv": write_csv, "sarif": write_sarif,
+    "json": write_json, "csv": write_csv, "sarif": write_sarif, "text": write_text,
 }
+
+
+def _kept_causes(audit: "Audit") -> pd.DataFrame:
+    """The causes of the findings kept (accepted risks left out), each listing only those findings."""
+    kept = set(audit.findings["id"])
+    causes = audit.causes.assign(findings=[tuple(f for f in ids if f in kept) for ids in audit.causes["findings"]])
+    return causes[causes["findings"].map(bool).to_numpy()].reset_index(drop=True)
+
+
+def write_causes(audit: "Audit", format_name: str, out: TextIO) -> None:
+    causes = _kept_causes(audit)
+    if format_name == "json":
+        records = _records(causes)
+        for record in records:
+            record["fix"] = json.loads(record["fix"]) if record["fix"] else None
+        json.dump(records, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif format_name == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(causes.columns)
+        for row in causes.itertuples(index=False):
+            writer.writerow(LIST_SEPARATOR.join(value) if isinstance(value, tuple) else "" if value is None
+                            else value for value in row)
+    else:
+        for row in causes.to_dict("records"):
+            out.write(f"{row['severity']:<8} {row['id']}  {row['title']}\n")
+            out.write(f"         {len(row['findings'])} finding(s): {', '.join(row['rules'])}; "
+                      f"{row['reach']} principal x repository pair(s)\n")
+            out.write(f"         fix ({row['fix_status']}): {row['fix_summary']}\n")
+            if row["fix"]:
+                out.write(f"         {row['verification']}\n")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +130,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="accepted risks (YAML, docs/suppressions.md): left out of JSON/CSV and of the gate, "
                              "marked suppressed in SARIF")
     parser.add_argument("--format", choices=list(FORMATS), default="json", help="output format (default: json)")
+    parser.add_argument("--by", choices=("finding", "cause"), default="finding",
+                        help="one row per finding (default), or per cause: the one thing to change, with its fix "
+                             "verified by re-evaluation (json, csv or text)")
     parser.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
                         help=f"exit 1 when a finding at or above this severity remains ({', '.join(SEVERITIES)}); "
                              "without it the exit code is 0 whatever is found")
@@ -119,9 +161,14 @@ def run(args: argparse.Namespace) -> int:
             audit = audit.with_suppressions(args.suppressions)
     except (SnapshotError, FileEntryError) as error:
         return _fail(str(error))
+    if args.by == "cause" and args.format == "sarif":
+        return _fail("--by cause writes json, csv or text (SARIF results are findings; each carries its cause)")
     findings = audit.findings
     try:
-        FORMATS[args.format](audit, args.snapshot, sys.stdout)
+        if args.by == "cause":
+            write_causes(audit, args.format, sys.stdout)
+        else:
+            FORMATS[args.format](audit, args.snapshot, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader stopped early (``| head``): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -2,8 +2,11 @@
 the close matches, so that ``ecr-audit explain`` can say "did you mean ...".
 
 - principal: ARN, or user/role name (a user and a role with the same name is ambiguous: give the ARN);
+  also a role-session ARN (the role it is a session of), a role or user ARN without its path, and
+  ``role/path/name`` or ``user/name`` (:func:`ecr_audit.access_denied.principal_reference`);
 - action: ``ecr:BatchGetImage``, any case; the ``ecr:`` prefix may be left out;
-- repository: ARN, ``repositoryUri``, ``<region>/<name>`` or the bare name when only one region
+- repository: ARN, ``repositoryUri`` (an image URI's ``:tag`` or ``@sha256:...`` is dropped),
+  ``<region>/<name>`` or the bare name when only one region
   holds it; for actions that take no resource, a region name (or a repository, standing for its
   region) chooses where to ask.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
+from ecr_audit.access_denied import principal_reference
 from ecr_audit.effective.account import AccountModel, Principal, Region, Repository
 
 
@@ -50,8 +54,21 @@ def resolve_principal(model: AccountModel, given: str) -> Principal:
         return named[0]
     if len(named) > 1:
         raise UnknownName("principal", given, [p.arn for p in named], problem="ambiguous")
+    reference = principal_reference(given)
+    if reference.name != given or reference.account:
+        written = [p for p in model.principals if p.name == reference.name and reference.kind in (None, p.kind)
+                   and reference.account in (None, model.account_id)
+                   and reference.path in (None, _path_of(p))]
+        if len(written) == 1:
+            return written[0]
     candidates = close_matches(given, [p.name for p in model.principals] + [p.arn for p in model.principals])
     raise UnknownName("principal", given, candidates)
+
+
+def _path_of(principal: Principal) -> str:
+    """``/ci/`` of ``arn:aws:iam::1:role/ci/jenkins``; ``/`` without a path."""
+    inner = principal.arn.split(":", 5)[-1].partition("/")[2]
+    return "/" + inner.rpartition("/")[0] + "/" if "/" in inner else "/"
 
 
 def resolve_action(model: AccountModel, given: str) -> str:
@@ -81,6 +98,10 @@ def _repository(model: AccountModel, given: str) -> Repository:
     if found is not None:
         return found
     text = given.split(".amazonaws.com/", 1)[1] if ".amazonaws.com/" in given else given
+    if ".dkr.ecr." in given:  # an image URI: name:tag or name@sha256:digest
+        text = text.split("@", 1)[0]
+        head, _, last = text.rpartition("/")
+        text = (head + "/" if head else "") + last.split(":", 1)[0]
     region_of_uri = given.split(".")[3] if ".dkr.ecr." in given else None
     matches = [r for r in model.repositories if r.name == text and region_of_uri in (None, r.region)]
     if not matches and "/" in text:

@@ -91,4 +91,5 @@ def _row(context: FindingContext, each: Rule, finding: Finding) -> dict:
         "layer": finding.layer,
         "message": _sentence(finding.message),
         "remediation": finding.remediation or each.remediation,
+        "cause": None,
     }

@@ -33,6 +33,11 @@ RESTRICTING_KEYS = frozenset(key.lower() for key in (
     "aws:SourceAccount", "aws:SourceOwner", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths",
     "aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp", "aws:VpcSourceIp",
 ))
+#: keys of conditions that guard who calls, from where or how (MFA, network, organisation, TLS): a
+#: suggested fix never removes them; it says which one the caller must satisfy
+SECURITY_KEYS = RESTRICTING_KEYS | frozenset(key.lower() for key in (
+    "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:ResourceOrgID", "aws:ResourceOrgPaths",
+    "aws:SecureTransport"))
 #: keys whose fixed values name accounts (or an organisation) rather than a network
 ACCOUNT_KEYS = frozenset(key.lower() for key in ("aws:PrincipalAccount", "aws:SourceAccount", "aws:SourceOwner"))
 ARN_KEYS = frozenset(key.lower() for key in ("aws:PrincipalArn", "aws:SourceArn"))

@@ -68,6 +68,9 @@ FINDING_COLUMNS: tuple[Column, ...] = (
            "conflict findings: the layer that cancels or blocks the grant (identity, resource, boundary, scp, rcp)"),
     Column("message", "object", "str", "what was found, quoting names (plain text, never markup)"),
     Column("remediation", "object", "str", "how to fix it: text, and a policy JSON document where one fixes it"),
+    Column("cause", "object", "str or None",
+           "the id of the cause that explains it (ecr_audit.causes); None in the rules' own output, before that "
+           "stage has run"),
 )
 
 if __doc__:

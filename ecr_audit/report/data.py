@@ -61,6 +61,8 @@ class AuditView(Protocol):
     def capabilities(self) -> pd.DataFrame: ...
     @property
     def findings(self) -> pd.DataFrame: ...
+    @property
+    def causes(self) -> pd.DataFrame: ...
 
 
 #: the finding categories (``findings.category``, :data:`~ecr_audit.findings.model.CATEGORIES`) of
@@ -140,6 +142,8 @@ class Report:
     expectations: str | None = None
     #: what the suppressions file accepts; None without one
     accepted: "AcceptedRisks | None" = None
+    #: the causes of the findings shown, ranked, with their verified fixes (:func:`causes_view`)
+    causes: pd.DataFrame | None = None
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -942,6 +946,37 @@ def accepted_notes(result: "SuppressionResult") -> dict[str, str]:
             for row in result.suppressed.to_dict("records")}
 
 
+# --- causes -----------------------------------------------------------------------------------------
+
+CAUSE_VIEW_COLUMNS = ["severity", "title", "findings_count", "principals", "repositories", "reach", "fix_kind",
+                      "fix_summary", "fix", "fix_status", "verification", "introduced", "added_access",
+                      "explained", "id"]
+
+
+def causes_view(causes: pd.DataFrame, findings: pd.DataFrame, namer: Namer) -> pd.DataFrame:
+    """The causes of the ``findings`` shown (accepted risks left out), ranked as the causes table is:
+    severity, then principals x repositories touched. ``explained``: (severity, title, message) of
+    each finding the cause explains, among those shown."""
+    shown = {row["id"]: row for row in findings[["id", "severity", "title", "message"]].to_dict("records")}
+    rows = []
+    for cause in causes.to_dict("records"):
+        explained = [shown[finding_id] for finding_id in cause["findings"] if finding_id in shown]
+        if not explained:
+            continue
+        rows.append({
+            "severity": min((row["severity"] for row in explained), key=SEVERITIES.index),
+            "title": clipped(cause["title"]), "findings_count": len(explained),
+            "principals": namer.principals(cause["principals"]), "repositories": namer.repositories(cause["repositories"]),
+            "reach": cause["reach"], "fix_kind": cause["fix_kind"], "fix_summary": cause["fix_summary"],
+            "fix": cause["fix"], "fix_status": cause["fix_status"], "verification": cause["verification"],
+            "introduced": list(cause["introduced"]), "added_access": list(cause["added_access"]),
+            "explained": [(row["severity"], row["title"], clipped(row["message"])) for row in explained],
+            "id": cause["id"],
+        })
+    rows.sort(key=lambda row: (SEVERITIES.index(row["severity"]), -row["reach"], row["id"]))
+    return pd.DataFrame(rows, columns=CAUSE_VIEW_COLUMNS)
+
+
 # --- everything -----------------------------------------------------------------------------------
 
 def default_title(facts: AccountFacts) -> str:
@@ -1004,4 +1039,5 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
         baseline=baseline,
         expectations=expectations,
         accepted=accepted,
+        causes=causes_view(audit.causes, findings, namer),
     )

@@ -19,6 +19,7 @@ from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, d
 #: sections in reading order: (anchor, heading)
 SECTIONS = (
     ("summary", "Executive summary"),
+    ("causes", "Causes and fixes"),
     ("changes", "Since the last audit"),
     ("findings", "Findings"),
     ("accepted", "Accepted risks"),
@@ -30,6 +31,8 @@ SECTIONS = (
 _HEADINGS = dict(SECTIONS)
 #: conflicts shown as side-by-side cards before the rest are left to the table
 CONFLICT_CARDS = 8
+#: causes shown as cards (with their fix and findings) before the rest are left to the table
+CAUSE_CARDS = 20
 
 CAPABILITY_LABELS = {
     "login": "Login", "pull": "Pull", "push": "Push", "pull_through_cache": "Pull-through cache",
@@ -386,6 +389,68 @@ def findings(report: Report) -> Section:
     return _section("findings", *parts)
 
 
+# --- causes ---------------------------------------------------------------------------------------
+
+CAUSE_COLUMNS = (
+    TableColumn("severity", "Severity", "severity"),
+    TableColumn("title", "Cause"),
+    TableColumn("findings_count", "Findings", "number"),
+    TableColumn("reach", "Principals x repositories", "number"),
+    TableColumn("fix_summary", "Fix"),
+    TableColumn("fix_status", "Fix verified"),
+    TableColumn("verification", "What re-evaluation showed"),
+    TableColumn("id", "Cause id", title="Stable across runs: the same cause keeps its id"),
+)
+
+_STATUS_CLASS = {"verified": "ea-fix-verified", "not verified": "ea-fix-failed"}
+
+
+def _cause_card(row: dict[str, Any]) -> Markup:
+    facts = f"{counted(row['findings_count'], 'finding')}; {counted(len(row['principals']), 'principal')}"
+    if row["repositories"]:
+        facts += f", {counted(len(row['repositories']), 'repository', 'repositories')}"
+    parts: list[Any] = [
+        element("h3", element("span", row["severity"], class_=f"ea-sev ea-sev-{row['severity']}"), " ", row["title"]),
+        element("p", facts, class_="ea-muted"),
+        element("p", element("strong", "Fix: "), row["fix_summary"], " ",
+                element("span", row["fix_status"], class_="ea-fix-status " + _STATUS_CLASS.get(row["fix_status"], ""))),
+    ]
+    if row["verification"] and row["fix"]:
+        parts.append(element("p", row["verification"], class_="ea-fix-verification"))
+    if row["fix"]:
+        parts.append(element("details", element("summary", "The change, as JSON ",
+                                                 element("button", "Copy", type="button", class_="ea-button ea-copy",
+                                                         title="Copy the change as JSON")),
+                             element("pre", row["fix"], class_="ea-fix-json")))
+    explained = join(element("li", element("span", severity, class_=f"ea-sev ea-sev-{severity}"), " ", title, ": ",
+                             message) for severity, title, message in row["explained"])
+    parts.append(element("details", element("summary", f"The {counted(row['findings_count'], 'finding')} it explains"),
+                         element("ul", explained)))
+    return element("div", *parts, class_="ea-cause", id=f"cause-{row['id']}")
+
+
+def causes(report: Report) -> Section:
+    frame = report.causes
+    text = ("Findings grouped under the one thing to change. Each cause has one fix, applied to a copy of the "
+            "snapshot and verified by evaluating the account again: what it resolves, what findings it would "
+            "introduce, and what access it would add beyond the need. Ranked by severity, then by how many "
+            "principals x repositories the cause touches. A fix never removes an MFA, network or organisation "
+            "condition: it says which condition the caller must satisfy instead.")
+    parts: list[Any] = [element("p", text)]
+    if frame is None or frame.empty:
+        parts.append(element("p", "No findings, so no causes.", class_="ea-empty"))
+        return _section("causes", *parts)
+    records = frame.to_dict("records")
+    verified = sum(1 for row in records if row["fix_status"] == "verified")
+    parts.append(element("p", f"{counted(len(records), 'cause')} explain the findings shown; "
+                              f"{counted(verified, 'fix is', 'fixes are')} verified."))
+    parts.extend(_cause_card(row) for row in records[:CAUSE_CARDS])
+    if len(records) > CAUSE_CARDS:
+        parts.append(element("p", f"All {len(records)} causes:"))
+        parts.append(data_table(frame, CAUSE_COLUMNS, name="causes"))
+    return _section("causes", *parts)
+
+
 # --- missing actions ------------------------------------------------------------------------------
 
 MISSING_COLUMNS = (
@@ -578,5 +643,5 @@ def method(report: Report) -> Section:
 
 def all_sections(report: Report) -> list[Section]:
     """Every section in reading order (the notebook displays them one cell each)."""
-    return [header(report), summary(report), changes(report), findings(report), accepted(report), missing(report),
+    return [header(report), summary(report), causes(report), changes(report), findings(report), accepted(report), missing(report),
             conflicts(report), access(report), method(report)]

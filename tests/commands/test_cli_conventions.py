@@ -8,7 +8,10 @@ import gzip
 import importlib
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -213,3 +216,22 @@ def test_regions_of_every_partition_are_accepted():
     from ecr_audit.collect.regions import parse_regions_option
 
     assert parse_regions_option("cn-north-1,us-gov-west-1,eu-west-1") == ["cn-north-1", "us-gov-west-1", "eu-west-1"]
+
+
+@pytest.mark.parametrize("command", [
+    ["explain", SMALL_SNAPSHOT, "--principal", "ci-deployer", "--action", "ecr:GetAuthorizationToken"],
+    ["findings", SMALL_SNAPSHOT, "--format", "json"],
+])
+def test_a_reader_that_stops_early_is_not_an_error(command) -> None:
+    """``ecr-audit ... | head``: a reader gone before the output is written ends the command quietly,
+    never as an internal error."""
+    script = "import sys; from ecr_audit.cli import main; sys.exit(main(sys.argv[1:]))"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: the first write fails with EPIPE
+    try:
+        writer = subprocess.run([sys.executable, "-c", script, *command], stdout=write_end, stderr=subprocess.PIPE,
+                                text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "internal error" not in writer.stderr and "Traceback" not in writer.stderr, writer.stderr
+    assert writer.returncode == 0

@@ -40,7 +40,9 @@ def test_the_command_prints_the_changes_and_the_diff(snapshot_file, tmp_path, ca
     out = capsys.readouterr().out
     assert f"1. attach {POWER_USER} to bob" in out and "2. set the repository policy of web" in out
     assert "+ user/bob  web (eu-west-1)  push: none -> full" in out
-    assert "+ [critical] public-repository" in out and "Causes: not available" in out
+    assert "+ [critical] public-repository" in out
+    causes = out[out.index("Causes: "):]
+    assert "introduced" in causes and "statement 'Open' opens repositories to everyone" in causes
     assert main(["whatif", str(snapshot_file), "--detach-policy", "alice", PULLERS, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["changes"] == [f"detach {PULLERS} from alice"]

@@ -99,7 +99,8 @@ def test_the_report_shows_no_code_and_no_prompts(report, page):
 def test_the_report_has_its_sections_in_reading_order(page, audit):
     anchors = [attrs["id"] for tag, attrs in page.tags if tag == "section"]
 
-    assert anchors == ["summary", "changes", "findings", "accepted", "missing", "conflicts", "access", "method"]
+    assert anchors == ["summary", "causes", "changes", "findings", "accepted", "missing", "conflicts", "access",
+                       "method"]
     text = " ".join(page.text)
     assert f"ECR access audit: account {audit.account_id} (acme-workloads-prod)" in text
 
@@ -236,6 +237,11 @@ def test_chromium_renders_the_tables_with_no_script_error_and_a_screenshot_is_sa
                     json.loads(_script_text(dumped.stdout, attrs["data-ea-table"]))["name"] == "findings")
     assert int(findings["data-ea-rows"]) > 0
     assert re.search(r"Rows 1\u2013\d+ of \d+", dumped.stdout)
+    causes = [attrs for tag, attrs in dom.tags if "ea-cause" in (attrs.get("class") or "").split()]
+    verified = [attrs for tag, attrs in dom.tags if "ea-fix-verified" in (attrs.get("class") or "").split()]
+    copy_buttons = [attrs for tag, attrs in dom.tags if "ea-copy" in (attrs.get("class") or "").split()]
+    assert causes and verified and copy_buttons
+    assert dumped.stdout.index('id="causes"') < dumped.stdout.index('id="findings"')
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)

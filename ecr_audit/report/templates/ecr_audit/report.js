@@ -358,10 +358,8 @@
     return lines;
   };
 
-  Table.prototype.copy = function (button) {
-    var text = this.rowsAsText().map(function (cells) {
-      return cells.map(function (cell) { return cell.replace(/[\t\n\r]+/g, " "); }).join("\t");
-    }).join("\n");
+  /* Copy text to the clipboard; the button says whether it worked. */
+  function copyText(text, button) {
     function done(ok) {
       var label = button.textContent;
       button.textContent = ok ? "Copied" : "Copy failed";
@@ -385,7 +383,23 @@
     } else {
       fallback();
     }
+  }
+
+  Table.prototype.copy = function (button) {
+    var text = this.rowsAsText().map(function (cells) {
+      return cells.map(function (cell) { return cell.replace(/[\t\n\r]+/g, " "); }).join("\t");
+    }).join("\n");
+    copyText(text, button);
   };
+
+  /* The causes section's Copy buttons: the JSON of the fix folded next to them. */
+  Array.prototype.forEach.call(document.querySelectorAll("button.ea-copy"), function (button) {
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      var pre = button.closest("details").querySelector("pre");
+      copyText(pre ? pre.textContent : "", button);
+    });
+  });
 
   Table.prototype.download = function () {
     var csv = this.rowsAsText().map(function (cells) { return cells.map(csvCell).join(","); }).join("\r\n");
@@ -434,3 +448,4 @@
 
   document.documentElement.setAttribute("data-ea-tables", String(tables.length));
 }());
+

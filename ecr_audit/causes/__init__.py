@@ -1,0 +1,104 @@
+"""Causes: the findings grouped under the one thing to change, each with a fix verified by re-evaluation.
+
+The stage after the findings (``tables -> effective -> capabilities -> findings -> causes``)::
+
+    causes = find_causes(tables, findings, permissions, capabilities, expectations)
+
+returns the causes table (columns below, :mod:`ecr_audit.causes.model`), one row per cause, ranked
+by severity and by reach (principals x repositories touched). ``cause_ids(...)`` is the cheap half:
+which cause each finding belongs to (the findings' ``cause`` column), without verifying fixes.
+
+How findings are grouped and which fix each cause gets: :mod:`ecr_audit.causes.detect`. How a fix
+is applied to a copy of the snapshot: :mod:`ecr_audit.causes.edits`. How it is verified:
+:mod:`ecr_audit.causes.verify`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+import pandas as pd
+
+from ecr_audit.causes.detect import group_causes
+from ecr_audit.causes.model import CAUSE_COLUMNS, UNCHECKED, Cause, Edit, Fix, cause_id
+from ecr_audit.causes.verify import Verification, verify_causes
+from ecr_audit.expectations import Expectations
+from ecr_audit.findings.context import FindingContext
+from ecr_audit.findings.model import SEVERITY_RANK, sorted_unique
+from ecr_audit.frames import build_frame
+
+if TYPE_CHECKING:
+    from ecr_audit.tables import Tables
+
+__all__ = ["find_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
+           "Verification", "cause_id"]
+
+
+def find_causes(tables: "Tables", findings: pd.DataFrame, permissions: pd.DataFrame, capabilities: pd.DataFrame,
+                expectations: Expectations | None = None, verify: bool | Iterable[str] = True) -> pd.DataFrame:
+    """The causes table of ``findings`` (as :func:`ecr_audit.findings.find` returned them for the same
+    inputs). ``verify``: True verifies every fix, False none (``not checked``), a list of cause ids those only."""
+    context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
+    causes = group_causes(context, findings)
+    if verify is True or verify is False:
+        chosen = causes if verify else []
+    else:
+        wanted = set(verify)
+        chosen = [cause for cause in causes if cause.id in wanted]
+    verdicts = verify_causes(tables, chosen, expectations, context) if chosen else {}
+    return causes_frame(causes, verdicts)
+
+
+#: which findings explain a cell best: what is missing or blocked before what is exposed or excessive
+_CATEGORY_ORDER = ("missing-access", "conflict", "hygiene", "uncertainty", "excess-access", "exposure")
+
+
+def cause_of_cell(findings: pd.DataFrame, principal_arn: str, action: str, repository_arn: str) -> str | None:
+    """The cause of the findings (with their ``cause`` column) that cover one cell, None when none does."""
+    best: tuple[int, str] | None = None
+    wanted = action.lower()
+    for row in findings.to_dict("records"):
+        if principal_arn not in (row["principals"] or ()) or not row.get("cause"):
+            continue
+        if wanted not in {item.lower() for item in row["actions"] or ()}:
+            continue
+        if repository_arn != "*" and row["repositories"] and repository_arn not in row["repositories"]:
+            continue
+        rank = _CATEGORY_ORDER.index(row["category"]) if row["category"] in _CATEGORY_ORDER else len(_CATEGORY_ORDER)
+        if best is None or rank < best[0]:
+            best = (rank, row["cause"])
+    return None if best is None else best[1]
+
+
+def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.DataFrame:
+    rows = []
+    for cause in causes:
+        principals = sorted_unique(p for row in cause.findings for p in row["principals"])
+        repositories = sorted_unique(r for row in cause.findings for r in row["repositories"])
+        verdict = verdicts.get(cause.id)
+        fix = cause.fix
+        rows.append({
+            "id": cause.id, "kind": cause.kind,
+            "severity": min((row["severity"] for row in cause.findings), key=SEVERITY_RANK.__getitem__),
+            "title": cause.title, "principals": principals, "repositories": repositories,
+            "reach": max(1, len(principals)) * max(1, len(repositories)),
+            "findings": tuple(row["id"] for row in cause.findings),
+            "rules": sorted_unique(row["rule"] for row in cause.findings),
+            "fix_kind": fix.kind if fix else "none",
+            "fix_summary": fix.summary if fix else "No fix proposed.",
+            "fix": fix.to_json() if fix else None,
+            "fix_status": verdict.status if verdict else UNCHECKED,
+            "verification": verdict.text if verdict else "",
+            "resolved": verdict.resolved if verdict else (),
+            "introduced": tuple(f"{severity} {rule}: {message}" for _, severity, rule, message in
+                                (verdict.introduced if verdict else ())),
+            "added_access": verdict.added_access if verdict else (),
+        })
+    rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], -row["reach"], row["kind"], row["id"]))
+    return build_frame(rows, CAUSE_COLUMNS).reset_index(drop=True)
+
+
+def with_causes(findings: pd.DataFrame, causes: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with a ``cause`` column: the id of the cause each belongs to."""
+    owner = {finding_id: cause for cause, ids in zip(causes["id"], causes["findings"]) for finding_id in ids}
+    return findings.assign(cause=[owner.get(finding_id) for finding_id in findings["id"]])
