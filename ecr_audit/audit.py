@@ -178,9 +178,14 @@ class Audit:
     @cached_property
     def unsuppressed_findings(self) -> pd.DataFrame:
         """Every rule's findings, suppressed or not, each with the id of its ``cause``."""
-        causes = find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
-                             self.expectations, verify=False)
-        return with_causes(self.rule_findings, causes)
+        return with_causes(self.rule_findings, self.unverified_causes)
+
+    @cached_property
+    def unverified_causes(self) -> pd.DataFrame:
+        """:attr:`causes` without re-evaluating the account for each fix: their ids and titles, what
+        the findings' ``cause`` column and a comparison of two audits (``diff_audits``) need."""
+        return find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
+                           self.expectations, verify=False)
 
     @cached_property
     def rule_findings(self) -> pd.DataFrame:
@@ -214,7 +219,8 @@ class Audit:
         if expectations is not None and not isinstance(expectations, Expectations):
             expectations = load_expectations(expectations)
         other = copy.copy(self)
-        for name in ("findings", "unsuppressed_findings", "rule_findings", "causes", "suppression_result"):
+        for name in ("findings", "unsuppressed_findings", "rule_findings", "causes", "unverified_causes",
+                     "suppression_result"):
             other.__dict__.pop(name, None)
         other.expectations = expectations
         return other

@@ -420,8 +420,11 @@ def _with_resolutions(gained: tuple[AccessChange, ...], resolved: tuple[FindingC
 
 
 def _causes_of(audit: "Audit") -> pd.DataFrame | None:
-    """The audit's causes (a frame with an ``id`` column) when its pipeline has that stage, else None."""
-    causes = getattr(audit, "causes", None)
+    """The audit's causes (a frame with an ``id`` column) when its pipeline has that stage, else None:
+    their ids and titles are compared, so the fixes need not be verified (``unverified_causes``)."""
+    causes = getattr(audit, "unverified_causes", None)
+    if not isinstance(causes, pd.DataFrame):
+        causes = getattr(audit, "causes", None)
     if isinstance(causes, pd.DataFrame) and "id" in causes.columns:
         return causes
     return None
