@@ -44,6 +44,7 @@ from ecr_audit.policy import Decision, Policy
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.suppressions import SuppressionResult, Suppressions, apply_suppressions, load_suppressions
 from ecr_audit.tables import TABLE_COLUMNS, Tables, build_tables
+from ecr_audit.whatif import Change, apply_changes, recompute
 
 __all__ = ["Audit", "load"]
 
@@ -60,6 +61,11 @@ class Audit:
     suppressions: Suppressions | None = field(default=None, repr=False)
     #: the day suppressions are judged expired or not on; None: the day they are applied
     suppressions_as_of: datetime.date | None = field(default=None, repr=False)
+    #: the what-if changes applied to the snapshot this audit was built from (see :meth:`with_changes`)
+    changes: tuple[Change, ...] = field(default=(), repr=False)
+    #: with changes: (principal ARNs, repository ARNs) whose access they can affect; the access of
+    #: every other principal x repository is that of the audit they were applied to. None: no changes
+    affected: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -123,7 +129,7 @@ class Audit:
         """One row per (principal, action, repository) cell that some statement is involved in."""
         return self.effective.permissions
 
-    @property
+    @cached_property
     def grouped_permissions(self) -> pd.DataFrame:
         """``permissions`` with the repositories of alike cells in one row (``repositories``, a tuple):
         the same facts in a few million rows rather than 10^8 on a large account."""
@@ -172,9 +178,14 @@ class Audit:
     @cached_property
     def unsuppressed_findings(self) -> pd.DataFrame:
         """Every rule's findings, suppressed or not, each with the id of its ``cause``."""
-        causes = find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
-                             self.expectations, verify=False)
-        return with_causes(self.rule_findings, causes)
+        return with_causes(self.rule_findings, self.unverified_causes)
+
+    @cached_property
+    def unverified_causes(self) -> pd.DataFrame:
+        """:attr:`causes` without re-evaluating the account for each fix: their ids and titles, what
+        the findings' ``cause`` column and a comparison of two audits (``diff_audits``) need."""
+        return find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
+                           self.expectations, verify=False)
 
     @cached_property
     def rule_findings(self) -> pd.DataFrame:
@@ -208,7 +219,8 @@ class Audit:
         if expectations is not None and not isinstance(expectations, Expectations):
             expectations = load_expectations(expectations)
         other = copy.copy(self)
-        for name in ("findings", "unsuppressed_findings", "rule_findings", "causes", "suppression_result"):
+        for name in ("findings", "unsuppressed_findings", "rule_findings", "causes", "unverified_causes",
+                     "suppression_result"):
             other.__dict__.pop(name, None)
         other.expectations = expectations
         return other
@@ -228,6 +240,33 @@ class Audit:
             other.__dict__.pop(name, None)
         other.suppressions = suppressions
         other.suppressions_as_of = today
+        return other
+
+    def with_changes(self, *changes: Change, incremental: bool = True) -> Audit:
+        """The audit of this account with ``changes`` applied (in order), before they are deployed:
+        what-if (:mod:`ecr_audit.whatif`). Expectations and suppressions are kept.
+
+        The snapshot is copied copy-on-write and only the documents the changes touch are parsed
+        again; with ``incremental`` (the default) only the principals and repositories the changes
+        can affect are evaluated again and spliced into this audit's ``grouped_permissions`` and
+        ``capabilities`` (computed first if they were not); the findings run on the whole result.
+        ``incremental=False`` evaluates the changed account from scratch (same result, slower).
+        ``effective`` and the one-row-per-cell ``permissions`` of a changed audit are computed in
+        full, on first use, like those of any audit; ``affected`` says what the changes can reach
+        (``diff_audits(..., affected=)`` compares only that).
+        Raises :class:`ecr_audit.whatif.ChangeError` (one line) for a change that cannot be applied.
+        """
+        applied = apply_changes(self.snapshot, changes)
+        principals, repositories = self.affected or (frozenset(), frozenset())
+        other = Audit(build_tables(applied.snapshot, reuse=self.tables), expectations=self.expectations,
+                      suppressions=self.suppressions, suppressions_as_of=self.suppressions_as_of,
+                      changes=self.changes + applied.changes,
+                      affected=(principals | applied.principals, repositories | applied.repositories))
+        if incremental:
+            grouped, capabilities = recompute(self.grouped_permissions, self.capabilities, other.tables,
+                                              applied.principals, applied.repositories, previous=self.tables)
+            other.__dict__["grouped_permissions"] = grouped
+            other.__dict__["capabilities"] = capabilities
         return other
 
     def __repr__(self) -> str:

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "explain": "explain",
     "diff": "diff",
+    "whatif": "whatif",
 }
 
 

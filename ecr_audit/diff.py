@@ -21,9 +21,23 @@ table leaves out has the level ``none``. Levels are ``full``, ``conditional``, `
 decide, and the design never rounds ``conditional`` to a deny. ``conditional -> full`` is *gained*:
 access that now works whatever the request holds deserves the same review as a new grant.
 
-Access of a principal (or on a repository) that was added or removed is listed too; the text names
-it "(new principal)", "(repository removed)" and so on, so a reader can tell a new grant from a new
-role. **Sorting** is deterministic: findings by severity (highest first), rule, principal,
+**Login** (``ecr:GetAuthorizationToken``, which takes no resource) is one change per principal
+(``repository_arn`` ``"*"``, with the ``regions`` it changed in), not one per repository of the
+region, which is how the capabilities table stores it.
+
+**Principals that appear or disappear** are their own section, first: each with the access it
+brings (or had), which is *not* counted again as gained, lost or changed; the access lists are
+about principals that are in both audits. Access on a repository that was added or removed is
+listed and says so ("(new repository)").
+
+**Gained access that resolves a finding** names it (``AccessChange.resolves``: a resolved finding
+about the same principal and capability, on that repository when the finding lists repositories),
+so a fix is not mistaken for a new grant to review.
+
+**The one-line delta** (:meth:`AuditDiff.summary`) names the new and removed principals and counts
+access gained, lost and changed and findings resolved and new; it heads the text and the report's
+summary. **Causes** (a later stage: why findings exist, with verified fixes) are compared by ``id``
+when both audits have them (``Audit.causes``); otherwise the diff says they are not available. **Sorting** is deterministic: findings by severity (highest first), rule, principal,
 repository, id; access with the writing capabilities (push, the admin ones) first, then principal,
 repository and the capability order of :mod:`ecr_audit.effective.capabilities`.
 
@@ -35,6 +49,7 @@ gap both share hides the same things from both and changes nothing).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -44,13 +59,13 @@ import pandas as pd
 from ecr_audit.effective.capabilities import CAPABILITIES, CAPABILITY_BY_NAME, CAPABILITY_LEVELS
 from ecr_audit.findings.model import SEVERITY_RANK
 from ecr_audit.arns import short_arn
-from ecr_audit.frames import category_values, recode
+from ecr_audit.frames import category_values, isin, recode
 
 if TYPE_CHECKING:
     from ecr_audit.audit import Audit
 
-__all__ = ["AccessChange", "AuditDiff", "AuditSide", "FindingChange", "PrincipalChange", "RepositoryChange",
-           "diff_audits"]
+__all__ = ["AccessChange", "AuditDiff", "AuditSide", "CauseChange", "FindingChange", "PrincipalChange",
+           "RepositoryChange", "diff_audits", "newly_granted"]
 
 NONE_LEVEL = "none"
 FULL_LEVEL = "full"
@@ -59,7 +74,11 @@ _GAP_KEY = ("service", "operation", "region", "resource", "error_code")
 #: the AuditDiff fields that list changes (what "empty" and the counts are about)
 _CHANGE_LISTS = ("findings_appeared", "findings_resolved", "findings_severity_changed", "access_gained", "access_lost",
                  "access_changed", "principals_added", "principals_removed", "repositories_added",
-                 "repositories_removed")
+                 "repositories_removed", "causes_appeared", "causes_resolved")
+#: the repository of an account-wide capability's change (login)
+ACCOUNT_WIDE = "*"
+#: capabilities whose actions take no repository: counted once per principal, not per repository
+ACCOUNT_WIDE_CAPABILITIES = frozenset(capability.name for capability in CAPABILITIES if not capability.repository_actions)
 #: longest finding message a text line shows (some enumerate thousands of names; JSON has it whole)
 MESSAGE_LIMIT = 200
 #: most principal x repository cells compared densely (one byte each, per capability); beyond
@@ -106,17 +125,30 @@ class FindingChange:
     message: str
     #: severity_changed only: the severity in the old audit
     old_severity: str | None = None
+    #: the capability the finding is about, when one (findings' ``capability`` column)
+    capability: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "rule": self.rule, "severity": self.severity, "old_severity": self.old_severity,
                 "title": self.title, "principal_arn": self.principal_arn, "repository_arn": self.repository_arn,
                 "principals": list(self.principals), "repositories": list(self.repositories),
-                "message": self.message}
+                "capability": self.capability, "message": self.message}
+
+    def covers(self, principal_arn: str, capability: str, repository_arn: str) -> bool:
+        """The finding is about this principal's ``capability`` (on this repository, when it names
+        repositories; any repository for the account-wide login)."""
+        if self.capability != capability:
+            return False
+        if principal_arn not in (self.principals or (self.principal_arn,)):
+            return False
+        repositories = self.repositories or ((self.repository_arn,) if self.repository_arn else ())
+        return not repositories or repository_arn == ACCOUNT_WIDE or repository_arn in repositories
 
 
 @dataclass(frozen=True)
 class AccessChange:
-    """One principal x repository x capability whose level differs between the audits."""
+    """One principal x repository x capability whose level differs between the audits; for login,
+    which is account-wide, one principal (``repository_arn`` ``"*"``, the ``regions`` it changed in)."""
 
     principal_arn: str
     repository_arn: str
@@ -126,21 +158,52 @@ class AccessChange:
     #: in the new audit: the capability's denied actions (partial) and conditional ones
     missing_actions: tuple[str, ...] = ()
     conditional_actions: tuple[str, ...] = ()
+    #: login only: the regions whose login changed this way
+    regions: tuple[str, ...] = ()
+    #: ids of the resolved findings this change resolves (the principal's missing or partial
+    #: capability, an unmet expectation)
+    resolves: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"principal_arn": self.principal_arn, "repository_arn": self.repository_arn,
                 "capability": self.capability, "old_level": self.old_level, "new_level": self.new_level,
-                "missing_actions": list(self.missing_actions), "conditional_actions": list(self.conditional_actions)}
+                "missing_actions": list(self.missing_actions), "conditional_actions": list(self.conditional_actions),
+                "regions": list(self.regions), "resolves": list(self.resolves)}
 
 
 @dataclass(frozen=True)
 class PrincipalChange:
+    """A principal that appeared or disappeared, with the access it brings or takes away (those
+    changes are not in the access lists)."""
+
     principal_arn: str
     principal_type: str | None
     name: str | None
+    access: tuple[AccessChange, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"principal_arn": self.principal_arn, "principal_type": self.principal_type, "name": self.name}
+        return {"principal_arn": self.principal_arn, "principal_type": self.principal_type, "name": self.name,
+                "access": [item.to_dict() for item in self.access]}
+
+    def access_summary(self, account_id: str = "", shown: int = 3) -> str:
+        """``login; pull (full) on 5 repositories: a, b, c, ...``: per capability and level, what it
+        brings (added) or had (removed)."""
+        levels: dict[tuple[str, str], list[str]] = {}
+        for item in self.access:
+            level = item.new_level if item.new_level != NONE_LEVEL else item.old_level
+            levels.setdefault((item.capability, level), []).append(item.repository_arn)
+        if not levels:
+            return "no ECR access"
+        parts = []
+        for (capability, level), repositories in levels.items():
+            if repositories == [ACCOUNT_WIDE]:
+                parts.append(f"{capability} ({level})")
+                continue
+            names = [short_arn(arn, account_id) for arn in repositories[:shown]]
+            more = f", and {len(repositories) - shown} more" if len(repositories) > shown else ""
+            parts.append(f"{capability} ({level}) on {len(repositories)} repositor{'y' if len(repositories) == 1 else 'ies'}"
+                         f": {', '.join(names)}{more}")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -151,6 +214,18 @@ class RepositoryChange:
 
     def to_dict(self) -> dict[str, Any]:
         return {"repository_arn": self.repository_arn, "region": self.region, "name": self.name}
+
+
+@dataclass(frozen=True)
+class CauseChange:
+    """A cause (the causes stage: why findings exist and the fix verified for them) that appeared or
+    was resolved, matched by its ``id``."""
+
+    id: str
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title}
 
 
 @dataclass(frozen=True)
@@ -169,6 +244,10 @@ class AuditDiff:
     principals_removed: tuple[PrincipalChange, ...] = ()
     repositories_added: tuple[RepositoryChange, ...] = ()
     repositories_removed: tuple[RepositoryChange, ...] = ()
+    #: whether both audits have causes (``Audit.causes``, a frame with an ``id`` column)
+    causes_available: bool = False
+    causes_appeared: tuple[CauseChange, ...] = ()
+    causes_resolved: tuple[CauseChange, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -199,26 +278,74 @@ class AuditDiff:
             "principals": {"added": listed(self.principals_added), "removed": listed(self.principals_removed)},
             "repositories": {"added": listed(self.repositories_added),
                              "removed": listed(self.repositories_removed)},
+            "causes": {"available": self.causes_available, "appeared": listed(self.causes_appeared),
+                       "resolved": listed(self.causes_resolved)},
+            "summary": self.summary(),
         }
 
-    def to_text(self, limit: int | None = DEFAULT_TEXT_LIMIT) -> str:
-        """For a person: a header, the warnings, then sections with counts and one line per item.
+    def summary(self) -> str:
+        """The delta in one line: new and removed principals by name, access gained, lost and changed,
+        findings resolved and new."""
+        account = self.new.account_id
+
+        def named(items: tuple[PrincipalChange, ...], label: str) -> str:
+            names = ", ".join(short_arn(item.principal_arn, account) for item in items[:3])
+            more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+            return f"{len(items)} {label} ({names}{more})"
+
+        parts = []
+        if self.principals_added:
+            parts.append(named(self.principals_added, "new principal" + ("s" if len(self.principals_added) > 1 else "")))
+        if self.principals_removed:
+            parts.append(named(self.principals_removed,
+                               "principal" + ("s" if len(self.principals_removed) > 1 else "") + " removed"))
+        parts.append(f"access: {len(self.access_gained)} gained, {len(self.access_lost)} lost, "
+                     f"{len(self.access_changed)} changed")
+        parts.append(f"findings: {len(self.findings_resolved)} resolved, {len(self.findings_appeared)} new")
+        if self.repositories_added or self.repositories_removed:
+            parts.append(f"repositories: {len(self.repositories_added)} added, {len(self.repositories_removed)} removed")
+        return "; ".join(parts)
+
+    def to_text(self, limit: int | None = DEFAULT_TEXT_LIMIT, title: Iterable[str] | None = None) -> str:
+        """For a person: a header, the warnings, the one-line delta, then sections with counts and one
+        line per item.
 
         ``limit``: most lines per section (None: every one); the rest is counted, JSON has them all.
+        ``title``: lines that replace the first one (``ecr-audit whatif`` lists its changes there).
         """
-        return "\n".join(_text_lines(self, limit))
+        return "\n".join(_text_lines(self, limit, title))
 
 
 # --- computing it ---------------------------------------------------------------------------------
 
-def diff_audits(old: "Audit", new: "Audit") -> AuditDiff:
-    """What appeared, went or changed from ``old`` to ``new`` (see the module doc for the rules)."""
+def diff_audits(old: "Audit", new: "Audit",
+                affected: tuple[Iterable[str], Iterable[str]] | None = None) -> AuditDiff:
+    """What appeared, went or changed from ``old`` to ``new`` (see the module doc for the rules).
+
+    ``affected``: (principal ARNs, repository ARNs) outside of which access cannot differ, when the
+    caller knows it (a what-if: ``Audit.affected``); access is then compared on their rows only,
+    which on a large account is most of the time of a diff."""
     appeared, resolved, severity_changed, unchanged = _diff_findings(old.findings, new.findings)
-    gained, lost, changed = _diff_access(old.capabilities, new.capabilities)
+    old_capabilities, new_capabilities = old.capabilities, new.capabilities
+    if affected is not None:
+        old_capabilities, new_capabilities = (_rows_of(frame, *affected) for frame in (old_capabilities,
+                                                                                         new_capabilities))
+    gained, lost, changed = (_account_wide_once(items) for items in _diff_access(old_capabilities, new_capabilities))
     principals_added, principals_removed = _diff_rows(old.principals, new.principals, "principal_arn",
                                                       ("principal_type", "name"), PrincipalChange)
     repositories_added, repositories_removed = _diff_rows(old.repositories, new.repositories, "repository_arn",
                                                           ("region", "name"), RepositoryChange)
+    # the access of a principal that came or went is its own, not a change of anyone's access
+    moved = {item.principal_arn for item in (*principals_added, *principals_removed)}
+    if moved:
+        everything = (*gained, *lost, *changed)
+        principals_added, principals_removed = (
+            tuple(dataclasses.replace(item, access=tuple(a for a in everything if a.principal_arn == item.principal_arn))
+                  for item in items) for items in (principals_added, principals_removed))
+        gained, lost, changed = (tuple(item for item in items if item.principal_arn not in moved)
+                                 for items in (gained, lost, changed))
+    gained = _with_resolutions(gained, resolved)
+    causes_available, causes_appeared, causes_resolved = _diff_causes(old, new)
     old_side, new_side = _side(old), _side(new)
     return AuditDiff(
         old=old_side, new=new_side, warnings=tuple(_warnings(old_side, new_side, old.coverage, new.coverage)),
@@ -227,7 +354,94 @@ def diff_audits(old: "Audit", new: "Audit") -> AuditDiff:
         access_gained=gained, access_lost=lost, access_changed=changed,
         principals_added=principals_added, principals_removed=principals_removed,
         repositories_added=repositories_added, repositories_removed=repositories_removed,
+        causes_available=causes_available, causes_appeared=causes_appeared, causes_resolved=causes_resolved,
     )
+
+
+def _rows_of(capabilities: pd.DataFrame, principals: Iterable[str], repositories: Iterable[str]) -> pd.DataFrame:
+    """The rows of these principals or on these repositories."""
+    mask = isin(capabilities["principal_arn"], set(principals)) | isin(capabilities["repository_arn"], set(repositories))
+    return capabilities[mask]
+
+
+def newly_granted(diff: AuditDiff, capabilities: Iterable[str]) -> tuple[AccessChange, ...]:
+    """Changes that give one of ``capabilities`` to a principal that did not have it: level none or
+    partial before, full or conditional after (a new principal's access included)."""
+    wanted = set(capabilities)
+    before, after = {NONE_LEVEL, "partial"}, {FULL_LEVEL, "conditional"}
+    items = (*diff.access_gained, *diff.access_changed, *(a for p in diff.principals_added for a in p.access))
+    return tuple(item for item in items
+                 if item.capability in wanted and item.old_level in before and item.new_level in after)
+
+
+def _region_of(repository_arn: str) -> str:
+    parts = repository_arn.split(":", 5)
+    return parts[3] if len(parts) == 6 else ""
+
+
+def _account_wide_once(items: tuple[AccessChange, ...]) -> tuple[AccessChange, ...]:
+    """Login changes once per principal (and change of level), not once per repository: the
+    capabilities table holds login per repository only because it is read per region."""
+    merged: dict[tuple[str, str, str, str], list[AccessChange]] = {}
+    kept: list[Any] = []
+    for item in items:
+        if item.capability not in ACCOUNT_WIDE_CAPABILITIES:
+            kept.append(item)
+            continue
+        key = (item.principal_arn, item.capability, item.old_level, item.new_level)
+        if key not in merged:
+            merged[key] = []
+            kept.append(key)
+        merged[key].append(item)
+    found = []
+    for entry in kept:
+        if isinstance(entry, AccessChange):
+            found.append(entry)
+            continue
+        group = merged[entry]
+        found.append(dataclasses.replace(group[0], repository_arn=ACCOUNT_WIDE, regions=tuple(sorted(
+            {_region_of(item.repository_arn) for item in group} - {""}))))
+    return tuple(found)
+
+
+def _with_resolutions(gained: tuple[AccessChange, ...], resolved: tuple[FindingChange, ...]
+                      ) -> tuple[AccessChange, ...]:
+    """Each gained access with the resolved findings it answers (a missing or partial capability,
+    an unmet expectation of the same principal and capability)."""
+    by_capability: dict[str, list[FindingChange]] = {}
+    for finding in resolved:
+        if finding.capability:
+            by_capability.setdefault(finding.capability, []).append(finding)
+    if not by_capability:
+        return gained
+    return tuple(dataclasses.replace(item, resolves=tuple(
+        finding.id for finding in by_capability.get(item.capability, ())
+        if finding.covers(item.principal_arn, item.capability, item.repository_arn))) for item in gained)
+
+
+def _causes_of(audit: "Audit") -> pd.DataFrame | None:
+    """The audit's causes (a frame with an ``id`` column) when its pipeline has that stage, else None:
+    their ids and titles are compared, so the fixes need not be verified (``unverified_causes``)."""
+    causes = getattr(audit, "unverified_causes", None)
+    if not isinstance(causes, pd.DataFrame):
+        causes = getattr(audit, "causes", None)
+    if isinstance(causes, pd.DataFrame) and "id" in causes.columns:
+        return causes
+    return None
+
+
+def _diff_causes(old: "Audit", new: "Audit") -> tuple[bool, tuple[CauseChange, ...], tuple[CauseChange, ...]]:
+    old_causes, new_causes = _causes_of(old), _causes_of(new)
+    if old_causes is None or new_causes is None:
+        return False, (), ()
+
+    def changes(frame: pd.DataFrame, ids: set[str]) -> tuple[CauseChange, ...]:
+        label = next((name for name in ("title", "summary", "message") if name in frame.columns), None)
+        rows = frame[frame["id"].isin(ids)].drop_duplicates("id").sort_values("id")
+        return tuple(CauseChange(str(row["id"]), str(row[label]) if label else "") for _, row in rows.iterrows())
+
+    old_ids, new_ids = set(old_causes["id"]), set(new_causes["id"])
+    return True, changes(new_causes, new_ids - old_ids), changes(old_causes, old_ids - new_ids)
 
 
 def _side(audit: "Audit") -> AuditSide:
@@ -287,10 +501,12 @@ def _finding_key(change: FindingChange) -> tuple:
 
 
 def _finding(row: dict[str, Any], old_severity: str | None = None) -> FindingChange:
+    capability = row.get("capability")
     return FindingChange(id=row["id"], rule=row["rule"], severity=row["severity"], title=row["title"],
                          principal_arn=row["principal_arn"], repository_arn=row["repository_arn"],
                          principals=tuple(row["principals"] or ()), repositories=tuple(row["repositories"] or ()),
-                         message=row["message"], old_severity=old_severity)
+                         message=row["message"], old_severity=old_severity,
+                         capability=capability if isinstance(capability, str) else None)
 
 
 def _diff_findings(old: pd.DataFrame, new: pd.DataFrame) -> tuple[tuple[FindingChange, ...], tuple[FindingChange, ...],
@@ -439,7 +655,7 @@ def _diff_rows(old: pd.DataFrame, new: pd.DataFrame, key: str, details: tuple[st
 
 # --- text -----------------------------------------------------------------------------------------
 
-def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
+def _text_lines(diff: AuditDiff, limit: int | None, title: Iterable[str] | None = None) -> list[str]:
     account = diff.new.account_id
 
     def short(arn: str | None) -> str:
@@ -450,18 +666,19 @@ def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
         return (f"  {label}: account {side.account_id}{alias}, collected {side.collected_at or 'at an unknown time'}; "
                 f"{side.principals} principals, {side.repositories} repositories, {side.findings} findings")
 
-    lines = ["ecr-audit diff", header(diff.old, "old"), header(diff.new, "new")]
+    lines = [*(title or ["ecr-audit diff"]), header(diff.old, "old"), header(diff.new, "new")]
     lines.extend(f"warning: {warning}" for warning in diff.warnings)
     if diff.is_empty:
         lines.append("")
         lines.append(f"No changes: the same {diff.findings_unchanged} findings, the same access, the same principals "
                      "and repositories.")
         return lines
+    lines.append("")
+    lines.append(f"Delta: {diff.summary()}")
 
-    new_principals = {item.principal_arn for item in diff.principals_added}
-    gone_principals = {item.principal_arn for item in diff.principals_removed}
     new_repositories = {item.repository_arn for item in diff.repositories_added}
     gone_repositories = {item.repository_arn for item in diff.repositories_removed}
+    rules_of = {item.id: item.rule for item in diff.findings_resolved}
 
     def finding_line(sign: str, item: FindingChange) -> str:
         who = f"principal: {short(item.principal_arn)}" if item.principal_arn else \
@@ -476,16 +693,18 @@ def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
 
     def access_line(sign: str, item: AccessChange) -> str:
         notes = [note for note, present in (
-            ("new principal", item.principal_arn in new_principals),
-            ("principal removed", item.principal_arn in gone_principals),
             ("new repository", item.repository_arn in new_repositories),
             ("repository removed", item.repository_arn in gone_repositories)) if present]
+        if item.resolves:
+            notes.append("resolves " + ", ".join(f"{rules_of.get(key, 'finding')} {key}" for key in item.resolves))
         detail = ""
         if item.missing_actions:
             detail += f"; missing {', '.join(item.missing_actions)}"
         if item.conditional_actions:
             detail += f"; conditional: {', '.join(item.conditional_actions)}"
-        suffix = f" ({', '.join(notes)})" if notes else ""
+        if item.regions:
+            detail += f"; in {', '.join(item.regions)}"
+        suffix = f" ({'; '.join(notes)})" if notes else ""
         return (f"    {sign} {short(item.principal_arn)}  {short(item.repository_arn)}  "
                 f"{item.capability}: {item.old_level} -> {item.new_level}{detail}{suffix}")
 
@@ -498,6 +717,16 @@ def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
         if len(shown) < len(items):
             lines.append(f"    ... and {len(items) - len(shown)} more (--limit 0 or --format json lists every one)")
 
+    if diff.principals_added or diff.principals_removed:
+        lines.append("")
+        lines.append(f"Principals: {len(diff.principals_added)} added, {len(diff.principals_removed)} removed")
+        section("added, with the access they bring", diff.principals_added,
+                lambda item: f"    + {short(item.principal_arn)} ({item.principal_type or 'principal'}): "
+                             f"{item.access_summary(account)}")
+        section("removed, with the access they had", diff.principals_removed,
+                lambda item: f"    - {short(item.principal_arn)} ({item.principal_type or 'principal'}): "
+                             f"{item.access_summary(account)}")
+
     lines.append("")
     lines.append(f"Findings: {len(diff.findings_appeared)} appeared, {len(diff.findings_resolved)} resolved, "
                  f"{len(diff.findings_severity_changed)} changed severity, {diff.findings_unchanged} unchanged")
@@ -506,19 +735,24 @@ def _text_lines(diff: AuditDiff, limit: int | None) -> list[str]:
     section("severity changed", diff.findings_severity_changed, lambda item: finding_line("~", item))
 
     lines.append("")
-    lines.append(f"Access (principal x repository x capability): {len(diff.access_gained)} gained, "
-                 f"{len(diff.access_lost)} lost, {len(diff.access_changed)} changed level")
+    lines.append(f"Access of principals in both (principal x repository x capability; login once per principal): "
+                 f"{len(diff.access_gained)} gained, {len(diff.access_lost)} lost, "
+                 f"{len(diff.access_changed)} changed level")
     section("gained", diff.access_gained, lambda item: access_line("+", item))
     section("lost", diff.access_lost, lambda item: access_line("-", item))
     section("changed level", diff.access_changed, lambda item: access_line("~", item))
 
+    if diff.repositories_added or diff.repositories_removed:
+        lines.append("")
+        lines.append(f"Repositories: {len(diff.repositories_added)} added, {len(diff.repositories_removed)} removed")
+        section("added", diff.repositories_added, lambda item: f"    + {short(item.repository_arn)}")
+        section("removed", diff.repositories_removed, lambda item: f"    - {short(item.repository_arn)}")
+
     lines.append("")
-    lines.append(f"Principals: {len(diff.principals_added)} added, {len(diff.principals_removed)} removed")
-    section("added", diff.principals_added,
-            lambda item: f"    + {short(item.principal_arn)} ({item.principal_type or 'principal'})")
-    section("removed", diff.principals_removed,
-            lambda item: f"    - {short(item.principal_arn)} ({item.principal_type or 'principal'})")
-    lines.append(f"Repositories: {len(diff.repositories_added)} added, {len(diff.repositories_removed)} removed")
-    section("added", diff.repositories_added, lambda item: f"    + {short(item.repository_arn)}")
-    section("removed", diff.repositories_removed, lambda item: f"    - {short(item.repository_arn)}")
+    if not diff.causes_available:
+        lines.append("Causes: not available")
+    else:
+        lines.append(f"Causes: {len(diff.causes_appeared)} introduced, {len(diff.causes_resolved)} resolved")
+        section("introduced", diff.causes_appeared, lambda item: f"    + {item.id}: {item.title}")
+        section("resolved", diff.causes_resolved, lambda item: f"    - {item.id}: {item.title}")
     return lines

@@ -74,9 +74,9 @@ def test_an_unrelated_change_keeps_every_finding_id_unchanged() -> None:
     assert not diff.findings_appeared and not diff.findings_resolved and not diff.findings_severity_changed
     assert diff.findings_unchanged == len(Audit.from_snapshot(old).findings)
     assert [item.principal_arn for item in diff.principals_added] == [role_arn("idle")]
-    # the open repository reaches the new role too: its access is the only access that changed
-    changes = diff.access_gained + diff.access_lost + diff.access_changed
-    assert changes and {item.principal_arn for item in changes} == {role_arn("idle")}
+    # the open repository reaches the new role too: that access is the new role's, not a change of anyone's
+    assert not (diff.access_gained + diff.access_lost + diff.access_changed)
+    assert diff.principals_added[0].access and {item.repository_arn for item in diff.principals_added[0].access} == {WEB}
 
 
 # --- access -------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def test_granting_push_is_access_gained_from_none_to_full() -> None:
 def test_detaching_the_grant_is_access_lost_from_full_to_none() -> None:
     diff = diff_of(account(), account(grants(allow("s3:ListBucket"))))
     assert (BUILDER, WEB, "pull", "full", "none") in access(diff.access_lost)
-    assert (BUILDER, WEB, "login", "full", "none") in access(diff.access_lost)
+    assert (BUILDER, "*", "login", "full", "none") in access(diff.access_lost)
     assert not diff.access_gained
 
 
@@ -118,12 +118,16 @@ def test_conditional_to_full_is_access_gained() -> None:
     assert access(diff.access_gained, "pull") == {(BUILDER, WEB, "pull", "conditional", "full")}
 
 
-def test_access_of_a_new_principal_is_gained_and_the_text_says_it_is_new() -> None:
-    pusher = role("pusher", inline=grants(allow(LOGIN), allow(PUSH, WEB)))
+def test_access_of_a_new_principal_is_listed_with_it_first_and_not_again_as_gained() -> None:
+    pusher = role("pusher", inline=grants(allow(LOGIN), allow(PUSH, WEB, Condition=FROM_THE_OFFICE)))
     diff = diff_of(account(), account(extra_roles=(pusher,)))
-    assert (role_arn("pusher"), WEB, "push", "none", "full") in access(diff.access_gained)
-    line = next(line for line in diff.to_text().splitlines() if "role/pusher" in line and "push:" in line)
-    assert "(new principal)" in line and "web (eu-west-1)" in line
+    [added] = diff.principals_added
+    assert (role_arn("pusher"), WEB, "push", "none", "conditional") in access(added.access)
+    assert not diff.access_gained and not diff.access_changed
+    text = diff.to_text()
+    assert text.index("Principals: 1 added") < text.index("Findings:") < text.index("Access of principals in both")
+    line = next(line for line in text.splitlines() if "+ role/pusher" in line)
+    assert "push (conditional) on 1 repository: web (eu-west-1)" in line and "login (full)" in line
 
 
 def test_access_is_sorted_writes_first_then_principal_and_repository() -> None:
@@ -225,14 +229,16 @@ def test_to_dict_is_json_with_every_section_and_counts() -> None:
     new = account(grants(allow(LOGIN), allow(PULL, WEB), allow(PUSH, WEB)), web_policy=OPEN_TO_EVERYONE)
     diff = diff_of(account(), new)
     data = json.loads(json.dumps(diff.to_dict()))
-    assert set(data) == {"old", "new", "warnings", "counts", "findings", "access", "principals", "repositories"}
+    assert set(data) == {"old", "new", "warnings", "counts", "findings", "access", "principals", "repositories",
+                         "causes", "summary"}
     assert set(data["findings"]) == {"appeared", "resolved", "severity_changed", "unchanged"}
     assert set(data["access"]) == {"gained", "lost", "changed"}
     assert data["counts"]["access_gained"] == len(data["access"]["gained"]) == len(diff.access_gained)
     assert data["old"]["collected_at"] == COLLECTED_AT.isoformat()
     push = next(item for item in data["access"]["gained"] if item["capability"] == "push")
     assert push == {"principal_arn": BUILDER, "repository_arn": WEB, "capability": "push", "old_level": "none",
-                    "new_level": "full", "missing_actions": [], "conditional_actions": []}
+                    "new_level": "full", "missing_actions": [], "conditional_actions": [], "regions": [],
+                    "resolves": []}
 
 
 def test_text_has_sections_with_counts_and_one_line_per_item_naming_rule_and_severity() -> None:
@@ -240,7 +246,7 @@ def test_text_has_sections_with_counts_and_one_line_per_item_naming_rule_and_sev
     diff = diff_of(account(), new)
     text = diff.to_text()
     assert f"Findings: {len(diff.findings_appeared)} appeared, 0 resolved" in text
-    assert f"Access (principal x repository x capability): {len(diff.access_gained)} gained" in text
+    assert f"login once per principal): {len(diff.access_gained)} gained" in text
     public = next(item for item in diff.findings_appeared if item.rule == "public-repository")
     [line] = [line for line in text.splitlines() if public.id in line]
     assert line.lstrip().startswith("+ [critical] public-repository") and "web (eu-west-1)" in line
@@ -384,7 +390,7 @@ def test_the_sparse_comparison_for_huge_accounts_agrees_with_the_dense_one(monke
 
     old, new = _mixed_change()
     dense = diff_audits(old, new)
-    assert dense.access_gained and dense.access_lost and dense.access_changed
+    assert dense.access_gained and dense.access_changed and dense.principals_removed[0].access
     monkeypatch.setattr(ecr_audit.diff, "DENSE_CELLS", 0)
     assert diff_audits(old, new) == dense
 
@@ -407,3 +413,53 @@ def test_a_stored_none_row_is_the_same_as_a_missing_one(monkeypatch, dense_cells
     extra["capability"], extra["level"] = "repository_admin", "none"
     new.capabilities = pd.concat([capabilities, extra], ignore_index=True)
     assert diff_audits(old, new).is_empty
+
+
+# --- what a reader acts on ---------------------------------------------------------------------------
+
+def test_login_is_counted_once_per_principal_not_per_repository() -> None:
+    old = account(grants(allow(PULL, [WEB, repo_arn("api")])))
+    new = account(grants(allow(LOGIN), allow(PULL, [WEB, repo_arn("api")])))
+    diff = diff_of(old, new)
+    logins = [item for item in diff.access_gained if item.capability == "login"]
+    assert [(item.repository_arn, item.regions) for item in logins] == [("*", ("eu-west-1",))]
+    assert access(diff.access_gained, "pull") == {(BUILDER, WEB, "pull", "partial", "full"),
+                                                  (BUILDER, repo_arn("api"), "pull", "partial", "full")}
+
+
+def test_gained_access_that_resolves_a_finding_says_which() -> None:
+    diff = diff_of(account(grants(allow(PULL, WEB))), account(grants(allow(LOGIN), allow(PULL, WEB))))
+    [missing_login] = [item for item in diff.findings_resolved if item.rule == "missing-login"]
+    [login] = [item for item in diff.access_gained if item.capability == "login"]
+    assert login.resolves == (missing_login.id,)
+    assert f"resolves missing-login {missing_login.id}" in diff.to_text()
+    partial = account(grants(allow(LOGIN), allow(PULL, WEB), allow(PUSH[1:], WEB)))
+    fixed = diff_of(partial, account(grants(allow(LOGIN), allow(PULL, WEB), allow(PUSH, WEB))))
+    [push] = [item for item in fixed.access_gained if item.capability == "push"]
+    assert [item.rule for item in fixed.findings_resolved if item.id in push.resolves] == ["partial-capability"]
+
+
+def test_the_one_line_delta_names_new_principals_access_and_findings() -> None:
+    joiner = role("joiner", inline=grants(allow(LOGIN), allow(PULL, WEB)))
+    new = account(grants(allow(LOGIN), allow(PULL, WEB), allow(PUSH, WEB)), extra_roles=(joiner,),
+                  web_policy=OPEN_TO_EVERYONE)
+    diff = diff_of(account(), new)
+    assert diff.summary() == (f"1 new principal (role/joiner); access: {len(diff.access_gained)} gained, 0 lost, "
+                              f"{len(diff.access_changed)} changed; findings: 0 resolved, "
+                              f"{len(diff.findings_appeared)} new")
+    assert f"Delta: {diff.summary()}" in diff.to_text().splitlines()
+
+
+def test_causes_are_diffed_by_id_and_said_to_be_unavailable_without_them() -> None:
+    old, new = Audit.from_snapshot(account()), Audit.from_snapshot(account(grants(allow(LOGIN))))
+    old.findings, new.findings  # noqa: B018 - their cause column is made before the causes are replaced here
+    old.unverified_causes = old.causes = None  # an audit without the causes stage
+    diff = diff_audits(old, new)
+    assert not diff.causes_available and "Causes: not available" in diff.to_text()
+    old.unverified_causes = pd.DataFrame({"id": ["c1", "c2"], "title": ["one", "two"]})
+    new.unverified_causes = pd.DataFrame({"id": ["c2", "c3"], "title": ["two", "three"]})
+    diff = diff_audits(old, new)
+    assert diff.causes_available
+    assert [(item.id, item.title) for item in diff.causes_appeared] == [("c3", "three")]
+    assert [item.id for item in diff.causes_resolved] == ["c1"]
+    assert "causes" not in new.__dict__  # comparing causes by id verifies no fix

@@ -99,3 +99,32 @@ def test_the_command_compares_two_demo_files(demo_snapshot, demo_snapshot_path, 
     assert main(["diff", str(demo_snapshot_path), str(later)]) == 0
     text = capsys.readouterr().out
     assert "- user/service/svc-legacy-pusher" in text and "push: full -> none" in text
+
+
+def _with_a_copy_of_alice(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A new human user made as a copy of alice.nguyen: same groups, policies and tags."""
+    later = copy.deepcopy(snapshot)
+    users = later["iam"]["UserDetailList"]
+    alice = next(u for u in users if u["UserName"] == "alice.nguyen")
+    copied = copy.deepcopy(alice)
+    copied["UserName"], copied["UserId"] = "amir.haddad", "AIDACOPYOFALICE0001"
+    copied["Arn"] = alice["Arn"].replace("alice.nguyen", "amir.haddad")
+    for inline in copied.get("UserPolicyList") or ():
+        inline["PolicyDocument"] = json.loads(json.dumps(inline["PolicyDocument"]).replace("alice.nguyen",
+                                                                                           "amir.haddad"))
+    users.append(copied)
+    return later
+
+
+def test_a_user_copied_from_alice_is_a_new_principal_with_its_access_not_a_change_of_access(demo_snapshot) -> None:
+    old = Audit.from_snapshot(demo_snapshot).with_expectations(DEMO_EXPECTATIONS)
+    new = Audit.from_snapshot(_with_a_copy_of_alice(demo_snapshot)).with_expectations(DEMO_EXPECTATIONS)
+    diff = diff_audits(old, new)
+    [added] = diff.principals_added
+    assert added.principal_arn.endswith("user/people/amir.haddad")
+    assert {item.capability for item in added.access} >= {"login", "pull", "push"}
+    assert [item.repository_arn for item in added.access if item.capability == "login"] == ["*"]
+    assert not (diff.access_gained + diff.access_lost + diff.access_changed)
+    assert diff.summary().startswith("1 new principal (user/people/amir.haddad); access: 0 gained, 0 lost, 0 changed")
+    text = diff.to_text()
+    assert text.index("Principals: 1 added") < text.index("Findings:")

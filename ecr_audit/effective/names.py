@@ -36,7 +36,8 @@ class UnknownName(LookupError):
         return self.args[0]
 
 
-def _close(given: str, names: Iterable[str], count: int = 5) -> list[str]:
+def close_matches(given: str, names: Iterable[str], count: int = 5) -> list[str]:
+    """The names like ``given`` (spelled close, or containing it), best first: "did you mean"."""
     names = list(dict.fromkeys(names))
     lowered = {name.lower(): name for name in names}
     found = [lowered[match] for match in difflib.get_close_matches(given.lower(), list(lowered), n=count, cutoff=0.6)]
@@ -60,7 +61,7 @@ def resolve_principal(model: AccountModel, given: str) -> Principal:
                    and reference.path in (None, _path_of(p))]
         if len(written) == 1:
             return written[0]
-    candidates = _close(given, [p.name for p in model.principals] + [p.arn for p in model.principals])
+    candidates = close_matches(given, [p.name for p in model.principals] + [p.arn for p in model.principals])
     raise UnknownName("principal", given, candidates)
 
 
@@ -75,7 +76,7 @@ def resolve_action(model: AccountModel, given: str) -> str:
     for action in model.actions:
         if action.lower() == wanted.lower():
             return action
-    raise UnknownName("action", given, _close(wanted, model.actions))
+    raise UnknownName("action", given, close_matches(wanted, model.actions))
 
 
 def resolve_target(model: AccountModel, given: str | None, wildcard: bool) -> Repository | Region | None:
@@ -111,4 +112,4 @@ def _repository(model: AccountModel, given: str) -> Repository:
     if len(matches) > 1:
         raise UnknownName("repository", given, [f"{r.region}/{r.name}" for r in matches], problem="ambiguous")
     names = [r.name for r in model.repositories] + [f"{r.region}/{r.name}" for r in model.repositories]
-    raise UnknownName("repository", given, _close(text, names))
+    raise UnknownName("repository", given, close_matches(text, names))

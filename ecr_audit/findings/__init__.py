@@ -21,7 +21,8 @@ import pandas as pd
 
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings.context import FindingContext
-from ecr_audit.findings.model import FINDING_COLUMNS, SEVERITIES, SEVERITY_RANK, Finding, finding_id, sorted_unique
+from ecr_audit.findings.model import (FINDING_COLUMNS, SEVERITIES, SEVERITY_RANK, Finding, content_key, finding_id,
+                                      sorted_unique)
 from ecr_audit.findings.registry import Rule, all_rules, rule, rules_by_id
 from ecr_audit.frames import build_frame
 
@@ -73,7 +74,7 @@ def _row(context: FindingContext, each: Rule, finding: Finding) -> dict:
     statements = sorted_unique(finding.statements)
     policies = sorted_unique([*finding.policies, *(context.policy_of(statement_id) for statement_id in statements)])
     return {
-        "id": finding_id(each.id, tuple(finding.key)),
+        "id": finding_id(each.id, content_key(finding.key, context.organization_names)),
         "rule": each.id,
         "severity": each.severity,
         "category": each.category,

@@ -23,6 +23,7 @@ import pandas as pd
 from ecr_audit.expectations import NO_FILE, Expectations, Shortfall, evaluate_expectations
 from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.grants import grants_everyone
+from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
 from ecr_audit.frames import isin, parse_timestamp, per_value
 
@@ -153,6 +154,11 @@ class FindingContext:
     @cached_property
     def organization(self) -> dict[str, Any]:
         return self.tables.snapshot.get("organization") or {}
+
+    @cached_property
+    def organization_names(self) -> dict[str, str]:
+        """The organisation's drawn identifiers -> content names (:func:`~.model.organization_names`)."""
+        return organization_names(self.organization)
 
     # --- lookups ------------------------------------------------------------------------------
     @cached_property

@@ -9,7 +9,11 @@ grouping *key*, joined by the unit separator (U+001F). Each rule documents its k
 names that do not change from one run to the next (principal ARN, statement id, capability,
 expectation name, grantee account...), never of counts or of the list of repositories, so that
 ``ecr-audit diff`` sees "the same finding, now on three repositories" rather than one finding
-disappearing and another appearing.
+disappearing and another appearing. Identifiers that AWS draws when an organisation is built (the
+organisation, root and OU ids, SCP and RCP policy ids, which an emulator draws afresh on every
+run) are replaced in the key before hashing by content: a level by its path of names
+(``Root/Workloads``), an SCP or RCP by ``scp:<name>`` (:func:`content_key`); so a level id or an SCP
+statement id in a documented key stands for that name.
 
 **Aggregation.** A finding stands for a group of cells, not one cell, so that a large account does
 not produce hundreds of thousands of rows: each rule says what it groups by. ``principals`` and
@@ -20,7 +24,9 @@ table of findings can still be filtered on them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -88,6 +94,46 @@ class Finding:
     grantee: str | None = None
     capability: str | None = None
     layer: str | None = None
+
+
+def organization_names(organization: Mapping[str, Any] | None) -> dict[str, str]:
+    """Identifier -> content name, for the identifiers that AWS draws when an organisation is built
+    (and an emulator draws afresh each run): the organisation id (``o-...``) -> ``organization``; a
+    root or OU id (``r-...``, ``ou-...``) -> its path by names (``Root/Workloads``); an SCP or RCP
+    (its ARN, which holds both ids, ``organizations:<id>`` and ``p-...``) -> ``scp:<name>``. Finding
+    ids hash keys with these replaced (:func:`content_key`), so that they depend on content only."""
+    organization = organization or {}
+    names: dict[str, str] = {}
+    if organization.get("id"):
+        names[str(organization["id"])] = "organization"
+    path: list[str] = []
+    for level in organization.get("levels") or ():
+        level_id = level.get("id")
+        path.append(str(level.get("name") or level_id))
+        if level_id and level.get("type") != "ACCOUNT":  # an account's id is its own, not drawn
+            names[str(level_id)] = "/".join(path)
+        for kind in ("scp", "rcp"):
+            for policy in level.get(f"{kind}s") or ():
+                label = f"{kind}:{policy.get('name') or policy.get('id')}"
+                for identifier in (policy.get("arn"), f"organizations:{policy.get('id')}", policy.get("id")):
+                    if identifier:
+                        names[str(identifier)] = label
+    return names
+
+
+def content_key(key: Iterable[Any], names: Mapping[str, str]) -> tuple[str, ...]:
+    """``key`` with every identifier of ``names`` (:func:`organization_names`) in its parts replaced
+    by its name: ``scp:ou-ab12-xxxx`` -> ``scp:Root/Workloads``, a statement id in an SCP ->
+    ``scp:<name>#<index>:<Sid>``."""
+    if not names:
+        return tuple(str(part) for part in key)
+    pattern = _names_pattern(tuple(sorted(names, key=len, reverse=True)))
+    return tuple(pattern.sub(lambda match: names[match.group(0)], str(part)) for part in key)
+
+
+@functools.lru_cache(maxsize=16)
+def _names_pattern(identifiers: tuple[str, ...]) -> "re.Pattern[str]":
+    return re.compile("|".join(re.escape(identifier) for identifier in identifiers))
 
 
 def finding_id(rule_id: str, key: tuple[str, ...]) -> str:

@@ -804,11 +804,13 @@ class BaselineComparison:
     access_gained: pd.DataFrame
     access_lost: pd.DataFrame
     access_changed: pd.DataFrame
-    #: short names, first ``limit`` of each
+    #: short names, first ``limit`` of each (principals with the access they bring or had)
     principals_added: tuple[str, ...]
     principals_removed: tuple[str, ...]
     repositories_added: tuple[str, ...]
     repositories_removed: tuple[str, ...]
+    #: :meth:`ecr_audit.diff.AuditDiff.summary`: the delta in one line
+    summary: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -830,8 +832,6 @@ def compare_baseline(diff: "AuditDiff", namer: Namer, *, limit: int | None = Non
 
     limit = DEFAULT_TEXT_LIMIT if limit is None else limit
     accepted = accepted or {}
-    new_principals = {item.principal_arn for item in diff.principals_added}
-    gone_principals = {item.principal_arn for item in diff.principals_removed}
     new_repositories = {item.repository_arn for item in diff.repositories_added}
     gone_repositories = {item.repository_arn for item in diff.repositories_removed}
 
@@ -857,18 +857,25 @@ def compare_baseline(diff: "AuditDiff", namer: Namer, *, limit: int | None = Non
                 detail.append(f"missing {', '.join(item.missing_actions)}")
             if item.conditional_actions:
                 detail.append(f"conditional: {', '.join(item.conditional_actions)}")
+            if item.regions:
+                detail.append(f"in {', '.join(item.regions)}")
             notes = [note for note, present in (
-                ("new principal", item.principal_arn in new_principals),
-                ("principal removed", item.principal_arn in gone_principals),
                 ("new repository", item.repository_arn in new_repositories),
                 ("repository removed", item.repository_arn in gone_repositories)) if present]
+            notes.extend(f"resolves {resolved_rules.get(key, 'finding')} {key}" for key in item.resolves)
             rows.append({"principal": namer.short(item.principal_arn), "repository": namer.short(item.repository_arn),
                          "capability": item.capability, "change": f"{item.old_level} -> {item.new_level}",
                          "detail": "; ".join(detail), "note": ", ".join(notes)})
         return pd.DataFrame(rows, columns=ACCESS_CHANGE_COLUMNS)
 
+    resolved_rules = {item.id: item.rule for item in diff.findings_resolved}
+
     def names(items: tuple[Any, ...], key: str) -> tuple[str, ...]:
         return tuple(namer.short(getattr(item, key)) for item in items[:limit])
+
+    def principals(items: tuple[Any, ...]) -> tuple[str, ...]:
+        return tuple(f"{namer.short(item.principal_arn)} ({item.access_summary(diff.new.account_id)})"
+                     for item in items[:limit])
 
     return BaselineComparison(
         old=diff.old, new=diff.new, same_account=diff.old.account_id == diff.new.account_id,
@@ -878,10 +885,11 @@ def compare_baseline(diff: "AuditDiff", namer: Namer, *, limit: int | None = Non
         findings_severity_changed=findings_frame(diff.findings_severity_changed),
         access_gained=access_frame(diff.access_gained), access_lost=access_frame(diff.access_lost),
         access_changed=access_frame(diff.access_changed),
-        principals_added=names(diff.principals_added, "principal_arn"),
-        principals_removed=names(diff.principals_removed, "principal_arn"),
+        principals_added=principals(diff.principals_added),
+        principals_removed=principals(diff.principals_removed),
         repositories_added=names(diff.repositories_added, "repository_arn"),
         repositories_removed=names(diff.repositories_removed, "repository_arn"),
+        summary=diff.summary(),
     )
 
 

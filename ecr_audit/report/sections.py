@@ -166,11 +166,8 @@ def _summary_notes(report: Report) -> Markup:
     comparison = report.baseline
     if comparison is not None:
         counts = comparison.counts
-        notes.append(element("p", f"Since the last audit ({when_text(comparison.old.collected_at)}): findings "
-                                  f"{counts['findings_appeared']} appeared, {counts['findings_resolved']} resolved, "
-                                  f"{counts['findings_severity_changed']} changed severity; access (principal × "
-                                  f"repository × capability) {counts['access_gained']} gained, "
-                                  f"{counts['access_lost']} lost. ", element("a", "Details", href="#changes"), "."))
+        notes.append(element("p", f"Since the last audit ({when_text(comparison.old.collected_at)}): "
+                                  f"{comparison.summary}. ", element("a", "Details", href="#changes"), "."))
     accepted = report.accepted
     if accepted is not None:
         text = (f"{counted(len(accepted.findings), 'finding')} accepted as risks by the suppressions file and left "
@@ -239,16 +236,18 @@ ACCESS_CHANGE_COLUMNS = (
     TableColumn("capability", "Capability"),
     TableColumn("change", "Level", title="old level -> new level: full, conditional, partial or none"),
     TableColumn("detail", "Detail", title="now: the capability's missing and conditional actions"),
-    TableColumn("note", "Note", title="whether the principal or the repository itself is new or removed"),
+    TableColumn("note", "Note", title="whether the repository itself is new or removed; the findings a gain resolves"),
 )
 
 _FINDING_LISTS = (("findings_appeared", "Findings that appeared"), ("findings_resolved", "Findings resolved"),
                   ("findings_severity_changed", "Findings whose severity changed"))
 _ACCESS_LISTS = (("access_gained", "Access gained",
-                  "now full (from none, partial or conditional): a new grant to review"),
+                  "now full (from none, partial or conditional): a new grant to review, unless it resolves a finding "
+                  "(Note); login, which is account-wide, once per principal"),
                  ("access_lost", "Access lost", "was full, now none or partial: whatever relied on it fails now"),
                  ("access_changed", "Access that changed level", "every other change, e.g. full -> conditional"))
-_NAME_LISTS = (("principals_added", "Principals added"), ("principals_removed", "Principals removed"),
+_NAME_LISTS = (("principals_added", "Principals added, with the access they bring"),
+               ("principals_removed", "Principals removed, with the access they had"),
                ("repositories_added", "Repositories added"), ("repositories_removed", "Repositories removed"))
 
 
@@ -284,6 +283,22 @@ def changes(report: Report) -> Section:
         parts.append(element("p", f"No changes: the same {counts['findings_unchanged']} findings, the same access, "
                                   "the same principals and repositories.", class_="ea-ok"))
         return _section("changes", *parts)
+    named = [(heading, name) for name, heading in _NAME_LISTS if counts[name]]
+    if named:
+        parts.append(element("h3", f"Principals: {counts['principals_added']} added, {counts['principals_removed']} "
+                                   f"removed; repositories: {counts['repositories_added']} added, "
+                                   f"{counts['repositories_removed']} removed"))
+        items = []
+        for heading, name in named:
+            shown = list(getattr(comparison, name))
+            hidden = comparison.hidden(name)
+            more = f" and {hidden} more" if hidden else ""
+            if name.startswith("principals_"):  # each with the access it brings or had: one line each
+                items.append(element("li", element("strong", f"{heading} ({counts[name]}):"),
+                                     element("ul", join(element("li", item) for item in shown)), more))
+            else:
+                items.append(element("li", element("strong", f"{heading} ({counts[name]}): "), ", ".join(shown) + more))
+        parts.append(element("ul", join(items)))
     parts.append(element("h3", f"Findings: {counts['findings_appeared']} appeared, {counts['findings_resolved']} "
                                f"resolved, {counts['findings_severity_changed']} changed severity, "
                                f"{counts['findings_unchanged']} unchanged"))
@@ -301,18 +316,6 @@ def changes(report: Report) -> Section:
                           data_table(getattr(comparison, name), ACCESS_CHANGE_COLUMNS, name=name.replace("_", "-"),
                                      sort=None),
                           _more(comparison, name)])
-    named = [(heading, name) for name, heading in _NAME_LISTS if counts[name]]
-    if named:
-        parts.append(element("h3", f"Principals: {counts['principals_added']} added, {counts['principals_removed']} "
-                                   f"removed; repositories: {counts['repositories_added']} added, "
-                                   f"{counts['repositories_removed']} removed"))
-        items = []
-        for heading, name in named:
-            shown = list(getattr(comparison, name))
-            hidden = comparison.hidden(name)
-            text = ", ".join(shown) + (f" and {hidden} more" if hidden else "")
-            items.append(element("li", element("strong", f"{heading} ({counts[name]}): "), text))
-        parts.append(element("ul", join(items)))
     return _section("changes", *parts)
 
 

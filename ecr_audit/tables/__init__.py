@@ -38,7 +38,7 @@ from ecr_audit.tables.coverage import COVERAGE_COLUMNS, coverage_rows
 from ecr_audit.tables.policies import ATTACHMENT_COLUMNS, POLICY_COLUMNS, policy_tables
 from ecr_audit.tables.principals import GROUP_COLUMNS, PRINCIPAL_COLUMNS, group_rows, principal_rows
 from ecr_audit.tables.repositories import REPOSITORY_COLUMNS, repository_rows
-from ecr_audit.tables.statements import STATEMENT_COLUMNS
+from ecr_audit.tables.statements import STATEMENT_COLUMNS, ParseMemo, parsing_with
 
 from ecr_audit.policy import Policy
 
@@ -73,6 +73,8 @@ class Tables:
     coverage: pd.DataFrame = field(repr=False)
     #: the engine's parse of every policy whose parse_error is None, by policy_id
     parsed_policies: dict[str, Policy] = field(default_factory=dict, repr=False)
+    #: every document parsed while building, for a later build of a changed copy (``build_tables(reuse=)``)
+    parse_memo: ParseMemo | None = field(default=None, repr=False)
 
     @property
     def account_id(self) -> str:
@@ -87,8 +89,19 @@ class Tables:
         return f"Tables(account={self.account_id}, {counts})"
 
 
-def build_tables(snapshot: dict[str, Any]) -> Tables:
-    """Tables from a snapshot dict already read (and checked) by :func:`ecr_audit.snapshot.read_snapshot`."""
+def build_tables(snapshot: dict[str, Any], reuse: Tables | None = None) -> Tables:
+    """Tables from a snapshot dict already read (and checked) by :func:`ecr_audit.snapshot.read_snapshot`.
+
+    ``reuse``: the tables of a snapshot that ``snapshot`` is a copy-on-write copy of (a what-if):
+    documents that are the same objects there are not parsed again (see
+    :class:`~ecr_audit.tables.statements.ParseMemo`); the result is the same either way.
+    """
+    memo = ParseMemo(reuse.parse_memo if reuse is not None else None)
+    with parsing_with(memo):
+        return _build_tables(snapshot, memo)
+
+
+def _build_tables(snapshot: dict[str, Any], memo: ParseMemo) -> Tables:
     iam = snapshot.get("iam") or {}
     coverage = coverage_rows(snapshot.get("coverage"))
     policies = policy_tables(snapshot)
@@ -102,6 +115,7 @@ def build_tables(snapshot: dict[str, Any]) -> Tables:
         repositories=build_frame(repository_rows(snapshot.get("ecr"), coverage), REPOSITORY_COLUMNS),
         coverage=build_frame(coverage, COVERAGE_COLUMNS),
         parsed_policies=policies.parsed,
+        parse_memo=memo,
     )
 
 

@@ -43,7 +43,7 @@ from typing import Any
 
 from ecr_audit.frames import Column, describe_columns
 from ecr_audit.policy import Policy
-from ecr_audit.tables.statements import PolicyDocumentError, policy_statement_rows, read_policy
+from ecr_audit.tables.statements import PolicyDocumentError, derived_from, policy_statement_rows, read_policy
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,8 @@ class PolicyTables:
             else:
                 self.parsed[policy_id] = policy
                 document = policy.document
-                statements = policy_statement_rows(policy, kind)
+                statements = derived_from(raw_document, f"statement rows:{policy_id}:{kind}",
+                                          lambda: policy_statement_rows(policy, kind))
         if error:
             log.warning("%s", error)
         version = document.get("Version") if document else None

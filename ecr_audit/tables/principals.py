@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_audit.frames import Column, describe_columns, parse_timestamp, tag_dict
-from ecr_audit.tables.statements import PolicyDocumentError, normalise_principal, read_policy
+from ecr_audit.tables.statements import PolicyDocumentError, derived_from, normalise_principal, read_policy
 
 PRINCIPAL_COLUMNS: tuple[Column, ...] = (
     Column("principal_arn", "object", "str", "ARN of the user or role"),
@@ -162,6 +162,10 @@ def _trust(role: dict[str, Any]) -> tuple[dict | None, dict[str, list[str]] | No
     raw = role.get("AssumeRolePolicyDocument")
     if raw is None:
         return None, {}, None
+    return derived_from(raw, f"trust:{role.get('Arn')}", lambda: _read_trust(role, raw))
+
+
+def _read_trust(role: dict[str, Any], raw: Any) -> tuple[dict | None, dict[str, list[str]] | None, str | None]:
     try:
         policy = read_policy(raw, f"{role.get('Arn')}#trust")
     except PolicyDocumentError as exc:

@@ -28,8 +28,10 @@ runs of the same snapshot, unique even when two statements share a Sid or have n
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
-from typing import Any
+from typing import Any, Callable, Iterator
 from urllib.parse import unquote
 
 from ecr_audit.input_limits import InputLimitError, loads_json
@@ -84,15 +86,83 @@ def parse_document(raw: Any) -> Any:
         raise PolicyDocumentError(str(exc)) from None
 
 
+class ParseMemo:
+    """The parses of one build of the tables, kept to be reused by the next build of a changed copy.
+
+    A what-if copies a snapshot copy-on-write: every document it does not change is the very same
+    object as in the snapshot it was copied from. So a parse is reused only for the same object
+    (``is``, not ``==``) under the same policy id; anything else is parsed afresh. Parsing is most
+    of the time of building the tables of a large account.
+    """
+
+    def __init__(self, previous: "ParseMemo | None" = None) -> None:
+        self._previous = previous._parses if previous is not None else {}
+        #: (id of the raw document, policy id) -> (the raw document, kept alive; its parse or error)
+        self._parses: dict[tuple[int, str], tuple[Any, Policy | PolicyDocumentError]] = {}
+
+    def read(self, raw: Any, policy_id: str) -> Policy:
+        found = self.remember(raw, policy_id, lambda: _read_policy(raw, policy_id))
+        if isinstance(found, PolicyDocumentError):
+            raise PolicyDocumentError(str(found))
+        return found
+
+    def remember(self, raw: Any, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, a pure function of the document ``raw`` (``key`` says which), computed
+        once per document object across this build and the previous one."""
+        memo_key = (id(raw), key)
+        found = self._previous.get(memo_key)
+        if found is None or found[0] is not raw:
+            found = (raw, compute())
+        self._parses[memo_key] = found
+        return found[1]
+
+    def forget_previous(self) -> None:
+        self._previous = {}
+
+
+#: the memo of the build under way (set by ``build_tables``), or None
+_MEMO: contextvars.ContextVar[ParseMemo | None] = contextvars.ContextVar("ecr_audit_parse_memo", default=None)
+
+
+@contextlib.contextmanager
+def parsing_with(memo: ParseMemo) -> Iterator[ParseMemo]:
+    """Every :func:`read_policy` inside the block goes through ``memo``."""
+    token = _MEMO.set(memo)
+    try:
+        yield memo
+    finally:
+        _MEMO.reset(token)
+        memo.forget_previous()
+
+
+def derived_from(raw: Any, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, a pure function of the document ``raw``, reused by the next build of a changed
+    copy when ``raw`` is the same object (see :class:`ParseMemo`)."""
+    memo = _MEMO.get()
+    return compute() if memo is None else memo.remember(raw, f"derived:{key}", compute)
+
+
 def read_policy(raw: Any, policy_id: str) -> Policy:
     """Decode and parse one document, once; raises PolicyDocumentError saying where it breaks the grammar."""
+    memo = _MEMO.get()
+    if memo is not None:
+        return memo.read(raw, policy_id)
+    result = _read_policy(raw, policy_id)
+    if isinstance(result, PolicyDocumentError):
+        raise result
+    return result
+
+
+def _read_policy(raw: Any, policy_id: str) -> Policy | PolicyDocumentError:
     try:
         return parse_policy(parse_document(raw), policy_id)
     except PolicyParseError as exc:
         where = ""
         if exc.statement_index is not None:
             where = f"statement {exc.statement_index}" + (f" (Sid {exc.sid!r})" if exc.sid else "") + ": "
-        raise PolicyDocumentError(where + exc.detail) from None
+        return PolicyDocumentError(where + exc.detail)
+    except PolicyDocumentError as exc:
+        return exc
 
 
 def policy_statement_rows(policy: Policy, policy_kind: str) -> list[dict[str, Any]]:

@@ -239,7 +239,7 @@ def test_the_baseline_comparison_keeps_the_diffs_order_and_first_rows_and_counts
                              repository_arn=WEB, principals=(), repositories=(WEB,), message="m",
                              old_severity="medium"),)
     gained = tuple(AccessChange(principal_arn=CI if i == 0 else ALICE, repository_arn=WEB, capability=capability,
-                                old_level="none", new_level="full")
+                                old_level="none", new_level="full", resolves=("id2",) if i == 0 else ())
                    for i, capability in enumerate(("push", "pull", "lifecycle_admin", "policy_admin",
                                                    "repository_admin")))
     lost = (AccessChange(principal_arn=BOB, repository_arn=PLAIN, capability="push", old_level="full",
@@ -259,10 +259,11 @@ def test_the_baseline_comparison_keeps_the_diffs_order_and_first_rows_and_counts
     gained_rows = comparison.access_gained
     assert len(gained_rows) == 2 and comparison.hidden("access_gained") == 3
     assert gained_rows.iloc[0].tolist() == ["role/ci/ci-deployer", "web (eu-west-1)", "push", "none -> full", "",
-                                            "new principal"]
+                                            "resolves finding id2"]
     assert comparison.access_lost.iloc[0][["change", "detail"]].tolist() == ["full -> partial",
                                                                             "missing ecr:PutImage"]
-    assert comparison.principals_added == ("role/ci/ci-deployer",) and comparison.same_account
+    assert comparison.principals_added == ("role/ci/ci-deployer (no ECR access)",) and comparison.same_account
+    assert comparison.summary == diff.summary() and comparison.summary.startswith("1 new principal (role/ci/ci-deployer)")
     assert not comparison.is_empty
 
 

@@ -6,7 +6,7 @@ import copy
 import datetime as dt
 
 from ecr_audit.audit import Audit
-from ecr_audit.diff import AccessChange, AuditDiff
+from ecr_audit.diff import AccessChange, AuditDiff, PrincipalChange
 from ecr_audit.report import sections
 from ecr_audit.report.data import Namer, build_report, compare_baseline
 from support.html import decode_column
@@ -81,7 +81,7 @@ def test_a_baseline_of_another_account_is_flagged(tables):
     assert "Since the last audit" in text
     assert "The baseline is of account 999999999999, not 111122223333" in text
     assert "the snapshots are of different accounts" in text  # the diff's own warning
-    assert "findings 0 appeared, 1 resolved, 0 changed severity" in text_of(sections.summary(report))
+    assert "access: 0 gained, 0 lost, 0 changed; findings: 1 resolved, 0 new" in text_of(sections.summary(report))
 
 
 def test_the_changes_section_tables_what_changed_and_says_how_much_it_leaves_out(tables):
@@ -98,6 +98,22 @@ def test_the_changes_section_tables_what_changed_and_says_how_much_it_leaves_out
     text = " ".join(" ".join(page.text).split())
     assert "Access gained (130)" in text
     assert "The first 100 of 130 are shown; 30 more are not: ecr-audit diff OLD NEW --format json" in text
+
+
+def test_principals_that_came_are_listed_first_each_with_the_access_it_brings(tables):
+    push = AccessChange(principal_arn=CI, repository_arn=WEB, capability="push", old_level="none",
+                        new_level="conditional")
+    login = AccessChange(principal_arn=CI, repository_arn="*", capability="login", old_level="none", new_level="full")
+    diff = AuditDiff(old=audit_side(), new=audit_side(),
+                     principals_added=(PrincipalChange(CI, "role", "ci-deployer", access=(login, push)),))
+    report = build_report(frames(tables))
+    report.baseline = compare_baseline(diff, Namer("111122223333", [WEB]))
+
+    text = " ".join(" ".join(page_of(sections.changes(report)).text).split())
+
+    assert text.index("Principals added, with the access they bring (1):") < text.index("Findings:")
+    assert "role/ci/ci-deployer (login (full); push (conditional) on 1 repository: web (eu-west-1))" in text
+    assert "1 new principal (role/ci/ci-deployer)" in " ".join(text_of(sections.summary(report)).split())
 
 
 def test_an_unchanged_account_says_so(tables):

@@ -7,7 +7,7 @@ SCP that replaced ``FullAWSAccess`` is the usual cause). An explicit Deny in an 
 ``allow-cancelled-by-deny``'s.
 
 One finding per organisation level, listing the principals, actions and repositories. Key: the
-``blocked_by`` value (``scp:<level id>``).
+``blocked_by`` value with the level named by its path (``scp:Root/Workloads``, not ``scp:<level id>``).
 """
 
 from __future__ import annotations

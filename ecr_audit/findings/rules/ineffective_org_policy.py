@@ -14,7 +14,7 @@ customer SCP or RCP:
   and role, whatever its tags): it restricts nothing here.
 
 AWS managed policies (``FullAWSAccess``, ``RCPFullAWSAccess``) are left out: they only allow. One
-finding per policy and level. Key: kind, level id, policy id.
+finding per policy and level. Key: kind, level path by names, ``<kind>:<policy name>``.
 """
 
 from __future__ import annotations

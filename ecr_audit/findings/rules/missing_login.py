@@ -58,6 +58,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
             key=(principal,),
             principals=(principal,),
             repositories=repositories,
+            capability="login",
             actions=(LOGIN,),
             statements=statements,
             message=(f"{context.principal_label(principal)} holds {', '.join(actions)} on "

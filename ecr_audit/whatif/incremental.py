@@ -1,0 +1,278 @@
+"""The evaluated frames of a changed account, re-evaluating only what the changes can affect.
+
+A change to a principal's own policies (attached, inline, group, boundary) can change only that
+principal's cells; a change to a repository's policy only the cells on that repository, of every
+principal. So the fast path (:class:`~ecr_audit.effective.bulk.BulkEvaluator`) is run on a *reduced*
+model, an :class:`~ecr_audit.effective.account.AccountModel` of the new tables cut down to those
+principals (or to those repositories), and its rows replace the matching rows of the previous
+``grouped_permissions`` and ``capabilities``. Everything else (organisation layers, regions,
+registry policies) is the same in the reduced model as in the full one, which is what makes the
+spliced frames equal to a full re-evaluation (``tests/test_whatif_incremental.py`` checks that on
+random changes of generated accounts). The findings then run on the whole spliced frames, as
+always: their rules need the whole account.
+
+``grouped_permissions`` keeps its form: one row per principal x action x set of repositories with
+equal values. A repository's cells that move to another set are taken out of their old row and
+put in the row of their new values (made when there is none); rows of principals and actions
+whose cells on the repository did not change are left as they are.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilities
+from ecr_audit.effective.account import NO_RESOURCE, AccountModel
+from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
+from ecr_audit.effective.permission_frames import grouped_permissions_frame
+from ecr_audit.frames import isin, per_value
+from ecr_audit.policy import Policy
+from ecr_audit.tables import Tables
+
+__all__ = ["recompute"]
+
+#: the grouped permissions columns that are not the cell's address
+_KEY = ("principal_arn", "action", "repositories")
+
+
+def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables, principals: Iterable[str] = (),
+              repositories: Iterable[str] = (), previous: Tables | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(grouped permissions, capabilities) of ``tables``, from those of the account before the change
+    (``grouped``, ``capabilities``, and its ``previous`` tables) and what the change can affect: the
+    ``principals`` whose own policies changed and the ``repositories`` whose policy changed (ARNs).
+
+    On those repositories only the actions that the old or the new policies name can change (a
+    resource policy statement that does not name the action takes no part in its decision), and the
+    capability actions, which the capability levels read: only they are evaluated again. Without
+    ``previous``, or when a policy could not be read, every action is."""
+    known_principals = set(tables.principals["principal_arn"])
+    principals = sorted(set(principals) & known_principals)
+    known_repositories = set(tables.repositories["repository_arn"])
+    repositories = sorted(set(repositories) & known_repositories)
+    if principals:
+        principal_rows = tables.principals["principal_arn"].isin(principals)
+        reduced = dataclasses.replace(
+            tables, principals=tables.principals[principal_rows].reset_index(drop=True),
+            attachments=tables.attachments[tables.attachments["principal_arn"].isin(principals)])
+        new_grouped, new_capabilities, _ = _evaluate(reduced)
+        grouped = _replace_rows(grouped, isin(grouped["principal_arn"], principals), new_grouped)
+        capabilities = _replace_rows(capabilities, isin(capabilities["principal_arn"], principals), new_capabilities)
+    if repositories:
+        repository_rows = tables.repositories["repository_arn"].isin(repositories)
+        reduced = dataclasses.replace(tables, repositories=tables.repositories[repository_rows].reset_index(drop=True))
+        before = _repository_policies(previous, repositories) if previous is not None else None
+        after = _repository_policies(tables, repositories)
+        policies = None if before is None or after is None or None in before + after else before + after
+        new_grouped, new_capabilities, actions = _evaluate(reduced, policies)
+        grouped = _splice_repositories(grouped, new_grouped, set(repositories), actions)
+        capabilities = _replace_rows(capabilities, isin(capabilities["repository_arn"], repositories), new_capabilities)
+    return grouped, capabilities
+
+
+def _evaluate(tables: Tables, policies: list[Policy] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str] | None]:
+    """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables``; with
+    ``policies``, only the action classes holding a capability action or an action they name."""
+    model = AccountModel(tables)
+    evaluator = BulkEvaluator(model, CAPABILITY_ACTIONS)
+    if policies is None:
+        result = evaluator.run()
+        actions = None
+    else:
+        classes = [group for group in action_classes(model)
+                   if any(action in CAPABILITY_ACTIONS or any(policy.statements_for_action(action) for policy in policies)
+                          for action in group)]
+        blocks, outcomes, copies = [], {}, {}
+        for group in classes:
+            group_blocks, group_outcomes, group_copies = evaluator.run_actions(group)
+            blocks.extend(group_blocks)
+            outcomes.update(group_outcomes)
+            copies.update(group_copies)
+        result = BulkResult(evaluator.classes, blocks, outcomes, evaluator.evaluations, copies)
+        actions = frozenset(action for group in classes for action in group)
+    return grouped_permissions_frame(model, result), compute_capabilities(Effective(model, result)), actions
+
+
+def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Policy | None] | None:
+    """The parsed policies of these repositories in ``tables`` (None in the list for one that
+    could not be read; None for all when one could not be collected)."""
+    rows = tables.repositories[tables.repositories["repository_arn"].isin(list(repositories))]
+    found: list[Policy | None] = []
+    for collected, has_policy, policy_id in zip(rows["policy_collected"], rows["has_policy"], rows["policy_id"]):
+        if not collected:
+            return None
+        if has_policy:
+            found.append(tables.parsed_policies.get(policy_id))
+    return found
+
+
+def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
+                         actions: frozenset[str] | None = None) -> pd.DataFrame:
+    """``grouped`` with the cells on ``repositories`` those of ``new`` (a frame of every principal on
+    those repositories only, of ``actions`` only when given; its rows of actions that take no
+    resource are not theirs and are left out).
+
+    Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
+    bisect) into the row of the same principal and action with their new values, or a new row.
+    Cells are compared as integer codes (the new frame's values numbered among the old frame's),
+    with pandas merges: a repository of a large account has 10^5 cells."""
+    new = new[per_value(new["repositories"], lambda item: tuple(item) != (NO_RESOURCE,))]
+    ordered = sorted(repositories)
+    names = [name for name in grouped.columns if name != "repositories"]  # principal, action, the values
+    values = [name for name in names if name not in _KEY]
+    categories: dict[str, pd.Index] = {}
+    old_codes: dict[str, np.ndarray] = {}
+    new_codes: dict[str, np.ndarray] = {}
+    for name in names:
+        categories[name], old_codes[name], new_codes[name] = _common_codes(grouped[name], new[name])
+    # the cells on the repositories, old (with the row holding each) and new
+    old_sets = grouped["repositories"].cat.categories
+    held = [[index for index, repository in enumerate(ordered) if _holds(item, repository)] for item in old_sets]
+    set_codes = grouped["repositories"].cat.codes.to_numpy()
+    holding = np.array([len(item) for item in held], dtype=np.int64)[set_codes] > 0
+    if actions is not None:  # the cells of the other actions did not change, and were not evaluated
+        holding &= np.array([action in actions for action in grouped["action"].cat.categories],
+                            dtype=bool)[grouped["action"].cat.codes.to_numpy()]
+    positions = np.flatnonzero(holding)
+    old_cells = _exploded({name: codes[positions] for name, codes in old_codes.items()}, held,
+                          set_codes[positions], position=positions)
+    new_sets = new["repositories"].cat.categories
+    new_held = [[ordered.index(repository) for repository in item if repository in repositories] for item in new_sets]
+    new_cells = _exploded(new_codes, new_held, new["repositories"].cat.codes.to_numpy())
+    cells = old_cells.merge(new_cells, on=["principal_arn", "action", "repository"], how="outer",
+                            suffixes=("", "_new"))
+    moved = np.zeros(len(cells), dtype=bool)
+    for name in values:
+        moved |= cells[name].fillna(-2).to_numpy() != cells[f"{name}_new"].fillna(-2).to_numpy()
+    cells = cells[moved]
+    if not len(cells):
+        return grouped
+    removed: dict[int, list[str]] = {}
+    for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
+                                    cells.loc[cells["position"].notna(), "repository"].tolist()):
+        removed.setdefault(position, []).append(ordered[repository])
+    arriving = cells[cells[f"{values[0]}_new"].notna()]
+    arriving = arriving[["principal_arn", "action", "repository", *(f"{name}_new" for name in values)]].rename(
+        columns={f"{name}_new": name for name in values}).astype(np.int64)
+    # where each arriving cell goes: the row of its principal, action and values, if there is one
+    pair_codes = old_codes["principal_arn"].astype(np.int64) * (len(categories["action"]) + 1) + \
+        old_codes["action"].astype(np.int64)
+    wanted = arriving["principal_arn"].to_numpy() * (len(categories["action"]) + 1) + arriving["action"].to_numpy()
+    candidates = np.flatnonzero(np.isin(pair_codes, wanted))
+    rows = pd.DataFrame({name: old_codes[name][candidates].astype(np.int64) for name in names})
+    rows["target"] = candidates
+    arriving = arriving.merge(rows, on=names, how="left")
+    added: dict[int, list[str]] = {}
+    for target, repository in zip(arriving["target"].dropna().astype(np.int64).tolist(),
+                                  arriving.loc[arriving["target"].notna(), "repository"].tolist()):
+        added.setdefault(target, []).append(ordered[repository])
+    created = arriving[arriving["target"].isna()]
+    changed_positions = sorted(removed.keys() | added.keys())
+    sets = []
+    for position in changed_positions:
+        members = list(old_sets[set_codes[position]])
+        for repository in removed.get(position, ()):
+            del members[bisect.bisect_left(members, repository)]
+        for repository in added.get(position, ()):
+            bisect.insort(members, repository)
+        sets.append(tuple(members))
+    fresh_sets: dict[tuple, list[str]] = {}
+    for key, repository in zip(created[names].itertuples(index=False, name=None), created["repository"].tolist()):
+        fresh_sets.setdefault(key, []).append(ordered[repository])
+    keys = list(fresh_sets)
+    columns: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        codes = np.concatenate([old_codes[name][changed_positions].astype(np.int64),
+                                np.array([key[index] for key in keys], dtype=np.int64)])
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories[name]))
+    columns["repositories"] = pd.Series(sets + [tuple(sorted(members)) for members in fresh_sets.values()],
+                                        dtype=object).to_numpy()
+    extra = pd.DataFrame(columns)[list(grouped.columns)]
+    if "identity_allowed" in extra.columns:
+        extra["identity_allowed"] = np.asarray(extra["identity_allowed"], dtype=bool)
+    extra = extra[[bool(item) for item in extra["repositories"]]]
+    drop = np.zeros(len(grouped), dtype=bool)
+    drop[changed_positions] = True
+    return _replace_rows(grouped, drop, extra)
+
+
+def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """(categories, old codes, new codes): ``new``'s values numbered among ``old``'s categories, those
+    ``old`` lacks appended (a missing value: -1 in both)."""
+    if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
+        return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
+    categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
+    new_categories = pd.Index(new.cat.categories, dtype=object, tupleize_cols=False)
+    mapping = _locate(categories, new_categories)
+    unseen = np.flatnonzero(mapping < 0)
+    if len(unseen):
+        mapping[unseen] = len(categories) + np.arange(len(unseen))
+        categories = categories.append(pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
+    codes = new.cat.codes.to_numpy().astype(np.int64)
+    new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
+    return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
+
+
+def _exploded(codes: dict[str, np.ndarray], held: list[list[int]], set_codes: np.ndarray,
+              position: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per (row, repository of the set it holds), with the row's codes (and position)."""
+    counts = np.array([len(item) for item in held], dtype=np.int64)[set_codes] if len(held) else \
+        np.zeros(len(set_codes), dtype=np.int64)
+    rows = np.repeat(np.arange(len(set_codes)), counts)
+    frame = pd.DataFrame({name: column[rows].astype(np.int64) for name, column in codes.items()})
+    frame["repository"] = np.array([index for code in set_codes.tolist() for index in held[code]], dtype=np.int64)
+    if position is not None:
+        frame["position"] = position[rows]
+    return frame
+
+
+def _holds(repositories: tuple[str, ...], repository: str) -> bool:
+    """``repository`` is in the sorted tuple ``repositories`` (bisect: tuples hold up to every
+    repository of the account)."""
+    at = bisect.bisect_left(repositories, repository)
+    return at < len(repositories) and repositories[at] == repository
+
+
+def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows ``drop`` marks, then the rows of ``new`` (same columns).
+
+    Done on the categorical codes, column by column: ``frame``'s codes are kept as they are (a
+    large account's capabilities have 10^7 rows), ``new``'s categories are found among ``frame``'s
+    or appended to them."""
+    keep = ~drop
+    columns: dict[str, Any] = {}
+    for name in frame.columns:
+        old, extra = frame[name], new[name]
+        if not isinstance(old.dtype, pd.CategoricalDtype):
+            columns[name] = np.concatenate([old.to_numpy()[keep], extra.to_numpy().astype(old.dtype, copy=False)])
+            continue
+        categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
+        if isinstance(extra.dtype, pd.CategoricalDtype):
+            extra_categories, extra_codes = extra.cat.categories, extra.cat.codes.to_numpy()
+        else:
+            extra_codes, extra_categories = pd.factorize(extra.to_numpy(dtype=object))
+        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+        mapping = _locate(categories, extra_categories)
+        unseen = np.flatnonzero(mapping < 0)
+        if len(unseen):
+            mapping[unseen] = len(categories) + np.arange(len(unseen))
+            categories = categories.append(pd.Index(list(extra_categories[unseen]), dtype=object,
+                                                    tupleize_cols=False))
+        dtype = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+        extra_codes = np.asarray(extra_codes, dtype=np.int64)
+        mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+        codes = np.concatenate([old.cat.codes.to_numpy()[keep].astype(dtype, copy=False), mapped.astype(dtype)])
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
+    """The position of each of ``wanted`` in ``categories``, -1 when absent."""
+    if not len(categories) or not len(wanted):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    return np.asarray(categories.get_indexer(wanted), dtype=np.int64)
