@@ -34,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
                         help=f"folder for the report files (default: {DEFAULT_OUTPUT_DIR}/)")
     parser.add_argument("--pdf", action="store_true", help="also print the report to PDF with headless Chromium")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="organisation folder only: run the accounts on this running Dask scheduler "
+                             "(tcp://host:8786) instead of a local cluster")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="organisation folder only: processes of the local Dask cluster (default: the "
+                             "machine's cores; 1 runs the accounts one after the other in this process)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,14 +52,22 @@ def run(args: argparse.Namespace) -> int:
         print("ecr-audit report: error: --baseline applies to one account's snapshot, not to an organisation "
               "folder (compare accounts with ecr-audit diff OLD NEW)", file=sys.stderr)
         return 2
+    if not organisation and (args.scheduler or args.workers):
+        print("ecr-audit report: error: --scheduler and --workers apply to an organisation folder, not to one "
+              "account's snapshot", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print("ecr-audit report: error: --workers must be 1 or more", file=sys.stderr)
+        return 2
     print("Running the organisation report..." if organisation else "Running the audit notebook...",
           file=sys.stderr, flush=True)
     try:
         if organisation:
-            from ecr_audit.report.org import run_org_report
+            from ecr_audit.report.org import LOCAL_CLUSTER, run_org_report
 
             files = run_org_report(args.snapshot, args.output_dir, title=args.title, expectations=args.expectations,
-                                   suppressions=args.suppressions, min_severity=args.min_severity, pdf=args.pdf)
+                                   suppressions=args.suppressions, min_severity=args.min_severity, pdf=args.pdf,
+                                   cluster=args.scheduler or LOCAL_CLUSTER, workers=args.workers)
             for account_id, why in sorted(files.account_failures.items()):
                 print(f"ecr-audit report: account {account_id}: no report: {why}", file=sys.stderr)
         else:

@@ -158,8 +158,11 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
                suppressions: str | os.PathLike[str] | None = None,
                baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
                title: str | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
-               log_output: bool = False) -> ReportFiles:
+               log_output: bool = False, org_result: dict[str, Any] | None = None) -> ReportFiles:
     """Execute the audit notebook on a snapshot and write ``<stem>.ipynb``, ``<stem>.html`` (and ``.pdf``).
+
+    ``org_result``: the organisation report's request to keep what its page needs of this audit
+    (passed to ``load_report`` in the kernel).
 
     Raises :class:`ecr_audit.snapshot.SnapshotError` for an unusable snapshot or baseline,
     ``ExpectationsError`` / ``SuppressionsError`` for an unusable expectations or suppressions file,
@@ -181,6 +184,7 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
         "baseline": str(Path(baseline).resolve()) if baseline else None,
         "min_severity": min_severity,
         "title": title,
+        **({"org_result": org_result} if org_result is not None else {}),
     }
     return render_notebook(notebook, folder, stem, parameters, title=title or default_title(account_facts(snapshot)),
                            pdf=pdf, log_output=log_output)
