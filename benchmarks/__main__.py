@@ -18,7 +18,7 @@ import traceback
 from typing import Sequence
 
 #: section module names under ``benchmarks``, in the order they run
-SECTIONS: tuple[str, ...] = ("engine", "demo", "report", "findings", "effective", "org", "org_dask")
+SECTIONS: tuple[str, ...] = ("engine", "demo", "report", "findings", "effective", "org", "org_dask", "peer")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

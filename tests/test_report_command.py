@@ -317,3 +317,15 @@ def test_the_explore_notebook_runs_on_a_snapshot(tmp_path):
     explained = next(cell for cell in executed.cells if cell.get("id") == "explain")
     text = "".join(output.get("text", "") for output in explained.outputs)
     assert "ecr:GetAuthorizationToken" in text
+
+
+def test_each_report_kernel_has_socket_files_of_its_own_outside_the_working_folder(tmp_path, monkeypatch):
+    """Kernels started at once (the organisation report's workers) must not take one another's sockets."""
+    from ecr_audit.report.kernel import CurrentInterpreterKernelManager
+
+    monkeypatch.chdir(tmp_path)
+    first, second = CurrentInterpreterKernelManager(), CurrentInterpreterKernelManager()
+
+    assert first.transport == "ipc"
+    assert first.ip != second.ip
+    assert Path(first.ip).is_absolute() and Path(first.ip).parent != tmp_path
