@@ -4,9 +4,10 @@ Three accounts made by ``benchmarks.synthetic.generate_account()`` at a small si
 each renumbered to one of the synthetic organisation's member accounts so that their grants to one
 another read as inside the organisation, written with an index as ``ecr-audit collect --org-role``
 writes one. Not timed: generating them. Timed: one account's audit in this process (load,
-effective permissions, findings: what every report of that account pays again), then
-``run_org_report`` without the account reports (the organisation notebook alone) and with them
-(one kernel per account, then the organisation notebook), as ``ecr-audit report DIR`` runs it.
+effective permissions, findings: what each account's task pays once), then ``run_org_report``
+without the account reports (the accounts audited in this process, then the organisation notebook)
+and with them (one kernel per account, then the organisation notebook), in this process; the
+``org_dask`` section times the same on Dask workers.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def run() -> Iterable[str]:
         audit = ecr_audit.load(paths[0])
         findings = audit.findings
         yield (f"one account's audit in this process: {time.perf_counter() - started:.1f} s ({len(audit.principals)} "
-               f"principals, {len(audit.repositories)} repositories, {len(findings)} findings); the organisation "
-               "notebook and that account's report each pay it")
+               f"principals, {len(audit.repositories)} repositories, {len(findings)} findings); paid once per account, "
+               "in its report's kernel (or this process without reports): the organisation notebook reads the result")
         del audit, findings
 
         started = time.perf_counter()

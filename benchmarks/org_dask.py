@@ -51,8 +51,9 @@ def run() -> Iterable[str]:
         yield (f"per account task: median {task_seconds[len(task_seconds) // 2]:.1f} s, "
                f"max {task_seconds[-1]:.1f} s (cluster start-up included in the total only)")
         yield (f"peak memory: worker process {max(outcome.process_peak_mib for outcome in outcomes):.0f} MiB, "
-               f"report kernel (where the account is evaluated) "
-               f"{max(outcome.child_peak_mib for outcome in outcomes):.0f} MiB; so per worker at most "
+               f"report kernel (where the account is evaluated) at most "
+               f"{max(outcome.child_peak_mib for outcome in outcomes):.0f} MiB (its ru_maxrss counts the worker's "
+               f"size when it was started); so per worker at most "
                f"{max(outcome.process_peak_mib + outcome.child_peak_mib for outcome in outcomes):.0f} MiB")
         yield (f"organisation HTML {files.html.stat().st_size / MEGABYTE:.2f} MB, whole report folder "
                f"{_folder_megabytes(files.folder):.1f} MB")
