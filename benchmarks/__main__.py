@@ -18,8 +18,8 @@ import traceback
 from typing import Sequence
 
 #: section module names under ``benchmarks``, in the order they run
-SECTIONS: tuple[str, ...] = ("engine", "demo", "report", "findings", "causes", "effective", "whatif", "org", "faults",
-                             "hostile")
+SECTIONS: tuple[str, ...] = ("engine", "demo", "report", "findings", "causes", "effective", "whatif", "org", "org_dask",
+                             "peer", "faults", "hostile")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,9 +4,10 @@ Three accounts made by ``benchmarks.synthetic.generate_account()`` at a small si
 each renumbered to one of the synthetic organisation's member accounts so that their grants to one
 another read as inside the organisation, written with an index as ``ecr-audit collect --org-role``
 writes one. Not timed: generating them. Timed: one account's audit in this process (load,
-effective permissions, findings: what every report of that account pays again), then
-``run_org_report`` without the account reports (the organisation notebook alone) and with them
-(one kernel per account, then the organisation notebook), as ``ecr-audit report DIR`` runs it.
+effective permissions, findings: what each account's task pays once), then ``run_org_report``
+without the account reports (the accounts audited in this process, then the organisation notebook)
+and with them (one kernel per account, then the organisation notebook), in this process; the
+``org_dask`` section times the same on Dask workers.
 """
 
 from __future__ import annotations
@@ -26,17 +27,20 @@ MEMBERS = ("tooling", "staging", "dev")
 MEGABYTE = 1024 * 1024
 
 
-def _write_organization(folder: Path) -> list[Path]:
-    """Three renumbered synthetic snapshots and their index in ``folder``; the snapshot paths."""
+def _write_organization(folder: Path, members: Iterable[tuple[str, str]] | None = None,
+                        sizes: dict[str, Any] | None = None) -> list[Path]:
+    """Renumbered synthetic snapshots (``members``: (name, account id), by default :data:`MEMBERS`
+    at :data:`SMALL` sizes; one seed each) and their index in ``folder``; the snapshot paths."""
     from ecr_audit.collect.organization_wide import build_index, index_entry, role_arn, snapshot_file_name
     from ecr_audit.snapshot import write_index, write_snapshot
     from benchmarks.synthetic import (ACCOUNT_ID, COLLECTED_AT, MANAGEMENT_ACCOUNT_ID, ORG_ACCOUNTS, ORG_ID,
                                      generate_account)
 
+    sizes = SMALL if sizes is None else sizes
+    members = [(name, ORG_ACCOUNTS[name]) for name in MEMBERS] if members is None else members
     entries, paths = [], []
-    for seed, name in enumerate(MEMBERS):
-        account_id = ORG_ACCOUNTS[name]
-        text = json.dumps(generate_account(seed=seed, **SMALL)).replace(ACCOUNT_ID, account_id)
+    for seed, (name, account_id) in enumerate(members):
+        text = json.dumps(generate_account(seed=seed, **sizes)).replace(ACCOUNT_ID, account_id)
         snapshot: dict[str, Any] = json.loads(text)
         paths.append(write_snapshot(snapshot, folder / snapshot_file_name(account_id)))
         account = {"id": account_id, "name": name, "email": f"{name}@example.com", "status": "ACTIVE"}
@@ -47,7 +51,7 @@ def _write_organization(folder: Path) -> list[Path]:
     index = build_index(organization={"Id": ORG_ID, "MasterAccountId": MANAGEMENT_ACCOUNT_ID, "FeatureSet": "ALL"},
                         caller={"UserId": "AIDAEXAMPLE", "Account": MANAGEMENT_ACCOUNT_ID,
                                 "Arn": f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:user/auditor"},
-                        role_name="OrganizationAccountAccessRole", regions=list(SMALL["regions"]),
+                        role_name="OrganizationAccountAccessRole", regions=list(sizes["regions"]),
                         collected_at=COLLECTED_AT.isoformat(), entries=entries, skipped=[])
     write_index(index, folder)
     return paths
@@ -71,8 +75,8 @@ def run() -> Iterable[str]:
         audit = ecr_audit.load(paths[0])
         findings = audit.findings
         yield (f"one account's audit in this process: {time.perf_counter() - started:.1f} s ({len(audit.principals)} "
-               f"principals, {len(audit.repositories)} repositories, {len(findings)} findings); the organisation "
-               "notebook and that account's report each pay it")
+               f"principals, {len(audit.repositories)} repositories, {len(findings)} findings); paid once per account, "
+               "in its report's kernel (or this process without reports): the organisation notebook reads the result")
         del audit, findings
 
         started = time.perf_counter()

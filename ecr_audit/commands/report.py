@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
                         help=f"folder for the report files (default: {DEFAULT_OUTPUT_DIR}/)")
     parser.add_argument("--pdf", action="store_true", help="also print the report to PDF with headless Chromium")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="organisation folder only: run the accounts on this running Dask scheduler "
+                             "(tcp://host:8786) instead of a local cluster")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="organisation folder only: processes of the local Dask cluster (default: the "
+                             "machine's cores; 1 runs the accounts one after the other in this process)")
 
 
 def _fail(message: str) -> int:
@@ -57,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if organisation and args.baseline:
         return _fail("--baseline applies to one account's snapshot, not to an organisation folder (compare "
                      "accounts with ecr-audit diff OLD NEW)")
+    if not organisation and (args.scheduler or args.workers):
+        return _fail("--scheduler and --workers apply to an organisation folder, not to one account's snapshot")
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be 1 or more")
 
     def announce() -> None:  # called once the inputs are checked
         print("Running the organisation report..." if organisation else "Running the audit notebook...",
@@ -64,11 +74,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if organisation:
-            from ecr_audit.report.org import run_org_report
+            from ecr_audit.report.org import LOCAL_CLUSTER, run_org_report
 
             files = run_org_report(args.snapshot, args.output_dir, title=args.title, expectations=args.expectations,
                                    suppressions=args.suppressions, min_severity=args.min_severity, pdf=args.pdf,
-                                   on_start=announce)
+                                   on_start=announce, cluster=args.scheduler or LOCAL_CLUSTER,
+                                   workers=args.workers)
             for account_id, why in sorted(files.account_failures.items()):
                 print(f"ecr-audit report: account {account_id}: no report: {why}", file=sys.stderr)
         else:

@@ -48,11 +48,14 @@ def load_audit(snapshot: str | os.PathLike[str], expectations: str | os.PathLike
 def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | os.PathLike[str] | None = None,
                 suppressions: str | os.PathLike[str] | None = None,
                 baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
-                title: str | None = None) -> Report:
+                title: str | None = None, org_result: dict[str, Any] | None = None) -> Report:
     """Everything the report shows, for the notebook: the audit (and the baseline's) computed here.
 
     The expectations apply to both audits; the suppressions to this one only (the comparison with
     the baseline is made without them, as ``ecr-audit diff`` makes it, and marks what they accept).
+    ``org_result``: set by the organisation report (:func:`ecr_audit.report.org.keep_account_result`
+    says what it holds); what the organisation page needs of this audit is kept from it, so that
+    the account is evaluated once, in this kernel, for its report and the page.
     """
     from ecr_audit.findings.registry import rules_by_id
 
@@ -62,6 +65,10 @@ def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | 
     audit = load_audit(snapshot, expectations)
     if suppressions is not None:
         audit = audit.with_suppressions(suppressions)
+    if org_result is not None:
+        from ecr_audit.report.org import keep_account_result
+
+        keep_account_result(audit, **org_result)
     baseline_audit = load_audit(baseline, expectations) if baseline is not None else None
     return build_report(audit, min_severity=min_severity, title=title, baseline_audit=baseline_audit,
                         rules=rules_by_id(), expectations=str(expectations) if expectations else None,

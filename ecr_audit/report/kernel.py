@@ -9,9 +9,13 @@ in a fresh ``.venv`` run without activation and needs no ``ipykernel install`` s
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
 
 from jupyter_client import AsyncKernelManager
+from jupyter_client.localinterfaces import localhost
+from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from traitlets import default
 
@@ -57,3 +61,15 @@ class CurrentInterpreterKernelManager(AsyncKernelManager):
     @default("transport")
     def _unix_socket_transport(self) -> str:
         return "ipc"
+
+    @default("ip")
+    def _private_socket_prefix(self) -> str:
+        """A prefix of its own for the kernel's socket files: Jupyter's default (``kernel-ipc`` in the
+        working folder, numbered from 1) lets kernels started at once from one folder (the
+        organisation report's Dask workers) take the same sockets, and a client then talks to
+        another kernel ("Invalid Signature")."""
+        if self.transport != "ipc":
+            return localhost()
+        runtime = jupyter_runtime_dir()
+        os.makedirs(runtime, exist_ok=True)
+        return os.path.join(runtime, f"ecr-audit-{uuid.uuid4().hex[:12]}-ipc")

@@ -22,18 +22,22 @@ report with :func:`~ecr_audit.report.runner.run_report` and then runs
 per section).
 
 Each account's audit is reduced to what the page shows (summary row, grants, top findings, gaps) as
-soon as it is computed and then dropped, so the kernel holds one account's evaluated tables at a
-time. When account reports are written, each account is audited twice: once in its report's kernel
-and once in the organisation notebook's; the account reports run in their own kernels and there is
-no channel to hand an evaluated audit from one kernel to another.
+soon as it is computed and then dropped. Each collected account is one task (:func:`run_account`):
+its report's kernel evaluates it once and keeps that reduction for the page
+(``load_report(org_result=...)``); the organisation notebook reads the kept results instead of
+auditing the accounts again. The tasks run one after the other in this process, or on Dask
+(:func:`run_accounts`: a ``LocalCluster`` or an existing scheduler), one account per worker process.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import resource
+import tempfile
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -63,6 +67,8 @@ __all__ = [
     "audit_account", "account_summary", "policy_grants", "grantee_scope", "member_names",
     "header", "accounts", "grants", "top_findings", "method", "all_sections", "run_org_report",
     "ORG_NOTEBOOK", "ACCOUNTS_FOLDER", "INSIDE", "OUTSIDE", "PUBLIC",
+    "AccountTask", "AccountOutcome", "run_account", "run_accounts", "keep_account_result",
+    "write_account_results", "read_account_results", "LOCAL_CLUSTER",
 ]
 
 ORG_NOTEBOOK = notebook_path("org_overview.ipynb")
@@ -434,20 +440,45 @@ def index_file(index: str | os.PathLike[str]) -> Path:
     return path / INDEX_FILE_NAME if path.is_dir() else path
 
 
+def _audit_here(snapshot: Path, account_id: str, *, members: Mapping[str, str | None],
+                organization_id: str | None, top_severity: str, expected: Any, accepted: Any
+                ) -> tuple[AccountResult | None, str | None]:
+    """One account audited in this process: (what the page keeps, None) or (None, why not)."""
+    from ecr_audit.audit import Audit
+
+    try:
+        audit = Audit.from_snapshot(read_snapshot(snapshot))
+        audit = audit.with_expectations(expected).with_suppressions(accepted)
+        if audit.account_id != account_id:
+            return None, _other_account(snapshot, audit.account_id, account_id)
+        return audit_account(audit, members=members, organization_id=organization_id, top_severity=top_severity), None
+    except SnapshotError as error:
+        return None, str(error)
+    except Exception as error:  # noqa: BLE001 - one account's failure must not hide the organisation
+        return None, f"the audit failed: {type(error).__name__}: {error}"
+
+
+def _other_account(snapshot: Path, found: str, expected: str) -> str:
+    return f"{snapshot}: holds account {found}, not {expected} as the index says"
+
+
 def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None = None, min_severity: str = "info",
                     account_reports: Mapping[str, Mapping[str, str | None]] | None = None,
                     expectations: str | os.PathLike[str] | None = None,
-                    suppressions: str | os.PathLike[str] | None = None) -> OrgReport:
+                    suppressions: str | os.PathLike[str] | None = None,
+                    account_results: str | os.PathLike[str] | None = None) -> OrgReport:
     """Everything the organisation page shows, for the notebook: each collected account audited here,
     with the same expectations and suppressions files as its own report (accepted risks leave the
     page's counts and top findings as they leave the account report's tables).
+
+    ``account_results``: the file :func:`run_org_report` writes with what its account tasks kept
+    of each audit (:func:`write_account_results`); the accounts are then not audited again here.
 
     Raises :class:`~ecr_audit.snapshot.SnapshotError` naming the file for an unusable index. A
     snapshot that cannot be read, or an account whose audit fails, is recorded and shown; the
     other accounts go on.
     """
     from ecr_audit.report import check_expectations, check_suppressions
-    from ecr_audit.audit import Audit
 
     if index is None:
         raise ValueError("set the notebook's `index` parameter to the folder ecr-audit collect --org-role wrote "
@@ -456,6 +487,10 @@ def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None =
         raise ValueError(problem)
     index_path = index_file(index)
     document = read_index(index_path)
+    if account_results is not None:
+        results, problems = read_account_results(account_results)
+        return build_org_report(document, index_path, results, problems, title=title, min_severity=min_severity,
+                                account_reports=account_reports)
     expected = check_expectations(expectations) if expectations is not None else None
     accepted = check_suppressions(suppressions) if suppressions is not None else None
     members = member_names(document)
@@ -470,23 +505,174 @@ def load_org_report(index: str | os.PathLike[str] | None, *, title: str | None =
         if not entry.get("snapshot"):
             problems[account_id] = f"{index_path}: the index names no snapshot file for this collected account"
             continue
-        try:
-            audit = Audit.from_snapshot(read_snapshot(index_path.parent / entry["snapshot"]))
-            audit = audit.with_expectations(expected).with_suppressions(accepted)
-            if audit.account_id != account_id:
-                problems[account_id] = (f"{index_path.parent / entry['snapshot']}: holds account {audit.account_id}, "
-                                        f"not {account_id} as the index says")
-                continue
-            results[account_id] = audit_account(audit, members=members, organization_id=organization_id,
-                                                top_severity=top_severity)
-        except SnapshotError as error:
-            problems[account_id] = str(error)
-        except Exception as error:  # noqa: BLE001 - one account's failure must not hide the organisation
-            problems[account_id] = f"the audit failed: {type(error).__name__}: {error}"
-        finally:
-            audit = None  # one account's evaluated tables in memory at a time
+        # one account's evaluated tables in memory at a time: only the reduced result is kept
+        result, problem = _audit_here(index_path.parent / entry["snapshot"], account_id, members=members,
+                                      organization_id=organization_id, top_severity=top_severity,
+                                      expected=expected, accepted=accepted)
+        if result is not None:
+            results[account_id] = result
+        else:
+            problems[account_id] = str(problem)
     return build_org_report(document, index_path, results, problems, title=title, min_severity=min_severity,
                             account_reports=account_reports)
+
+
+# --- the account tasks: each account evaluated once, for its report and the page -------------------
+
+def keep_account_result(audit: Any, *, path: str, members: Mapping[str, str | None], organization_id: str | None,
+                        top_severity: str) -> None:
+    """Pickle ``(audit.account_id, audit_account(audit, ...))`` to ``path``: called in the account
+    report's kernel (``load_report(org_result=...)``), so the page reuses that kernel's evaluation."""
+    result = audit_account(audit, members=members, organization_id=organization_id, top_severity=top_severity)
+    with open(path, "wb") as file:
+        pickle.dump((audit.account_id, result), file, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_account_results(path: str | os.PathLike[str], results: Mapping[str, AccountResult],
+                          problems: Mapping[str, str]) -> None:
+    """The account tasks' results for the organisation notebook (``account_results`` parameter)."""
+    with open(path, "wb") as file:
+        pickle.dump((dict(results), dict(problems)), file, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_account_results(path: str | os.PathLike[str]) -> tuple[dict[str, AccountResult], dict[str, str]]:
+    """What :func:`write_account_results` wrote (a file this run wrote in its own temporary folder)."""
+    with open(path, "rb") as file:
+        results, problems = pickle.load(file)
+    return results, problems
+
+
+@dataclass(frozen=True)
+class AccountTask:
+    """One collected account's work: its report (when ``report_dir`` is set) and what the page keeps.
+
+    Plain values only, so that a task pickles to a Dask worker on this or another machine (which
+    must see the same paths).
+    """
+
+    account_id: str
+    #: the account's snapshot; None when the index names none
+    snapshot: Path | None
+    index_path: Path
+    members: dict[str, str | None]
+    organization_id: str | None
+    min_severity: str
+    top_severity: str
+    expectations: str | None
+    suppressions: str | None
+    #: where the account's report goes; None: no report, the account is audited in the task's process
+    report_dir: Path | None
+    log_output: bool = False
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    account_id: str
+    #: what the page keeps of the audit; None when the account could not be audited
+    result: AccountResult | None
+    #: why the account could not be audited
+    audit_problem: str | None
+    report: "ReportFiles | None"
+    #: why its report was not written (when one was asked for)
+    report_failure: str | None
+    seconds: float
+    #: peak resident memory of the process that ran the task, and of its largest finished child (the
+    #: report's kernel), in MiB
+    process_peak_mib: float
+    child_peak_mib: float
+
+
+def run_account(task: AccountTask) -> AccountOutcome:
+    """Run one account's work, never raising: its report's kernel evaluates the account once and
+    keeps what the page needs; without a report (or when it fails) the account is audited here."""
+    from ecr_audit.report.runner import run_report
+
+    started = time.perf_counter()
+    result: AccountResult | None = None
+    problem: str | None = None
+    report = None
+    report_failure: str | None = None
+    if task.snapshot is None:
+        problem = f"{task.index_path}: the index names no snapshot file for this collected account"
+        report_failure = problem
+    else:
+        if task.report_dir is not None:
+            with tempfile.TemporaryDirectory(prefix="ecr-audit-account-") as temporary:
+                kept = Path(temporary) / "result.pickle"
+                org_result = {"path": str(kept), "members": task.members, "organization_id": task.organization_id,
+                              "top_severity": task.top_severity}
+                try:
+                    report = run_report(task.snapshot, task.report_dir, expectations=task.expectations,
+                                        suppressions=task.suppressions, min_severity=task.min_severity,
+                                        log_output=task.log_output, org_result=org_result)
+                except Exception as error:  # noqa: BLE001 - one account's report must not cost the others theirs
+                    report_failure = _why(error)
+                if kept.exists():
+                    with open(kept, "rb") as file:
+                        found, result = pickle.load(file)
+                    if found != task.account_id:
+                        result, problem = None, _other_account(task.snapshot, found, task.account_id)
+        if result is None and problem is None:
+            from ecr_audit.report import check_expectations, check_suppressions
+
+            expected = check_expectations(task.expectations) if task.expectations is not None else None
+            accepted = check_suppressions(task.suppressions) if task.suppressions is not None else None
+            result, problem = _audit_here(task.snapshot, task.account_id, members=task.members,
+                                          organization_id=task.organization_id, top_severity=task.top_severity,
+                                          expected=expected, accepted=accepted)
+    return AccountOutcome(account_id=task.account_id, result=result, audit_problem=problem, report=report,
+                          report_failure=report_failure, seconds=time.perf_counter() - started,
+                          process_peak_mib=_peak_mib(), child_peak_mib=_children_peak_mib())
+
+
+def _run_account_on_worker(task: AccountTask) -> AccountOutcome:
+    """:func:`run_account` in a Dask worker: the engine's own process pool stays off (one account per
+    worker process is the parallelism; forking a threaded worker is unsafe), for this process and
+    the report kernels it starts."""
+    os.environ["ECR_AUDIT_WORKERS"] = "1"
+    return run_account(task)
+
+
+def _peak_mib() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _children_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+#: ``cluster`` value for a Dask LocalCluster started (and stopped) by the run
+LOCAL_CLUSTER = "local"
+
+
+def run_accounts(tasks: list[AccountTask], *, cluster: str | None = None,
+                 workers: int | None = None) -> list[AccountOutcome]:
+    """Each task's outcome, in the tasks' order.
+
+    ``cluster``: None runs them one after the other in this process; :data:`LOCAL_CLUSTER` on a Dask
+    ``LocalCluster`` of ``workers`` processes (default: this machine's cores), one thread each;
+    otherwise the address of a running Dask scheduler (``tcp://host:8786``), whose workers must
+    have ecr-audit installed and see the snapshot and report paths. One task or a one-worker
+    local cluster runs here: a cluster would add its start-up and nothing else.
+    """
+    workers = workers or os.cpu_count() or 1
+    if cluster is None or (cluster == LOCAL_CLUSTER and (workers <= 1 or len(tasks) <= 1)):
+        return [run_account(task) for task in tasks]
+    from distributed import Client, LocalCluster
+
+    if cluster == LOCAL_CLUSTER:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          env={"ECR_AUDIT_WORKERS": "1"}) as local, Client(local) as client:
+            return client.gather(client.map(_run_account_on_worker, tasks, pure=False))
+    with Client(cluster) as client:
+        return client.gather(client.map(_run_account_on_worker, tasks, pure=False))
 
 
 # --- display ----------------------------------------------------------------------------------------
@@ -710,6 +896,8 @@ class OrgReportFiles:
     accounts_seconds: float
     execute_seconds: float
     export_seconds: float
+    #: each account task's outcome (timings and peak memory per task, for the benchmark)
+    accounts: list["AccountOutcome"] = field(default_factory=list)
 
 
 def org_report_stem(index: Mapping[str, Any]) -> str:
@@ -741,13 +929,17 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
                    account_reports: bool = True, notebook: Path = ORG_NOTEBOOK,
                    expectations: str | os.PathLike[str] | None = None,
                    suppressions: str | os.PathLike[str] | None = None,
-                   log_output: bool = False, on_start: Callable[[], None] | None = None) -> OrgReportFiles:
+                   log_output: bool = False, on_start: Callable[[], None] | None = None,
+                   cluster: str | None = None, workers: int | None = None) -> OrgReportFiles:
     """Write ``<output_dir>/<stem>/``: each collected account's report under ``accounts/`` (unless
     ``account_reports`` is False), then ``<stem>.ipynb`` and ``<stem>.html`` (and ``.pdf``) for the
     organisation, ``<stem>`` being :func:`org_report_stem`. Links are relative: the folder can be
     zipped and mailed.
 
-    An account whose report fails is recorded (``account_failures``, and on the page) and the
+    Each account is one :class:`AccountTask`, run by :func:`run_accounts` (``cluster``, ``workers``:
+    in this process by default, or on Dask); each account is evaluated once, in its report's kernel
+    (or the task's process without reports), and the organisation notebook reads what the tasks
+    kept. An account whose report fails is recorded (``account_failures``, and on the page) and the
     others go on. Raises :class:`~ecr_audit.snapshot.SnapshotError` naming the file for an
     unusable index (before anything is written), :class:`ReportError` when the organisation
     notebook fails or ``min_severity`` is unknown, ``OSError`` when the folder cannot be written.
@@ -755,7 +947,7 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     a bad file raises ``ExpectationsError`` / ``SuppressionsError`` before anything is written.
     ``on_start`` is called once those checks pass, before the first report runs.
     """
-    from ecr_audit.report.runner import ReportError, check_inputs, render_notebook, run_report
+    from ecr_audit.report.runner import ReportError, check_inputs, render_notebook
 
     if problem := severity_problem(min_severity):
         raise ReportError(problem)
@@ -767,36 +959,42 @@ def run_org_report(index_dir: str | os.PathLike[str], output_dir: str | os.PathL
     stem = org_report_stem(index)
     folder = Path(output_dir) / stem
     folder.mkdir(parents=True, exist_ok=True)
-    written: dict[str, ReportFiles] = {}
-    failures: dict[str, str] = {}
+    members = member_names(index)
+    organization_id = (index.get("organization") or {}).get("id")
+    tasks = [AccountTask(account_id=str(entry["id"]),
+                         snapshot=(index_path.parent / entry["snapshot"]).resolve() if entry.get("snapshot") else None,
+                         index_path=index_path, members=members, organization_id=organization_id,
+                         min_severity=min_severity, top_severity=_top_severity(min_severity),
+                         expectations=str(Path(expectations).resolve()) if expectations is not None else None,
+                         suppressions=str(Path(suppressions).resolve()) if suppressions is not None else None,
+                         report_dir=(folder / ACCOUNTS_FOLDER).resolve() if account_reports else None,
+                         log_output=log_output)
+             for entry in index["accounts"] if entry.get("outcome") == COLLECTED]
     started = time.perf_counter()
-    if account_reports:
-        for entry in index["accounts"]:
-            if entry.get("outcome") != COLLECTED:
-                continue
-            account_id = str(entry["id"])
-            if not entry.get("snapshot"):
-                failures[account_id] = f"{index_path}: the index names no snapshot file for this collected account"
-                continue
-            try:
-                written[account_id] = run_report(index_path.parent / entry["snapshot"], folder / ACCOUNTS_FOLDER,
-                                                 expectations=expectations, suppressions=suppressions,
-                                                 min_severity=min_severity, log_output=log_output)
-            except Exception as error:  # noqa: BLE001 - one account's report must not cost the others theirs
-                failures[account_id] = _why(error)
+    outcomes = run_accounts(tasks, cluster=cluster, workers=workers)
+    accounts_done = time.perf_counter()
+    written = {outcome.account_id: outcome.report for outcome in outcomes if outcome.report is not None}
+    failures = {outcome.account_id: outcome.report_failure for outcome in outcomes
+                if outcome.report_failure is not None}
     links: dict[str, dict[str, str | None]] | None = None
     if account_reports:
         links = {account_id: {"href": _relative_href(files.html, folder), "error": None}
                  for account_id, files in written.items()}
         links.update({account_id: {"href": None, "error": why} for account_id, why in failures.items()})
-    accounts_done = time.perf_counter()
-    parameters = {"index": str(index_path.resolve()), "title": title, "min_severity": min_severity,
-                  "account_reports": links,
-                  "expectations": str(Path(expectations).resolve()) if expectations is not None else None,
-                  "suppressions": str(Path(suppressions).resolve()) if suppressions is not None else None}
-    page = render_notebook(notebook, folder, stem, parameters, title=title or default_org_title(index), pdf=pdf,
-                           log_output=log_output)
+    with tempfile.TemporaryDirectory(prefix="ecr-audit-org-") as temporary:
+        results_path = Path(temporary) / "account-results.pickle"
+        write_account_results(results_path,
+                              {outcome.account_id: outcome.result for outcome in outcomes if outcome.result},
+                              {outcome.account_id: outcome.audit_problem for outcome in outcomes
+                               if outcome.audit_problem is not None})
+        parameters = {"index": str(index_path.resolve()), "title": title, "min_severity": min_severity,
+                      "account_reports": links,
+                      "expectations": str(Path(expectations).resolve()) if expectations is not None else None,
+                      "suppressions": str(Path(suppressions).resolve()) if suppressions is not None else None,
+                      "account_results": str(results_path)}
+        page = render_notebook(notebook, folder, stem, parameters, title=title or default_org_title(index), pdf=pdf,
+                               log_output=log_output)
     return OrgReportFiles(folder=folder, html=page.html, notebook=page.notebook, pdf=page.pdf,
                           pdf_problem=page.pdf_problem, account_reports=written, account_failures=failures,
                           accounts_seconds=accounts_done - started, execute_seconds=page.execute_seconds,
-                          export_seconds=page.export_seconds)
+                          export_seconds=page.export_seconds, accounts=outcomes)

@@ -158,11 +158,14 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
                suppressions: str | os.PathLike[str] | None = None,
                baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
                title: str | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
-               log_output: bool = False, on_start: Callable[[], None] | None = None) -> ReportFiles:
+               log_output: bool = False, on_start: Callable[[], None] | None = None,
+               org_result: dict[str, Any] | None = None) -> ReportFiles:
     """Execute the audit notebook on a snapshot and write ``<stem>.ipynb``, ``<stem>.html`` (and ``.pdf``).
 
     ``on_start`` is called once every input is checked, before the notebook runs (the command line
-    says "Running..." there, so a bad input is never announced as a run).
+    says "Running..." there, so a bad input is never announced as a run). ``org_result``: the
+    organisation report's request to keep what its page needs of this audit (passed to
+    ``load_report`` in the kernel).
 
     Raises :class:`ecr_audit.snapshot.SnapshotError` for an unusable snapshot or baseline,
     ``ExpectationsError`` / ``SuppressionsError`` for an unusable expectations or suppressions file,
@@ -186,6 +189,7 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
         "baseline": str(Path(baseline).resolve()) if baseline else None,
         "min_severity": min_severity,
         "title": title,
+        **({"org_result": org_result} if org_result is not None else {}),
     }
     return render_notebook(notebook, folder, stem, parameters, title=title or default_title(account_facts(snapshot)),
                            pdf=pdf, log_output=log_output)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -114,7 +115,7 @@ def test_the_report_notebook_takes_the_documented_parameters_in_a_tagged_cell():
     assert len(tagged) == 1
     names = {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
              for target in node.targets}
-    assert names == {"snapshot", "expectations", "suppressions", "baseline", "min_severity", "title"}
+    assert names == {"snapshot", "expectations", "suppressions", "baseline", "min_severity", "title", "org_result"}
 
 
 def test_the_report_notebook_only_calls_into_the_package():
@@ -185,3 +186,15 @@ def test_the_explore_notebook_runs_on_a_snapshot(tmp_path):
     explained = next(cell for cell in executed.cells if cell.get("id") == "explain")
     text = "".join(output.get("text", "") for output in explained.outputs)
     assert "ecr:GetAuthorizationToken" in text
+
+
+def test_each_report_kernel_has_socket_files_of_its_own_outside_the_working_folder(tmp_path, monkeypatch):
+    """Kernels started at once (the organisation report's workers) must not take one another's sockets."""
+    from ecr_audit.report.kernel import CurrentInterpreterKernelManager
+
+    monkeypatch.chdir(tmp_path)
+    first, second = CurrentInterpreterKernelManager(), CurrentInterpreterKernelManager()
+
+    assert first.transport == "ipc"
+    assert first.ip != second.ip
+    assert Path(first.ip).is_absolute() and Path(first.ip).parent != tmp_path

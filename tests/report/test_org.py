@@ -477,7 +477,7 @@ def test_the_org_notebook_takes_its_parameters_in_a_tagged_cell_and_only_calls_i
     assert len(tagged) == 1
     assert {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
             for target in node.targets} == {"index", "title", "min_severity", "account_reports", "expectations",
-                                            "suppressions"}
+                                                "suppressions", "account_results"}
     statements = [node for source in code for node in ast.parse(source).body]
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
     displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
@@ -501,7 +501,7 @@ def test_report_command_given_an_organisation_folder_writes_the_organisation_pag
     assert Path(html).name.startswith("org-") and Path(html).exists()
     assert callable(calls[0].pop("on_start"))  # announces the run once the inputs are checked
     assert calls == [{"title": None, "expectations": None, "suppressions": None, "min_severity": "high",
-                      "pdf": False}]
+                      "pdf": False, "cluster": "local", "workers": None}]
 
 
 def test_report_command_refuses_account_options_for_an_organisation_folder(collected, tmp_path, capsys):
@@ -556,3 +556,48 @@ def test_an_iam_only_account_counts_principals_that_can_only_log_in_as_its_own_r
     row = org.account_summary(audit, audit.findings, audit.coverage.iloc[0:0])
     assert audit.capabilities.empty
     assert row["principals_with_access"] == summary.principals_with_access + summary.principals_conditional_only > 0
+
+
+# --- the account tasks on Dask ----------------------------------------------------------------------
+
+def _page_data(page: Page) -> tuple[list[str], list[str]]:
+    """What the page says: its text and its tables' payloads (the page carries no run time)."""
+    return [text.strip() for text in page.text if text.strip()], [text for _, text in page.scripts]
+
+
+def test_org_report_on_a_two_worker_local_cluster_equals_the_sequential_run(collected, tmp_path):
+    folder = tmp_path / "org"
+    shutil.copytree(collected.folder, folder)
+    report = org.run_org_report(folder, tmp_path / "sequential")
+    files = org.run_org_report(folder, tmp_path / "dask", cluster=org.LOCAL_CLUSTER, workers=2)
+
+    dask_text, dask_tables = _page_data(parse_page(files.html))
+    text, tables = _page_data(parse_page(report.html))
+    assert dask_text == text
+    assert dask_tables == tables
+    assert sorted(files.account_reports) == sorted(report.account_reports)
+    assert files.account_failures == report.account_failures
+    for account_id, account_files in files.account_reports.items():
+        assert _page_data(parse_page(account_files.html)) == _page_data(parse_page(report.account_reports[account_id].html))
+
+
+def test_the_org_page_reads_the_kept_results_and_audits_no_account_again(collected, tmp_path):
+    outcomes = org.run_accounts([org.AccountTask(
+        account_id=MANAGEMENT, snapshot=collected.snapshot(MANAGEMENT), index_path=collected.folder / "index.json",
+        members=org.member_names(read_index(collected.folder / "index.json")), organization_id=collected.organization.id,
+        min_severity="info", top_severity="high", expectations=None, suppressions=None, report_dir=None)])
+    copied = tmp_path / "org"
+    shutil.copytree(collected.folder, copied)
+    for snapshot in copied.glob("*.json.gz"):
+        snapshot.unlink()  # an audit here would fail: every account's data comes from the kept results
+    kept = tmp_path / "results.pickle"
+    org.write_account_results(kept, {MANAGEMENT: outcomes[0].result}, {})
+
+    page = org.load_org_report(copied, account_results=kept)
+    direct = org.load_org_report(collected.folder)
+
+    assert page.problems.to_dict("records") == direct.problems.to_dict("records")  # payments, not collected
+    row = page.accounts.set_index("account_id").loc[MANAGEMENT]
+    assert row.drop("status").equals(direct.accounts.set_index("account_id").loc[MANAGEMENT].drop("status"))
+    assert page.grants[page.grants["owner_account_id"] == MANAGEMENT].reset_index(drop=True).equals(
+        direct.grants[direct.grants["owner_account_id"] == MANAGEMENT].reset_index(drop=True))
