@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 
 import pandas as pd
 
-from ecr_audit.findings.coverage_gate import EXIT_GAPS, blocking_gaps, describe_gaps
+from ecr_audit.findings.coverage_gate import EXIT_GAPS, blocking_gaps, touch_text
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK
 
 if TYPE_CHECKING:
@@ -209,10 +209,10 @@ def run(args: argparse.Namespace) -> int:
         total = sum(over.values())
         print(f"ecr-audit findings: {total} finding{'s' if total != 1 else ''} at or above {args.fail_on} "
               f"({counts}): failing (--fail-on {args.fail_on})", file=sys.stderr)
-    blocking = blocking_gaps(audit.coverage)
+    blocking = blocking_gaps(audit.coverage, audit.policies)
     if not blocking.empty:
         verdict = "allowed by --allow-gaps" if args.allow_gaps else "failing: the findings cannot vouch for that data"
-        print(f"ecr-audit findings: {describe_gaps(blocking)} touch data the findings depend on; {verdict}",
+        print(f"ecr-audit findings: {touch_text(blocking)} data the findings depend on; {verdict}",
               file=sys.stderr)
         if not args.allow_gaps:
             return EXIT_GAPS

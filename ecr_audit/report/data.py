@@ -1044,5 +1044,5 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
         expectations=expectations,
         accepted=accepted,
         causes=causes_view(audit.causes, findings, namer),
-        blocking_gaps=blocking_gaps(audit.coverage),
+        blocking_gaps=blocking_gaps(audit.coverage, audit.policies),
     )

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
-from ecr_audit.findings.coverage_gate import EXIT_GAPS, describe_gaps
+from ecr_audit.findings.coverage_gate import EXIT_GAPS, touch_text
 from ecr_audit.findings.model import SEVERITIES
 from ecr_audit.report.data import CAPABILITY_NAMES, LIST_LIMIT, Report
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
@@ -184,7 +184,7 @@ def _gate_verdict(report: Report) -> Markup:
     blocking = report.blocking_gaps
     if blocking.empty:
         return element("p", "Gate: no coverage gap touches data the findings depend on.", class_="ea-ok")
-    return element("p", f"Gate: {describe_gaps(blocking)} touch data the findings depend on, so "
+    return element("p", f"Gate: {touch_text(blocking)} data the findings depend on, so "
                         f"ecr-audit findings --fail-on exits {EXIT_GAPS} (unless --allow-gaps) whatever the findings. ",
                    element("a", "Coverage gaps", href="#coverage-gaps"), ".", class_="ea-warning")
 

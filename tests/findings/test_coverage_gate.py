@@ -105,3 +105,17 @@ def test_the_report_summary_states_the_same_verdict(demo, demo_snapshot_path, tm
 
     assert f"--fail-on exits {EXIT_GAPS}" in str(throttled) and "GetRepositoryPolicy" in str(throttled)
     assert "no coverage gap touches data the findings depend on" in str(clean)
+
+
+def test_an_unreadable_repository_policy_is_a_gap_the_gate_counts(tmp_path, capsys) -> None:
+    """A policy collected but unreadable is unknown to the engine: a public grant in it would have no
+    finding, so the gate cannot pass on it."""
+    from support.hostile_files import deep_policy_text_snapshot
+
+    path = str(deep_policy_text_snapshot(tmp_path / "deep-policy.json"))
+    gaps = blocking_gaps(ecr_audit.load(path).coverage, ecr_audit.load(path).policies)
+    assert list(gaps["service"]) == ["policy"] and list(gaps["operation"]) == ["repository"]
+
+    assert main(["findings", path, "--fail-on", "critical"]) == EXIT_GAPS
+    assert "1 gap (unreadable repository policy x1) touches data the findings depend on" in capsys.readouterr().err
+    assert main(["findings", path, "--fail-on", "critical", "--allow-gaps"]) == 0
