@@ -284,9 +284,3 @@ def _covered(cause: Cause) -> set[tuple[str, str]]:
         found = cause.facts["covered"] = {(p, r) for row in cause.findings for p in row["principals"]
                                           for r in row["repositories"]}
     return found
-
-
-def worst_introduced(verification: Verification) -> int | None:
-    """The rank of the most severe finding a fix introduces (0 = critical), None when it introduces none."""
-    ranks = [SEVERITY_RANK[severity] for _, severity, _, _ in verification.introduced]
-    return min(ranks) if ranks else None
