@@ -61,3 +61,19 @@ def test_equivalent_actions_share_work_but_keep_their_own_rows() -> None:
     frame = effective.permissions
     rows = [frame[frame.action == action].drop(columns="action").reset_index(drop=True) for action in shared]
     assert len(rows[0]) and all(r.astype(str).equals(rows[0].astype(str)) for r in rows[1:])
+
+
+def test_the_run_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    audit = load(SMALL_SNAPSHOT)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    compute_effective(audit.tables, workers=1)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()  # a caller's own frozen objects stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        compute_effective(audit.tables, workers=1)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
