@@ -38,6 +38,7 @@ import json
 import multiprocessing
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Hashable, NamedTuple
 
 import numpy as np
@@ -106,7 +107,7 @@ class _Result:
     other cells of its class swap for their own."""
 
     __slots__ = ("decision", "identity_allowed", "repository_policy", "registry_policy", "outcome",
-                 "target_classes", "_values")
+                 "target_classes", "_values", "_plan")
 
     def __init__(self, decision: Decision, identity_allowed: bool, repository_policy: str | None,
                  registry_policy: str | None) -> None:
@@ -120,6 +121,7 @@ class _Result:
         #: per target, the class of this result with that target's policy ids (filled lazily)
         self.target_classes: np.ndarray | None = None
         self._values: CellValues | None = None
+        self._plan: tuple | None = None
 
     def values(self, mapping: tuple) -> CellValues:
         """The row values, with ``mapping``'s policy ids swapped in: only the ids of the swapped
@@ -128,23 +130,45 @@ class _Result:
             self._values = cell_values(self.decision, self.identity_allowed)
         if not mapping:
             return self._values
+        if self._plan is None:
+            # where the swappable policies' statements are in the allowing and denying tuples
+            swappable = {self.repository_policy, self.registry_policy} - {None}
+            self._plan = (tuple((i, ref) for i, ref in enumerate(self.decision.allowing) if ref.policy_id in swappable),
+                          tuple((i, ref) for i, ref in enumerate(self.decision.denying) if ref.policy_id in swappable),
+                          any(item.statement.policy_id in swappable for item in self.decision.undecided))
+        allowing_plan, denying_plan, undecided_swapped = self._plan
         new_id = dict(mapping)
-
-        def ids(refs: tuple[StatementRef, ...], spelled: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(statement_uid(new_id[ref.policy_id], ref.statement_index, ref.sid)
-                         if ref.policy_id in new_id else uid for ref, uid in zip(refs, spelled))
-
-        undecided = self._values.undecided
-        if any(item.statement.policy_id in new_id for item in self.decision.undecided):
+        values = self._values
+        undecided = values.undecided
+        if undecided_swapped and any(item.statement.policy_id in new_id for item in self.decision.undecided):
             undecided = tuple(dict.fromkeys(render_undecided(item) for item in
                                             relabel(self.decision, new_id).undecided))
-        return self._values._replace(allowing=ids(self.decision.allowing, self._values.allowing),
-                                     denying=ids(self.decision.denying, self._values.denying),
-                                     undecided=undecided)
+        return CellValues(values.decision, values.deciding_layer, _respelled(values.allowing, allowing_plan, new_id),
+                          _respelled(values.denying, denying_plan, new_id), undecided, values.blocked_by,
+                          values.identity_allowed, values.stored)
 
     @property
     def relabels(self) -> bool:
         return self.repository_policy is not None or self.registry_policy is not None
+
+
+def _respelled(spelled: tuple[str, ...], plan: tuple[tuple[int, StatementRef], ...],
+               new_id: dict[str, str]) -> tuple[str, ...]:
+    """``spelled`` (statement ids) with the ids at ``plan``'s positions respelled under ``new_id``."""
+    if not plan:
+        return spelled
+    respelled = list(spelled)
+    for position, ref in plan:
+        policy_id = new_id.get(ref.policy_id)
+        if policy_id is not None:
+            respelled[position] = _uid_in(policy_id, ref.statement_index, ref.sid)
+    return tuple(respelled)
+
+
+@lru_cache(maxsize=1 << 20)
+def _uid_in(policy_id: str, index: int, sid: str | None) -> str:
+    """A statement id in another policy; one string object per id (the frame and pickles share it)."""
+    return statement_uid(policy_id, index, sid)
 
 
 def relabel(decision: Decision, mapping: dict[str, str]) -> Decision:
