@@ -293,7 +293,7 @@ class BulkEvaluator:
         self._memo: dict[tuple, _Result] = {}
         self._canonical_codes: dict[bytes, np.ndarray] = {}
         self._components: dict[tuple, dict[int, tuple]] = {}
-        self._tokens: dict[int, Hashable] = {}
+        self._tokens: dict[tuple[int, bool], Hashable] = {}
         self._shape_ids: dict[Hashable, int] = {(): 0}
         self._shape_values: list[Hashable] = [()]
         self.evaluations = 0
@@ -538,11 +538,23 @@ class BulkEvaluator:
             found = state.org_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])
         return found
 
-    def _token(self, statement: Statement) -> Hashable:
-        """A resource-policy statement by its text and place, not its policy id."""
-        found = self._tokens.get(id(statement))
+    def _token(self, statement: Statement, value: Hashable) -> Hashable:
+        """A resource-policy statement by its text and place, not its policy id. ``value`` is what
+        it sees of the principal group (:meth:`PrincipalFeatures._value`: its Principal element's
+        paths first); where those paths are all decided, the Principal element is left out of the
+        text, since the engine reads nothing else of it: a statement granting "these three roles
+        and the account" then has one shape for every principal it does not name, whichever roles
+        a repository's copy lists."""
+        paths_decided = isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple) and \
+            isinstance(value[0][0], tuple) and \
+            None not in value[0][0]
+        key = (id(statement), paths_decided)
+        found = self._tokens.get(key)
         if found is None:
-            found = self._tokens[id(statement)] = (statement.index, json.dumps(statement.raw, sort_keys=True))
+            raw = statement.raw
+            if paths_decided and isinstance(raw, dict):
+                raw = {name: item for name, item in raw.items() if name.lower() not in ("principal", "notprincipal")}
+            found = self._tokens[key] = (statement.index, json.dumps(raw, sort_keys=True))
         return found
 
     def _shape_part(self, state: _ActionState, code: int, principal: Principal) -> _Part:
@@ -591,7 +603,7 @@ class BulkEvaluator:
         if found is None:
             columns = self._statement_columns(state, applicable, principal)
             found = self._components[key] = {
-                position: tuple((self._token(s), v, values[c[position]]) for s, v, c, values in columns if c[position])
+                position: tuple((self._token(s, v), v, values[c[position]]) for s, v, c, values in columns if c[position])
                 for position in positions.tolist()}
         return found
 
