@@ -70,10 +70,41 @@ class Block:
     principals: np.ndarray
     targets: np.ndarray
     classes: np.ndarray
+    #: the block's distinct classes in order of first appearance, and per class a fingerprint of
+    #: its targets (see :meth:`summarise`); None until summarised
+    entry_classes: np.ndarray | None = None
+    entry_fingerprints: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.principals) * len(self.targets)
+
+    def summarise(self, weights: np.ndarray) -> None:
+        """Fill :attr:`entry_classes` and :attr:`entry_fingerprints`: per distinct class, the sums
+        (modulo 2^64) of ``weights[0]`` and ``weights[1]`` over its targets (offset by one, as the
+        grouped frame numbers them) and how many targets it has. Workers summarise the blocks they
+        make, so the grouped frame's per-target work is spread over them."""
+        if self.entry_classes is not None:
+            return
+        distinct, firsts, inverse = np.unique(self.classes, return_index=True, return_inverse=True)
+        order = np.argsort(firsts, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        entry_of_target = rank[inverse.reshape(-1)]
+        fingerprints = np.zeros((len(order), 3), dtype=np.uint64)
+        positions = self.targets.astype(np.int64) + 1
+        np.add.at(fingerprints[:, 0], entry_of_target, weights[0][positions])
+        np.add.at(fingerprints[:, 1], entry_of_target, weights[1][positions])
+        fingerprints[:, 2] = np.bincount(entry_of_target, minlength=len(order))
+        self.entry_classes = distinct[order]
+        self.entry_fingerprints = fingerprints
+
+
+def fingerprint_weights(model: "AccountModel") -> np.ndarray:
+    """The random 63-bit weights per repository (and one for the "*" row) that fingerprint a set
+    of repositories; the same for every process that decides a snapshot."""
+    return np.random.default_rng(0).integers(0, 2 ** 63, size=(2, max(1, len(model.repositories)) + 1),
+                                             dtype=np.uint64)
 
 
 class GroupOutcomes(NamedTuple):
@@ -707,6 +738,9 @@ def _work(task: tuple[int, list[str]]) -> tuple:
         _WORKER["sent"] = 0
         _WORKER["evaluations"] = 0
     blocks, outcomes, copies = evaluator.run_actions(actions)
+    weights = _WORKER.setdefault("weights", fingerprint_weights(evaluator.model))
+    for block in blocks:
+        block.summarise(weights)
     start = _WORKER["sent"]
     _WORKER["sent"] = len(evaluator.classes)
     evaluations = evaluator.evaluations - _WORKER["evaluations"]
@@ -741,7 +775,9 @@ def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: 
     outcomes: dict[str, GroupOutcomes] = {}
     copies: dict[int, list[int]] = {}
     for _, pid, _, _, group_blocks, group_outcomes, _, group_copies in sorted(results, key=lambda item: item[0]):
-        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32))
+        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32),
+                            None if b.entry_classes is None else global_of[pid][b.entry_classes],
+                            b.entry_fingerprints)
                       for b in group_blocks)
         outcomes.update(group_outcomes)
         copies.update(group_copies)
