@@ -38,6 +38,7 @@ import json
 import multiprocessing
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Hashable, NamedTuple
 
 import numpy as np
@@ -69,10 +70,41 @@ class Block:
     principals: np.ndarray
     targets: np.ndarray
     classes: np.ndarray
+    #: the block's distinct classes in order of first appearance, and per class a fingerprint of
+    #: its targets (see :meth:`summarise`); None until summarised
+    entry_classes: np.ndarray | None = None
+    entry_fingerprints: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.principals) * len(self.targets)
+
+    def summarise(self, weights: np.ndarray) -> None:
+        """Fill :attr:`entry_classes` and :attr:`entry_fingerprints`: per distinct class, the sums
+        (modulo 2^64) of ``weights[0]`` and ``weights[1]`` over its targets (offset by one, as the
+        grouped frame numbers them) and how many targets it has. Workers summarise the blocks they
+        make, so the grouped frame's per-target work is spread over them."""
+        if self.entry_classes is not None:
+            return
+        distinct, firsts, inverse = np.unique(self.classes, return_index=True, return_inverse=True)
+        order = np.argsort(firsts, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        entry_of_target = rank[inverse.reshape(-1)]
+        fingerprints = np.zeros((len(order), 3), dtype=np.uint64)
+        positions = self.targets.astype(np.int64) + 1
+        np.add.at(fingerprints[:, 0], entry_of_target, weights[0][positions])
+        np.add.at(fingerprints[:, 1], entry_of_target, weights[1][positions])
+        fingerprints[:, 2] = np.bincount(entry_of_target, minlength=len(order))
+        self.entry_classes = distinct[order]
+        self.entry_fingerprints = fingerprints
+
+
+def fingerprint_weights(model: "AccountModel") -> np.ndarray:
+    """The random 63-bit weights per repository (and one for the "*" row) that fingerprint a set
+    of repositories; the same for every process that decides a snapshot."""
+    return np.random.default_rng(0).integers(0, 2 ** 63, size=(2, max(1, len(model.repositories)) + 1),
+                                             dtype=np.uint64)
 
 
 class GroupOutcomes(NamedTuple):
@@ -106,7 +138,7 @@ class _Result:
     other cells of its class swap for their own."""
 
     __slots__ = ("decision", "identity_allowed", "repository_policy", "registry_policy", "outcome",
-                 "target_classes", "_values")
+                 "target_classes", "_values", "_plan")
 
     def __init__(self, decision: Decision, identity_allowed: bool, repository_policy: str | None,
                  registry_policy: str | None) -> None:
@@ -120,6 +152,7 @@ class _Result:
         #: per target, the class of this result with that target's policy ids (filled lazily)
         self.target_classes: np.ndarray | None = None
         self._values: CellValues | None = None
+        self._plan: tuple | None = None
 
     def values(self, mapping: tuple) -> CellValues:
         """The row values, with ``mapping``'s policy ids swapped in: only the ids of the swapped
@@ -128,23 +161,45 @@ class _Result:
             self._values = cell_values(self.decision, self.identity_allowed)
         if not mapping:
             return self._values
+        if self._plan is None:
+            # where the swappable policies' statements are in the allowing and denying tuples
+            swappable = {self.repository_policy, self.registry_policy} - {None}
+            self._plan = (tuple((i, ref) for i, ref in enumerate(self.decision.allowing) if ref.policy_id in swappable),
+                          tuple((i, ref) for i, ref in enumerate(self.decision.denying) if ref.policy_id in swappable),
+                          any(item.statement.policy_id in swappable for item in self.decision.undecided))
+        allowing_plan, denying_plan, undecided_swapped = self._plan
         new_id = dict(mapping)
-
-        def ids(refs: tuple[StatementRef, ...], spelled: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(statement_uid(new_id[ref.policy_id], ref.statement_index, ref.sid)
-                         if ref.policy_id in new_id else uid for ref, uid in zip(refs, spelled))
-
-        undecided = self._values.undecided
-        if any(item.statement.policy_id in new_id for item in self.decision.undecided):
+        values = self._values
+        undecided = values.undecided
+        if undecided_swapped and any(item.statement.policy_id in new_id for item in self.decision.undecided):
             undecided = tuple(dict.fromkeys(render_undecided(item) for item in
                                             relabel(self.decision, new_id).undecided))
-        return self._values._replace(allowing=ids(self.decision.allowing, self._values.allowing),
-                                     denying=ids(self.decision.denying, self._values.denying),
-                                     undecided=undecided)
+        return CellValues(values.decision, values.deciding_layer, _respelled(values.allowing, allowing_plan, new_id),
+                          _respelled(values.denying, denying_plan, new_id), undecided, values.blocked_by,
+                          values.identity_allowed, values.stored)
 
     @property
     def relabels(self) -> bool:
         return self.repository_policy is not None or self.registry_policy is not None
+
+
+def _respelled(spelled: tuple[str, ...], plan: tuple[tuple[int, StatementRef], ...],
+               new_id: dict[str, str]) -> tuple[str, ...]:
+    """``spelled`` (statement ids) with the ids at ``plan``'s positions respelled under ``new_id``."""
+    if not plan:
+        return spelled
+    respelled = list(spelled)
+    for position, ref in plan:
+        policy_id = new_id.get(ref.policy_id)
+        if policy_id is not None:
+            respelled[position] = _uid_in(policy_id, ref.statement_index, ref.sid)
+    return tuple(respelled)
+
+
+@lru_cache(maxsize=1 << 20)
+def _uid_in(policy_id: str, index: int, sid: str | None) -> str:
+    """A statement id in another policy; one string object per id (the frame and pickles share it)."""
+    return statement_uid(policy_id, index, sid)
 
 
 def relabel(decision: Decision, mapping: dict[str, str]) -> Decision:
@@ -269,7 +324,7 @@ class BulkEvaluator:
         self._memo: dict[tuple, _Result] = {}
         self._canonical_codes: dict[bytes, np.ndarray] = {}
         self._components: dict[tuple, dict[int, tuple]] = {}
-        self._tokens: dict[int, Hashable] = {}
+        self._tokens: dict[tuple[int, bool], Hashable] = {}
         self._shape_ids: dict[Hashable, int] = {(): 0}
         self._shape_values: list[Hashable] = [()]
         self.evaluations = 0
@@ -514,11 +569,23 @@ class BulkEvaluator:
             found = state.org_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])
         return found
 
-    def _token(self, statement: Statement) -> Hashable:
-        """A resource-policy statement by its text and place, not its policy id."""
-        found = self._tokens.get(id(statement))
+    def _token(self, statement: Statement, value: Hashable) -> Hashable:
+        """A resource-policy statement by its text and place, not its policy id. ``value`` is what
+        it sees of the principal group (:meth:`PrincipalFeatures._value`: its Principal element's
+        paths first); where those paths are all decided, the Principal element is left out of the
+        text, since the engine reads nothing else of it: a statement granting "these three roles
+        and the account" then has one shape for every principal it does not name, whichever roles
+        a repository's copy lists."""
+        paths_decided = isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple) and \
+            isinstance(value[0][0], tuple) and \
+            None not in value[0][0]
+        key = (id(statement), paths_decided)
+        found = self._tokens.get(key)
         if found is None:
-            found = self._tokens[id(statement)] = (statement.index, json.dumps(statement.raw, sort_keys=True))
+            raw = statement.raw
+            if paths_decided and isinstance(raw, dict):
+                raw = {name: item for name, item in raw.items() if name.lower() not in ("principal", "notprincipal")}
+            found = self._tokens[key] = (statement.index, json.dumps(raw, sort_keys=True))
         return found
 
     def _shape_part(self, state: _ActionState, code: int, principal: Principal) -> _Part:
@@ -567,7 +634,7 @@ class BulkEvaluator:
         if found is None:
             columns = self._statement_columns(state, applicable, principal)
             found = self._components[key] = {
-                position: tuple((self._token(s), v, values[c[position]]) for s, v, c, values in columns if c[position])
+                position: tuple((self._token(s, v), v, values[c[position]]) for s, v, c, values in columns if c[position])
                 for position in positions.tolist()}
         return found
 
@@ -671,6 +738,9 @@ def _work(task: tuple[int, list[str]]) -> tuple:
         _WORKER["sent"] = 0
         _WORKER["evaluations"] = 0
     blocks, outcomes, copies = evaluator.run_actions(actions)
+    weights = _WORKER.setdefault("weights", fingerprint_weights(evaluator.model))
+    for block in blocks:
+        block.summarise(weights)
     start = _WORKER["sent"]
     _WORKER["sent"] = len(evaluator.classes)
     evaluations = evaluator.evaluations - _WORKER["evaluations"]
@@ -705,7 +775,9 @@ def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: 
     outcomes: dict[str, GroupOutcomes] = {}
     copies: dict[int, list[int]] = {}
     for _, pid, _, _, group_blocks, group_outcomes, _, group_copies in sorted(results, key=lambda item: item[0]):
-        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32))
+        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32),
+                            None if b.entry_classes is None else global_of[pid][b.entry_classes],
+                            b.entry_fingerprints)
                       for b in group_blocks)
         outcomes.update(group_outcomes)
         copies.update(group_copies)

@@ -29,6 +29,8 @@ and the engine decides one of each (:mod:`.bulk`).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from typing import Any, Hashable, Sequence
 
@@ -317,6 +319,8 @@ class TargetFeatures:
         self._arns = [repository.arn for repository in model.repositories]
         self._joined = "\n".join(self._arns)
         self._line_starts = np.cumsum([0] + [len(arn) + 1 for arn in self._arns[:-1]], dtype=np.int64)
+        self._arn_order = np.array(sorted(range(len(self._arns)), key=self._arns.__getitem__), dtype=np.int64)
+        self._sorted_arns = [self._arns[position] for position in self._arn_order.tolist()]
 
     def targets(self, wildcard: bool) -> list[Repository] | list[Region]:
         return self.model.regions if wildcard else self.model.repositories
@@ -337,9 +341,10 @@ class TargetFeatures:
         return found
 
     def _scanned_mask(self, statement: Statement) -> np.ndarray | None:
-        """The same mask from one regular-expression scan over every repository ARN (one per line)
-        instead of one match per ARN; spot-checked against the engine's own matcher, which is used
-        instead whenever they disagree."""
+        """The same mask without one engine match per ARN: a pattern whose text before its first
+        wildcard leaves few ARNs (a binary search in the sorted ARNs) is matched against those only;
+        the others in one regular-expression scan over every repository ARN (one per line).
+        Spot-checked against the engine's own matcher, which is used instead whenever they disagree."""
         matcher = statement.resources
         tokens = [template.constant_tokens() for template in matcher.templates]
         if matcher.values is None or not self._arns or any(t is None for t in tokens):
@@ -347,11 +352,25 @@ class TargetFeatures:
         if any(t == (patterns.RUN_ANY,) for t in tokens):
             listed = np.ones(len(self._arns), dtype=bool)
         else:
-            source = "|".join("".join(re.escape(t) if isinstance(t, str) else _LINE_CLASS[t] for t in pattern)
-                              for pattern in tokens)
-            starts = [match.start() for match in re.finditer(f"^(?:{source})$", self._joined, re.MULTILINE)]
             listed = np.zeros(len(self._arns), dtype=bool)
-            listed[np.searchsorted(self._line_starts, np.asarray(starts, dtype=np.int64), side="right") - 1] = True
+            scanned = []
+            for pattern in tokens:
+                # a pattern's text up to its first wildcard narrows it to a range of the sorted ARNs
+                prefix = "".join(itertools.takewhile(lambda token: isinstance(token, str), pattern))
+                low = bisect.bisect_left(self._sorted_arns, prefix)
+                high = bisect.bisect_left(self._sorted_arns, prefix + "\U0010ffff")
+                if high - low > len(self._arns) // 8:
+                    scanned.append(pattern)
+                    continue
+                regex = re.compile("".join(re.escape(t) if isinstance(t, str) else _LINE_CLASS[t] for t in pattern))
+                for position in self._arn_order[low:high].tolist():
+                    if regex.fullmatch(self._arns[position]):
+                        listed[position] = True
+            if scanned:
+                source = "|".join("".join(re.escape(t) if isinstance(t, str) else _LINE_CLASS[t] for t in pattern)
+                                  for pattern in scanned)
+                starts = [match.start() for match in re.finditer(f"^(?:{source})$", self._joined, re.MULTILINE)]
+                listed[np.searchsorted(self._line_starts, np.asarray(starts, dtype=np.int64), side="right") - 1] = True
         codes = (~listed if matcher.negated else listed).astype(np.int64)
         for position in [*np.nonzero(codes)[0][:4].tolist(), *np.nonzero(codes == 0)[0][:4].tolist()]:
             if _TRI_CODE[matcher.match(self._arns[position], None, False, statement.is_deny)] != codes[position]:

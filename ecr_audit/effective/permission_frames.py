@@ -26,7 +26,7 @@ from ecr_audit.policy import OUTCOMES
 from ecr_audit.frames import Column, describe_columns, per_value
 
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
-from ecr_audit.effective.bulk import BulkResult
+from ecr_audit.effective.bulk import BulkResult, fingerprint_weights
 from ecr_audit.effective.cells import CellValues
 
 PERMISSION_COLUMNS: tuple[Column, ...] = (
@@ -179,36 +179,37 @@ def grouped_permissions_frame(model: AccountModel, result: BulkResult) -> pd.Dat
     blocks = result.blocks
     if not blocks:
         return _grouped_frame(model, cells, *(np.zeros(0, dtype=np.int64),) * 4, [])
-    block_targets = np.array([len(b.targets) for b in blocks], dtype=np.int64)
     block_principals = np.array([len(b.principals) for b in blocks], dtype=np.int64)
     block_action = np.array([b.action for b in blocks], dtype=np.int64)
     block_wildcard = np.array([action in model.wildcard_only for action in model.actions], dtype=bool)[block_action]
-    # per target of every block: its block, target and class; an entry is a (block, class) pair
-    target_block = np.repeat(np.arange(len(blocks)), block_targets)
-    targets = np.concatenate([b.targets for b in blocks]).astype(np.int64)
-    classes = canonical[np.concatenate([b.classes for b in blocks])]
-    entry_of_target, entry_keys = pd.factorize(target_block * max(1, len(cells)) + classes)
+    # an entry is a (block, class) pair: each block's distinct classes and their targets'
+    # fingerprints (summarised by the workers that made the blocks, or here)
+    weights = fingerprint_weights(model)
+    for block in blocks:
+        block.summarise(weights)
+    entries_per_block = np.array([len(b.entry_classes) for b in blocks], dtype=np.int64)
+    entry_block = np.repeat(np.arange(len(blocks)), entries_per_block)
+    entry_class = canonical[np.concatenate([b.entry_classes for b in blocks])]
+    fingerprints = np.concatenate([b.entry_fingerprints for b in blocks])
+    # classes with equal values within a block are one entry: their targets are added up
+    entry_of_summary, entry_keys = pd.factorize(entry_block * max(1, len(cells)) + entry_class)
+    if len(entry_keys) < len(entry_class):
+        merged = np.zeros((len(entry_keys), 3), dtype=np.uint64)
+        for column in range(3):
+            np.add.at(merged[:, column], entry_of_summary, fingerprints[:, column])
+        fingerprints = merged
     entry_block, entry_class = np.divmod(np.asarray(entry_keys, dtype=np.int64), max(1, len(cells)))
-    # a wildcard-only action's block has the one target 0 (its "*" row) even with no repository
-    weights = np.random.default_rng(0).integers(0, 2 ** 63, size=(2, max(1, len(model.repositories)) + 1),
-                                                dtype=np.uint64)
-    fingerprints = np.zeros((len(entry_keys), 3), dtype=np.uint64)
-    np.add.at(fingerprints[:, 0], entry_of_target, weights[0][targets + 1])
-    np.add.at(fingerprints[:, 1], entry_of_target, weights[1][targets + 1])
-    fingerprints[:, 2] = np.bincount(entry_of_target, minlength=len(entry_keys))
     fingerprints[block_wildcard[entry_block]] = 0  # the one "*" set
     set_of_entry, first_entries = _factorize_fingerprints(fingerprints)
-    target_start = np.concatenate([[0], np.cumsum(block_targets)])
     arns = np.array([r.arn for r in model.repositories] + [""], dtype=object)
     rank = np.argsort(np.argsort(arns[:-1].astype(str), kind="stable"), kind="stable")  # ARN order
     target_sets = []
     for entry in first_entries.tolist():
-        block = int(entry_block[entry])
-        if block_wildcard[block]:
+        block = blocks[int(entry_block[entry])]
+        if block_wildcard[int(entry_block[entry])]:
             target_sets.append((NO_RESOURCE,))
             continue
-        span = slice(target_start[block], target_start[block + 1])
-        members = targets[span][entry_of_target[span] == entry]
+        members = block.targets[canonical[block.classes] == entry_class[entry]].astype(np.int64)
         target_sets.append(tuple(arns[members[np.argsort(rank[members])]].tolist()))
     # rows: every principal of an entry's block, entry after entry
     rows_of_entry = block_principals[entry_block]

@@ -8,6 +8,8 @@ to brute-force. Every column of every row, and the absence of every omitted cell
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmarks.synthetic import generate_account
 from ecr_audit.audit import Audit, load
@@ -61,3 +63,32 @@ def test_equivalent_actions_share_work_but_keep_their_own_rows() -> None:
     frame = effective.permissions
     rows = [frame[frame.action == action].drop(columns="action").reset_index(drop=True) for action in shared]
     assert len(rows[0]) and all(r.astype(str).equals(rows[0].astype(str)) for r in rows[1:])
+
+
+def test_the_run_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    audit = load(SMALL_SNAPSHOT)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    compute_effective(audit.tables, workers=1)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()  # a caller's own frozen objects stay frozen (some may be freed meanwhile)
+    try:
+        compute_effective(audit.tables, workers=1)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), repositories=st.integers(4, 14), share_with_policy=st.floats(0.3, 1.0),
+       scp_levels=st.sampled_from([0, 2, 3]))
+def test_fast_path_equals_brute_force_on_generated_accounts(seed: int, repositories: int, share_with_policy: float,
+                                                            scp_levels: int) -> None:
+    """Generated accounts whose repository policies repeat one statement with different Principal
+    lists (the fast path shares one decision between them for every principal they do not name)."""
+    audit = Audit.from_snapshot(generate_account(
+        roles=14, users=6, groups=3, managed_policies=24, repositories=repositories,
+        repository_policies=max(1, int(repositories * share_with_policy)), regions=("us-east-1", "eu-west-1"),
+        scp_levels=scp_levels, seed=seed))
+    assert_every_cell_agrees(audit)
