@@ -30,16 +30,27 @@ from ecr_audit.frames import build_frame
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
 
-__all__ = ["find_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
+__all__ = ["find_causes", "verified_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
            "Verification", "cause_id"]
 
 
 def find_causes(tables: "Tables", findings: pd.DataFrame, permissions: pd.DataFrame, capabilities: pd.DataFrame,
-                expectations: Expectations | None = None, verify: bool | Iterable[str] = True) -> pd.DataFrame:
+                expectations: Expectations | None = None, verify: bool | Iterable[str] = True,
+                context: FindingContext | None = None) -> pd.DataFrame:
     """The causes table of ``findings`` (as :func:`ecr_audit.findings.find` returned them for the same
-    inputs). ``verify``: True verifies every fix, False none (``not checked``), a list of cause ids those only."""
-    context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
-    causes = group_causes(context, findings)
+    inputs). ``verify``: True verifies every fix, False none (``not checked``), a list of cause ids those only.
+    ``context``: the :class:`FindingContext` the findings were computed with, when the caller kept it
+    (what the rules already read is not read again)."""
+    if context is None:
+        context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
+    return verified_causes(tables, group_causes(context, findings), expectations, context, verify)
+
+
+def verified_causes(tables: "Tables", causes: list[Cause], expectations: Expectations | None,
+                    context: FindingContext, verify: bool | Iterable[str] = True) -> pd.DataFrame:
+    """The causes table of ``causes`` (from :func:`group_causes`), with the fixes ``verify`` names
+    verified (as in :func:`find_causes`): one grouping serves the unverified table, the verified one
+    and a single cause's verification."""
     if verify is True or verify is False:
         chosen = causes if verify else []
     else:

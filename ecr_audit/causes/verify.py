@@ -161,8 +161,11 @@ def _batches(jobs: list[_Job], tables: Tables) -> Iterable[list[_Job]]:
         yield from (batch for batch, _, _ in batches)
 
 
-def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    tables = build_tables(snapshot)
+def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None,
+              reuse: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Findings and capabilities of ``snapshot``, a copy-on-write copy of ``reuse``'s: the documents
+    it shares with it are not parsed again."""
+    tables = build_tables(snapshot, reuse=reuse)
     effective = compute_effective(tables, workers=1)
     capabilities = compute_capabilities(effective)
     return find(tables, effective.grouped_permissions, capabilities, expectations), capabilities
@@ -175,7 +178,7 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
         repositories = set().union(*(job.repositories or set() for job in batch))
     reduced = reduced_snapshot(tables.snapshot, representatives, repositories,
                                {policy for job in batch for policy in job.edited})
-    before, capabilities_before = _evaluate(reduced, expectations)
+    before, capabilities_before = _evaluate(reduced, expectations, tables)
     changed = reduced
     applied = []
     for job in batch:
@@ -187,7 +190,7 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
             job.result = Verification(NOT_VERIFIED, f"Not verified: the fix could not be applied to the principals "
                                                     f"checked: {error}.")
     batch = applied
-    after, capabilities_after = _evaluate(changed, expectations)
+    after, capabilities_after = _evaluate(changed, expectations, tables)
     gains = _gains(capabilities_before, capabilities_after)
     gains_of: dict[str, list[dict[str, Any]]] = {}
     for gain in gains.to_dict("records"):
