@@ -15,6 +15,7 @@ is applied to a copy of the snapshot: :mod:`ecr_audit.causes.edits`. How it is v
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
@@ -84,8 +85,8 @@ def cause_of_cell(findings: pd.DataFrame, principal_arn: str, action: str, repos
 def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.DataFrame:
     rows = []
     for cause in causes:
-        principals = sorted_unique(p for row in cause.findings for p in row["principals"])
-        repositories = sorted_unique(r for row in cause.findings for r in row["repositories"])
+        principals = _union(cause.findings, "principals")
+        repositories = _union(cause.findings, "repositories")
         verdict = verdicts.get(cause.id)
         fix = cause.fix
         rows.append({
@@ -107,6 +108,17 @@ def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.D
         })
     rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], -row["reach"], row["kind"], row["id"]))
     return build_frame(rows, CAUSE_COLUMNS).reset_index(drop=True)
+
+
+def _union(findings: list[dict], column: str) -> tuple[str, ...]:
+    """The sorted union of a list column of findings rows (:func:`sorted_unique`); one row's own
+    tuple when it is sorted and unique already, as :func:`ecr_audit.findings.find` builds them (a
+    cause with one finding that covers thousands of principals is most of the causes' rows)."""
+    if len(findings) == 1:
+        values = findings[0][column]
+        if isinstance(values, tuple) and (not values or (values[0] and all(map(operator.lt, values, values[1:])))):
+            return values
+    return sorted_unique(value for row in findings for value in row[column])
 
 
 def with_causes(findings: pd.DataFrame, causes: pd.DataFrame) -> pd.DataFrame:
