@@ -98,7 +98,7 @@ def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.D
             "rules": sorted_unique(row["rule"] for row in cause.findings),
             "fix_kind": fix.kind if fix else "none",
             "fix_summary": fix.summary if fix else "No fix proposed.",
-            "fix": fix.to_json() if fix else None,
+            "fix": fix.edits_json if fix else None,
             "fix_status": verdict.status if verdict else UNCHECKED,
             "verification": verdict.text if verdict else "",
             "resolved": verdict.resolved if verdict else (),

@@ -89,6 +89,11 @@ class Fix:
     #: principals whose decisions the edits can change (None: any principal of the account)
     affects: tuple[str, ...] | None = ()
 
+    @cached_property
+    def edits_json(self) -> str | None:
+        """:meth:`to_json`, written once: the unverified and the verified causes tables both hold it."""
+        return self.to_json()
+
     def to_json(self) -> str | None:
         if not self.edits:
             return None
