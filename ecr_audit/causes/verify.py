@@ -51,8 +51,8 @@ SAMPLED_REPOSITORIES = 10
 PARALLEL_REPRESENTATIVES = 200
 #: the verdict of a fix that changes no policy: the access is there under a condition (MFA, a source
 #: network...) that a fix never removes, and the fix says what the caller must do to meet it
-NOTHING_TO_VERIFY = ("Nothing to re-evaluate: this fix changes no policy. The access already holds when the "
-                     "caller meets the condition the fix names; the condition stays.")
+NOTHING_TO_VERIFY = ("Nothing to re-evaluate: this fix changes no policy. The access holds when the caller "
+                     "meets the conditions the fix names, which stay in place.")
 _LEVEL_RANK = {level: len(CAPABILITY_LEVELS) - rank for rank, level in enumerate(CAPABILITY_LEVELS)}
 
 

@@ -287,4 +287,4 @@ def test_a_fix_that_changes_no_policy_says_the_access_holds_once_the_condition_i
     assert not conditional.empty
     assert set(conditional["fix_status"]) == {"no policy change"}
     assert (conditional["verification"] == NOTHING_TO_VERIFY).all()
-    assert "condition stays" in NOTHING_TO_VERIFY and "changes no policy" in NOTHING_TO_VERIFY
+    assert "stay in place" in NOTHING_TO_VERIFY and "changes no policy" in NOTHING_TO_VERIFY
