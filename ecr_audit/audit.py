@@ -34,7 +34,8 @@ from typing import Any
 
 import pandas as pd
 
-from ecr_audit.causes import Cause, cause_of_cell, group_causes, verified_causes, with_causes
+from ecr_audit.causes import (Cause, cause_of_cell, group_causes, verified_causes, verify_causes, with_causes,
+                              with_verdicts)
 from ecr_audit.effective import Effective, compute_capabilities, compute_effective, decide
 from ecr_audit.effective.account import AccountModel
 from ecr_audit.expectations import Expectations, load_expectations
@@ -208,7 +209,8 @@ class Audit:
     def causes(self) -> pd.DataFrame:
         """The causes of every finding (suppressed or not), each with its fix verified by re-evaluating
         the account with the fix applied (see :mod:`ecr_audit.causes`); ranked by severity and reach."""
-        return verified_causes(self.tables, self.cause_list, self.expectations, self.finding_context)
+        verdicts = verify_causes(self.tables, self.cause_list, self.expectations, self.finding_context)
+        return with_verdicts(self.unverified_causes, verdicts)
 
     @cached_property
     def suppression_result(self) -> SuppressionResult:

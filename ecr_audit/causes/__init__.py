@@ -31,7 +31,7 @@ from ecr_audit.frames import build_frame
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
 
-__all__ = ["find_causes", "verified_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
+__all__ = ["find_causes", "verified_causes", "with_verdicts", "verify_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
            "Verification", "cause_id"]
 
 
@@ -99,15 +99,32 @@ def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.D
             "fix_kind": fix.kind if fix else "none",
             "fix_summary": fix.summary if fix else "No fix proposed.",
             "fix": fix.edits_json if fix else None,
-            "fix_status": verdict.status if verdict else UNCHECKED,
-            "verification": verdict.text if verdict else "",
-            "resolved": verdict.resolved if verdict else (),
-            "introduced": tuple(f"{severity} {rule}: {message}" for _, severity, rule, message in
-                                (verdict.introduced if verdict else ())),
-            "added_access": verdict.added_access if verdict else (),
+            **_verdict_columns(verdict),
         })
     rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], -row["reach"], row["kind"], row["id"]))
     return build_frame(rows, CAUSE_COLUMNS).reset_index(drop=True)
+
+
+def with_verdicts(causes: pd.DataFrame, verdicts: dict[str, Verification]) -> pd.DataFrame:
+    """``causes`` (a causes table) with the verification columns of ``verdicts`` (by cause id): the
+    table :func:`causes_frame` builds with them, without building the rest again."""
+    values = [_verdict_columns(verdicts.get(cause_id)) for cause_id in causes["id"]]
+    return causes.assign(**{column: pd.Series([row[column] for row in values], index=causes.index, dtype=object)
+                            for column in _VERDICT_COLUMNS})
+
+
+_VERDICT_COLUMNS = ("fix_status", "verification", "resolved", "introduced", "added_access")
+
+
+def _verdict_columns(verdict: Verification | None) -> dict[str, object]:
+    return {
+        "fix_status": verdict.status if verdict else UNCHECKED,
+        "verification": verdict.text if verdict else "",
+        "resolved": verdict.resolved if verdict else (),
+        "introduced": tuple(f"{severity} {rule}: {message}" for _, severity, rule, message in
+                            (verdict.introduced if verdict else ())),
+        "added_access": verdict.added_access if verdict else (),
+    }
 
 
 def _union(findings: list[dict], column: str) -> tuple[str, ...]:
