@@ -34,12 +34,13 @@ from typing import Any
 
 import pandas as pd
 
-from ecr_audit.causes import cause_of_cell, find_causes, with_causes
+from ecr_audit.causes import (Cause, cause_of_cell, group_causes, verified_causes, verify_causes, with_causes,
+                              with_verdicts)
 from ecr_audit.effective import Effective, compute_capabilities, compute_effective, decide
 from ecr_audit.effective.account import AccountModel
 from ecr_audit.expectations import Expectations, load_expectations
 from ecr_audit.explain import Explanation, explain
-from ecr_audit.findings import find
+from ecr_audit.findings import FindingContext, run_rules
 from ecr_audit.policy import Decision, Policy
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.suppressions import SuppressionResult, Suppressions, apply_suppressions, load_suppressions
@@ -158,8 +159,8 @@ class Audit:
         if cause_id is not None:
             causes = self.__dict__.get("causes")
             if causes is None:  # verify this cause's fix only
-                causes = find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
-                                     self.expectations, verify=[cause_id])
+                causes = verified_causes(self.tables, self.cause_list, self.expectations, self.finding_context,
+                                         verify=[cause_id])
             row = causes[causes["id"] == cause_id]
             if len(row):
                 explanation.cause = {key: (list(value) if isinstance(value, tuple) else value)
@@ -184,20 +185,32 @@ class Audit:
     def unverified_causes(self) -> pd.DataFrame:
         """:attr:`causes` without re-evaluating the account for each fix: their ids and titles, what
         the findings' ``cause`` column and a comparison of two audits (``diff_audits``) need."""
-        return find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
-                           self.expectations, verify=False)
+        return verified_causes(self.tables, self.cause_list, self.expectations, self.finding_context, verify=False)
+
+    @cached_property
+    def finding_context(self) -> FindingContext:
+        """What the rules read (the tables as rows, masks of the permissions), computed once for the
+        findings and read again by the causes."""
+        return FindingContext(self.tables, permissions=self.grouped_permissions, capabilities=self.capabilities,
+                              expectations=self.expectations)
 
     @cached_property
     def rule_findings(self) -> pd.DataFrame:
         """The rules' own output: every finding, suppressed or not, before causes are assigned."""
-        return find(self.tables, self.grouped_permissions, self.capabilities, self.expectations)
+        return run_rules(self.finding_context)
+
+    @cached_property
+    def cause_list(self) -> list[Cause]:
+        """The findings grouped under causes, each with its proposed fix (:func:`ecr_audit.causes.group_causes`):
+        grouped once, for :attr:`unverified_causes`, :attr:`causes` and :meth:`explain`."""
+        return group_causes(self.finding_context, self.rule_findings)
 
     @cached_property
     def causes(self) -> pd.DataFrame:
         """The causes of every finding (suppressed or not), each with its fix verified by re-evaluating
         the account with the fix applied (see :mod:`ecr_audit.causes`); ranked by severity and reach."""
-        return find_causes(self.tables, self.rule_findings, self.grouped_permissions, self.capabilities,
-                           self.expectations)
+        verdicts = verify_causes(self.tables, self.cause_list, self.expectations, self.finding_context)
+        return with_verdicts(self.unverified_causes, verdicts)
 
     @cached_property
     def suppression_result(self) -> SuppressionResult:
@@ -219,8 +232,8 @@ class Audit:
         if expectations is not None and not isinstance(expectations, Expectations):
             expectations = load_expectations(expectations)
         other = copy.copy(self)
-        for name in ("findings", "unsuppressed_findings", "rule_findings", "causes", "unverified_causes",
-                     "suppression_result"):
+        for name in ("findings", "unsuppressed_findings", "finding_context", "rule_findings", "cause_list", "causes",
+                     "unverified_causes", "suppression_result"):
             other.__dict__.pop(name, None)
         other.expectations = expectations
         return other

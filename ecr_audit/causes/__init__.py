@@ -15,6 +15,7 @@ is applied to a copy of the snapshot: :mod:`ecr_audit.causes.edits`. How it is v
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
@@ -30,16 +31,27 @@ from ecr_audit.frames import build_frame
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
 
-__all__ = ["find_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
+__all__ = ["find_causes", "verified_causes", "with_verdicts", "verify_causes", "cause_of_cell", "causes_frame", "with_causes", "group_causes", "CAUSE_COLUMNS", "Cause", "Edit", "Fix",
            "Verification", "cause_id"]
 
 
 def find_causes(tables: "Tables", findings: pd.DataFrame, permissions: pd.DataFrame, capabilities: pd.DataFrame,
-                expectations: Expectations | None = None, verify: bool | Iterable[str] = True) -> pd.DataFrame:
+                expectations: Expectations | None = None, verify: bool | Iterable[str] = True,
+                context: FindingContext | None = None) -> pd.DataFrame:
     """The causes table of ``findings`` (as :func:`ecr_audit.findings.find` returned them for the same
-    inputs). ``verify``: True verifies every fix, False none (``not checked``), a list of cause ids those only."""
-    context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
-    causes = group_causes(context, findings)
+    inputs). ``verify``: True verifies every fix, False none (``not checked``), a list of cause ids those only.
+    ``context``: the :class:`FindingContext` the findings were computed with, when the caller kept it
+    (what the rules already read is not read again)."""
+    if context is None:
+        context = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
+    return verified_causes(tables, group_causes(context, findings), expectations, context, verify)
+
+
+def verified_causes(tables: "Tables", causes: list[Cause], expectations: Expectations | None,
+                    context: FindingContext, verify: bool | Iterable[str] = True) -> pd.DataFrame:
+    """The causes table of ``causes`` (from :func:`group_causes`), with the fixes ``verify`` names
+    verified (as in :func:`find_causes`): one grouping serves the unverified table, the verified one
+    and a single cause's verification."""
     if verify is True or verify is False:
         chosen = causes if verify else []
     else:
@@ -73,8 +85,8 @@ def cause_of_cell(findings: pd.DataFrame, principal_arn: str, action: str, repos
 def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.DataFrame:
     rows = []
     for cause in causes:
-        principals = sorted_unique(p for row in cause.findings for p in row["principals"])
-        repositories = sorted_unique(r for row in cause.findings for r in row["repositories"])
+        principals = _union(cause.findings, "principals")
+        repositories = _union(cause.findings, "repositories")
         verdict = verdicts.get(cause.id)
         fix = cause.fix
         rows.append({
@@ -86,16 +98,44 @@ def causes_frame(causes: list[Cause], verdicts: dict[str, Verification]) -> pd.D
             "rules": sorted_unique(row["rule"] for row in cause.findings),
             "fix_kind": fix.kind if fix else "none",
             "fix_summary": fix.summary if fix else "No fix proposed.",
-            "fix": fix.to_json() if fix else None,
-            "fix_status": verdict.status if verdict else UNCHECKED,
-            "verification": verdict.text if verdict else "",
-            "resolved": verdict.resolved if verdict else (),
-            "introduced": tuple(f"{severity} {rule}: {message}" for _, severity, rule, message in
-                                (verdict.introduced if verdict else ())),
-            "added_access": verdict.added_access if verdict else (),
+            "fix": fix.edits_json if fix else None,
+            **_verdict_columns(verdict),
         })
     rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], -row["reach"], row["kind"], row["id"]))
     return build_frame(rows, CAUSE_COLUMNS).reset_index(drop=True)
+
+
+def with_verdicts(causes: pd.DataFrame, verdicts: dict[str, Verification]) -> pd.DataFrame:
+    """``causes`` (a causes table) with the verification columns of ``verdicts`` (by cause id): the
+    table :func:`causes_frame` builds with them, without building the rest again."""
+    values = [_verdict_columns(verdicts.get(cause_id)) for cause_id in causes["id"]]
+    return causes.assign(**{column: pd.Series([row[column] for row in values], index=causes.index, dtype=object)
+                            for column in _VERDICT_COLUMNS})
+
+
+_VERDICT_COLUMNS = ("fix_status", "verification", "resolved", "introduced", "added_access")
+
+
+def _verdict_columns(verdict: Verification | None) -> dict[str, object]:
+    return {
+        "fix_status": verdict.status if verdict else UNCHECKED,
+        "verification": verdict.text if verdict else "",
+        "resolved": verdict.resolved if verdict else (),
+        "introduced": tuple(f"{severity} {rule}: {message}" for _, severity, rule, message in
+                            (verdict.introduced if verdict else ())),
+        "added_access": verdict.added_access if verdict else (),
+    }
+
+
+def _union(findings: list[dict], column: str) -> tuple[str, ...]:
+    """The sorted union of a list column of findings rows (:func:`sorted_unique`); one row's own
+    tuple when it is sorted and unique already, as :func:`ecr_audit.findings.find` builds them (a
+    cause with one finding that covers thousands of principals is most of the causes' rows)."""
+    if len(findings) == 1:
+        values = findings[0][column]
+        if isinstance(values, tuple) and (not values or (values[0] and all(map(operator.lt, values, values[1:])))):
+            return values
+    return sorted_unique(value for row in findings for value in row[column])
 
 
 def with_causes(findings: pd.DataFrame, causes: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from ecr_audit.causes.edits import aws_managed_arn
+from ecr_audit.causes.heap import long_lived_frozen
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Cause, Edit, Fix, statement_text
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext, split_undecided
@@ -41,11 +42,12 @@ MANAGED_FOR = {"login": "AmazonEC2ContainerRegistryPullOnly", "pull": "AmazonEC2
 
 def group_causes(context: FindingContext, findings: pd.DataFrame) -> list[Cause]:
     """The causes of ``findings`` (every finding in exactly one), each with its proposed fix."""
-    grouping = _Grouping(context, findings)
-    for detector in (_misspellings, _scoped_logins, _conflicts, _partial_grants, _exposures, _missing_logins,
-                     _unmet_expectations, _exceeded_expectations, _conditional_access, _the_rest):
-        detector(grouping)
-    return grouping.causes
+    with long_lived_frozen():
+        grouping = _Grouping(context, findings)
+        for detector in (_misspellings, _scoped_logins, _conflicts, _partial_grants, _exposures, _missing_logins,
+                         _unmet_expectations, _exceeded_expectations, _conditional_access, _the_rest):
+            detector(grouping)
+        return grouping.causes
 
 
 class _Grouping:

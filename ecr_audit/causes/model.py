@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 from ecr_audit.frames import Column, describe_columns
@@ -88,6 +89,11 @@ class Fix:
     #: principals whose decisions the edits can change (None: any principal of the account)
     affects: tuple[str, ...] | None = ()
 
+    @cached_property
+    def edits_json(self) -> str | None:
+        """:meth:`to_json`, written once: the unverified and the verified causes tables both hold it."""
+        return self.to_json()
+
     def to_json(self) -> str | None:
         if not self.edits:
             return None
@@ -104,8 +110,9 @@ class Cause:
     #: what the cause knows that its fix needs (the statement, the missing actions...)
     facts: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def id(self) -> str:
+        """Hashed once: the grouping, the verification and the table each ask (kind and subject never change)."""
         return cause_id(self.kind, self.subject)
 
 

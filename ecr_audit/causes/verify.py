@@ -19,6 +19,9 @@ repositories).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -26,6 +29,7 @@ import pandas as pd
 
 from ecr_audit.causes.edits import apply_edits, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
+from ecr_audit.causes.heap import long_lived_frozen
 from ecr_audit.causes.model import NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED, Cause
 from ecr_audit.effective import compute_capabilities, compute_effective
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
@@ -43,6 +47,12 @@ PRINCIPALS_PER_BATCH = 1000
 ALL_REPOSITORIES_UP_TO = 300
 CAUSE_REPOSITORIES = 30
 SAMPLED_REPOSITORIES = 10
+#: below this many representatives in all, the reduced accounts are evaluated in this process
+PARALLEL_REPRESENTATIVES = 200
+#: the verdict of a fix that changes no policy: the access is there under a condition (MFA, a source
+#: network...) that a fix never removes, and the fix says what the caller must do to meet it
+NOTHING_TO_VERIFY = ("Nothing to re-evaluate: this fix changes no policy. The access holds when the caller "
+                     "meets the conditions the fix names, which stay in place.")
 _LEVEL_RANK = {level: len(CAPABILITY_LEVELS) - rank for rank, level in enumerate(CAPABILITY_LEVELS)}
 
 
@@ -69,8 +79,16 @@ class _Job:
 
 
 def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectations | None,
-                  context: FindingContext) -> dict[str, Verification]:
-    """The verification of every cause's fix, by cause id."""
+                  context: FindingContext, workers: int | None = None) -> dict[str, Verification]:
+    """The verification of every cause's fix, by cause id. ``workers``: how many forked processes
+    evaluate the reduced accounts (default :func:`verification_workers`); the verdicts are the same
+    for any number."""
+    with long_lived_frozen():
+        return _verify(tables, causes, expectations, context, workers)
+
+
+def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | None,
+            context: FindingContext, workers: int | None) -> dict[str, Verification]:
     verdicts: dict[str, Verification] = {}
     jobs = []
     for cause in causes:
@@ -78,14 +96,33 @@ def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectation
         if fix is None or fix.kind == "none":
             verdicts[cause.id] = Verification(NO_FIX, "No change proposed.")
         elif fix.kind == "satisfy-condition" or not fix.edits:
-            verdicts[cause.id] = Verification(NO_CHANGE, "Nothing to verify: no policy changes.")
+            verdicts[cause.id] = Verification(NO_CHANGE, NOTHING_TO_VERIFY)
         else:
             jobs.append(_job(tables, cause, context))
-    for batch in _batches(jobs, tables):
-        _run(tables, batch, expectations, context)
+    runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
+    snapshots = [snapshot for run in runs for snapshot in (run.before, run.after)]
+    if workers is None:
+        workers = verification_workers(sum(len(run.representatives) for run in runs))
+    evaluated = _evaluate_all(snapshots, expectations, tables, workers)
+    for position, run in enumerate(runs):
+        _judge(tables, run, evaluated[2 * position], evaluated[2 * position + 1], context)
     for job in jobs:
         verdicts[job.cause.id] = job.result
     return verdicts
+
+
+def verification_workers(representatives: int) -> int:
+    """``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) when there are enough principals
+    to verify on for a fork to pay (a large account), else 1. Forked only where ``fork`` exists and
+    this process runs no other thread, as for the effective permissions
+    (:func:`ecr_audit.effective.default_workers`)."""
+    configured = os.environ.get("ECR_AUDIT_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    if representatives < PARALLEL_REPRESENTATIVES or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() > 1:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _signature(context: FindingContext, principal: str, policies_of: dict[str, tuple[str, ...]]) -> tuple:
@@ -99,7 +136,9 @@ def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
     cause_principals = sorted({p for row in cause.findings for p in row["principals"]})
     candidates = list(cause_principals) + sorted(set(fix.affects or ()) - set(cause_principals))
     if fix.affects is None:  # a resource or organisation policy: a sample of the account's principals too
-        candidates += sorted(set(context.principal_rows) - set(candidates))
+        taken = set(candidates)
+        candidates += [principal for principal in context.memo("causes-all-principals", lambda: sorted(context.principal_rows))
+                       if principal not in taken]
     policies_of = context.memo("causes-policies-of", lambda: _policies_of(tables))
     chosen: dict[tuple, str] = {}
     for principal in candidates:
@@ -108,7 +147,7 @@ def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
         if len(chosen) >= REPRESENTATIVES_PER_FIX:
             break
     repositories = None
-    all_repositories = sorted(tables.repositories["repository_arn"])
+    all_repositories = context.memo("causes-all-repositories", lambda: sorted(tables.repositories["repository_arn"]))
     if len(all_repositories) > ALL_REPOSITORIES_UP_TO:
         own = sorted({r for row in cause.findings for r in row["repositories"]})
         repositories = set(own[:CAUSE_REPOSITORIES]) | set(all_repositories[:SAMPLED_REPOSITORIES])
@@ -161,21 +200,64 @@ def _batches(jobs: list[_Job], tables: Tables) -> Iterable[list[_Job]]:
         yield from (batch for batch, _, _ in batches)
 
 
-def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    tables = build_tables(snapshot)
+def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None,
+              reuse: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Findings and capabilities of ``snapshot``, a copy-on-write copy of ``reuse``'s: the documents
+    it shares with it are not parsed again."""
+    tables = build_tables(snapshot, reuse=reuse)
     effective = compute_effective(tables, workers=1)
     capabilities = compute_capabilities(effective)
     return find(tables, effective.grouped_permissions, capabilities, expectations), capabilities
 
 
-def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, context: FindingContext) -> None:
+#: what forked workers read (set before the fork, copied on write): the snapshots, expectations, tables
+_WORKER: dict[str, Any] = {}
+
+
+def _evaluate_one(position: int) -> tuple[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    return position, _evaluate(_WORKER["snapshots"][position], _WORKER["expectations"], _WORKER["tables"])
+
+
+def _evaluate_all(snapshots: list[dict[str, Any]], expectations: Expectations | None, tables: Tables,
+                  workers: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """:func:`_evaluate` of each snapshot, in order; spread over ``workers`` forked processes, the
+    largest reduced accounts first."""
+    if workers <= 1 or len(snapshots) < 2:
+        return [_evaluate(snapshot, expectations, tables) for snapshot in snapshots]
+    order = sorted(range(len(snapshots)), key=lambda position: -_size(snapshots[position]))
+    _WORKER.update(snapshots=snapshots, expectations=expectations, tables=tables)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(snapshots))) as pool:
+            found = dict(pool.imap_unordered(_evaluate_one, order, chunksize=1))
+    finally:
+        _WORKER.clear()
+    return [found[position] for position in range(len(snapshots))]
+
+
+def _size(snapshot: dict[str, Any]) -> int:
+    """How much a reduced account costs to evaluate, roughly: principals x repositories."""
+    iam = snapshot.get("iam") or {}
+    principals = len(iam.get("UserDetailList") or ()) + len(iam.get("RoleDetailList") or ())
+    repositories = sum(len((registry or {}).get("repositories") or ()) for registry in (snapshot.get("ecr") or {}).values())
+    return principals * max(1, repositories)
+
+
+@dataclass
+class _Run:
+    """A batch of fixes verified together: the reduced account before and after their edits."""
+    jobs: list[_Job]
+    representatives: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def _prepare(tables: Tables, batch: list[_Job]) -> _Run:
     representatives = sorted({p for job in batch for p in job.representatives})
     repositories = None
     if any(job.repositories is not None for job in batch):
         repositories = set().union(*(job.repositories or set() for job in batch))
     reduced = reduced_snapshot(tables.snapshot, representatives, repositories,
                                {policy for job in batch for policy in job.edited})
-    before, capabilities_before = _evaluate(reduced, expectations)
     changed = reduced
     applied = []
     for job in batch:
@@ -186,8 +268,12 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
         except KeyError as error:
             job.result = Verification(NOT_VERIFIED, f"Not verified: the fix could not be applied to the principals "
                                                     f"checked: {error}.")
-    batch = applied
-    after, capabilities_after = _evaluate(changed, expectations)
+    return _Run(applied, representatives, reduced, changed)
+
+
+def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.DataFrame],
+           after_evaluated: tuple[pd.DataFrame, pd.DataFrame], context: FindingContext) -> None:
+    (before, capabilities_before), (after, capabilities_after) = before_evaluated, after_evaluated
     gains = _gains(capabilities_before, capabilities_after)
     gains_of: dict[str, list[dict[str, Any]]] = {}
     for gain in gains.to_dict("records"):
@@ -195,7 +281,7 @@ def _run(tables: Tables, batch: list[_Job], expectations: Expectations | None, c
     before_ids = set(before["id"])
     new = after[~after["id"].isin(before_ids)].to_dict("records")
     after_ids = set(after["id"])
-    for job in batch:
+    for job in run.jobs:
         job.result = _verdict(job, before_ids, after_ids, new, gains_of, context, len(tables.principals),
                               len(tables.repositories))
 

@@ -14,7 +14,8 @@ import pytest
 
 import ecr_audit
 from ecr_audit.audit import Audit
-from ecr_audit.causes import find_causes, with_causes
+from ecr_audit.causes import Cause, causes_frame, find_causes, with_causes
+from ecr_audit.causes.verify import NOTHING_TO_VERIFY, verify_causes
 from ecr_audit.findings.grants import SECURITY_KEYS
 from ecr_audit.demo import DEMO_EXPECTATIONS
 from ecr_audit.demo.company import DEMO_CASES
@@ -241,3 +242,49 @@ def test_an_expected_push_that_only_the_boundary_refuses_is_fixed_in_the_boundar
     changes = json.loads(row["fix"])
     assert row["fix_kind"] == "allow-in-boundary" and row["fix_status"] == "verified"
     assert [change["target"].rsplit("/", 1)[-1] for change in changes] == ["ContractorCiBoundary"]
+
+
+@pytest.mark.slow
+def test_fixes_verified_in_forked_workers_get_the_verdicts_of_one_process(generated_audit):
+    causes = generated_audit.cause_list
+    context = generated_audit.finding_context
+
+    serial = verify_causes(generated_audit.tables, causes, generated_audit.expectations, context, workers=1)
+    forked = verify_causes(generated_audit.tables, causes, generated_audit.expectations, context, workers=2)
+
+    assert any(verdict.status == "verified" for verdict in serial.values())
+    assert forked == serial
+
+
+def test_the_audit_groups_once_and_verifies_that_grouping_as_find_causes_does(fixture_audit):
+    reference = find_causes(fixture_audit.tables, fixture_audit.rule_findings, fixture_audit.grouped_permissions,
+                            fixture_audit.capabilities)
+
+    assert fixture_audit.causes.equals(reference)
+    assert fixture_audit.unverified_causes["id"].tolist() == reference["id"].tolist()
+    assert fixture_audit.__dict__["cause_list"] is fixture_audit.cause_list  # one grouping, kept
+
+
+def test_a_cause_lists_its_principals_sorted_and_unique_whatever_its_findings_hold():
+    def finding(finding_id, principals, repositories):
+        return {"id": finding_id, "rule": "missing-login", "severity": "high", "principals": principals,
+                "repositories": repositories}
+
+    one = Cause("x", ("one",), "one", findings=[finding("f1", ("b", "a", "b"), ())])
+    sorted_already = Cause("x", ("two",), "two", findings=[finding("f2", ("a", "b"), ("r",))])
+
+    frame = causes_frame([one, sorted_already], {}).set_index("title")
+
+    assert frame.at["one", "principals"] == ("a", "b")
+    assert frame.at["two", "principals"] == ("a", "b") and frame.at["two", "repositories"] == ("r",)
+
+
+@pytest.mark.moto
+def test_a_fix_that_changes_no_policy_says_the_access_holds_once_the_condition_is_met(demo):
+    causes = demo.causes
+    conditional = causes[causes["fix_kind"] == "satisfy-condition"]
+
+    assert not conditional.empty
+    assert set(conditional["fix_status"]) == {"no policy change"}
+    assert (conditional["verification"] == NOTHING_TO_VERIFY).all()
+    assert "stay in place" in NOTHING_TO_VERIFY and "changes no policy" in NOTHING_TO_VERIFY
