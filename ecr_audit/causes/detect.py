@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from ecr_audit.causes.edits import aws_managed_arn
-from ecr_audit.causes.heap import long_lived_frozen
+from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Cause, Edit, Fix, statement_text
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext, split_undecided

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ecr_audit.causes.edits import apply_edits, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
-from ecr_audit.causes.heap import long_lived_frozen
+from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED, Cause
 from ecr_audit.effective import compute_capabilities, compute_effective
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS

@@ -20,11 +20,9 @@ the rest.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import threading
-from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -39,6 +37,7 @@ from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import (GROUPED_PERMISSION_COLUMNS, PERMISSION_COLUMNS, grouped_permissions_frame,
                                        permissions_frame)
 from ecr_audit.effective.names import resolve_action, resolve_principal, resolve_target
+from ecr_audit.heap import long_lived_frozen
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -116,30 +115,10 @@ def compute_effective(tables: "Tables", workers: int | None = None, model: Accou
     the tables' :class:`AccountModel` when the caller already built it."""
     model = AccountModel(tables) if model is None else model
     workers = default_workers(model) if workers is None else workers
-    with _long_lived_objects_frozen():
+    with long_lived_frozen():
         if workers > 1:
             return Effective(model, run_parallel(model, CAPABILITY_ACTIONS, workers))
         return Effective(model, BulkEvaluator(model, CAPABILITY_ACTIONS).run())
-
-
-@contextmanager
-def _long_lived_objects_frozen():
-    """The objects that exist before the run (the tables, the parsed policies: millions on a large
-    account) are left out of the garbage collector's full passes while it runs.
-
-    The run allocates hundreds of thousands of decisions and cell values, which triggers full
-    collections that walk every object of the process each time: about a fifth of the run on the
-    large synthetic account. Frozen objects are also not written to by collections in forked
-    workers, so their memory pages stay shared (the ``gc.freeze`` documentation's advice before a
-    fork). Nothing is frozen when the caller froze objects itself or disabled the collector."""
-    if gc.get_freeze_count() or not gc.isenabled():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def compute_capabilities(effective: Effective) -> pd.DataFrame:
