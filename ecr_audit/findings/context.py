@@ -11,6 +11,7 @@ Labels are plain text that quote names (``role 'codebuild-storefront'``, ``'paym
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import re
@@ -61,8 +62,25 @@ def split_undecided(entry: Any) -> tuple[str, str | None]:
     return (match.group("text"), match.group("statement")) if match else (entry, None)
 
 
+def _principal_rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
+    mask = isin(frame["principal_arn"], principals) if len(frame) else np.zeros(0, dtype=bool)
+    return frame.loc[mask].reset_index(drop=True)
+
+
 def _undecided_statements(entries: Any) -> list[str]:
     return [statement_id for entry in entries or () if (statement_id := split_undecided(entry)[1])]
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")``, the same values, column by column (``to_dict`` boxes each value
+    on its own: seconds for the tables of a large account, which every context reads)."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, values)) for values in zip(*(frame[name].tolist() for name in columns))]
+
+
+#: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)
+_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "own_grant_statements", "attached_to",
+                  "collected_at", "organization", "organization_names")
 
 
 class FindingContext:
@@ -70,22 +88,54 @@ class FindingContext:
                  expectations: Expectations | None = None) -> None:
         self.tables = tables
         self._permissions = permissions
-        self.capabilities = capabilities
+        self._capabilities = capabilities
         self.expectations = expectations if expectations is not None else NO_FILE
         self._parsed: dict[str, Policy | PolicyParseError | None] = {}
         self._memo: dict[str, Any] = {}
+        #: a reduced context's whole one, and how it cuts that one's frames (see :meth:`reduced`)
+        self._whole: FindingContext | None = None
+        self._cut: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per context: for what several rules read (e.g. scoped login statements)."""
+        """``compute()`` once per context: for what several rules read (e.g. scoped login statements).
+        Only for what the tables other than ``principals`` decide: :meth:`reduced` contexts share it."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def reduced(self, principals: Iterable[str]) -> "FindingContext":
+        """This context cut down to ``principals`` (ARNs): their rows of the ``principals`` table, of
+        the permissions and of the capabilities; the other tables, and what is derived from them
+        (lookups, parsed policies, memos), shared with this context rather than built again."""
+        ordered = sorted(set(principals))
+        tables = self.tables
+        reduced = FindingContext(
+            dataclasses.replace(tables, principals=tables.principals[
+                tables.principals["principal_arn"].isin(ordered)].reset_index(drop=True)),
+            permissions=self._permissions, capabilities=self._capabilities, expectations=self.expectations)
+        # cut on first use: many rules read only one of them, and a cut of 10^7 rows costs
+        reduced._cut = lambda frame: _principal_rows(frame, ordered)
+        reduced._whole = self
+        for name in _TABLE_DERIVED:
+            reduced.__dict__[name] = getattr(self, name)
+        reduced._parsed = self._parsed
+        reduced._memo = self._memo
+        return reduced
+
     # --- tables -------------------------------------------------------------------------------
+    @cached_property
+    def capabilities(self) -> pd.DataFrame:
+        """Principal x repository x capability levels (``compute_capabilities``)."""
+        if self._whole is not None:
+            return self._cut(self._whole.capabilities)
+        return self._capabilities
+
     @cached_property
     def permissions(self) -> pd.DataFrame:
         """The grouped permissions (``Effective.grouped_permissions``): one row per principal x action x
         tuple of alike repositories. A hand-built ``permissions`` frame (one row per cell) is grouped."""
+        if self._whole is not None:
+            return self._cut(self._whole.permissions)
         if "repositories" in self._permissions.columns:  # grouped already; lists read as tuples
             repositories = self._permissions["repositories"]
             if isinstance(repositories.dtype, pd.CategoricalDtype):
@@ -122,15 +172,15 @@ class FindingContext:
         return frame.loc[mask]
 
     def _own_grant_in(self, statement_ids: Any) -> bool:
-        for statement_id in statement_ids or ():
-            row = self.statement_rows.get(statement_id)
-            if row is None or row["effect"] != "Allow":
-                continue
-            if row["policy_kind"] in IDENTITY_KINDS:
-                return True
-            if row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row):
-                return True
-        return False
+        return not self.own_grant_statements.isdisjoint(statement_ids or ())
+
+    @cached_property
+    def own_grant_statements(self) -> frozenset[str]:
+        """Ids of the Allow statements that grant a principal its own access: identity-based ones,
+        and those of resource policies that name principals or accounts (not everyone)."""
+        return frozenset(statement_id for statement_id, row in self.statement_rows.items()
+                         if row["effect"] == "Allow" and (row["policy_kind"] in IDENTITY_KINDS or (
+                             row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row))))
 
     @cached_property
     def shortfalls(self) -> list[Shortfall]:
@@ -163,19 +213,19 @@ class FindingContext:
     # --- lookups ------------------------------------------------------------------------------
     @cached_property
     def principal_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["principal_arn"]: row for row in self.tables.principals.to_dict("records")}
+        return {row["principal_arn"]: row for row in records(self.tables.principals)}
 
     @cached_property
     def repository_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["repository_arn"]: row for row in self.tables.repositories.to_dict("records")}
+        return {row["repository_arn"]: row for row in records(self.tables.repositories)}
 
     @cached_property
     def policy_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["policy_id"]: row for row in self.tables.policies.to_dict("records")}
+        return {row["policy_id"]: row for row in records(self.tables.policies)}
 
     @cached_property
     def statement_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["statement_id"]: row for row in self.tables.statements.to_dict("records")}
+        return {row["statement_id"]: row for row in records(self.tables.statements)}
 
     @cached_property
     def attached_to(self) -> dict[str, tuple[str, ...]]:

@@ -21,17 +21,14 @@ tests check it on random changes of generated accounts.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Iterable
 
-import numpy as np
 import pandas as pd
 
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import finding_rows, findings_frame
-from ecr_audit.findings.context import FindingContext
+from ecr_audit.findings.context import FindingContext, records
 from ecr_audit.findings.registry import Rule, all_rules
-from ecr_audit.frames import isin
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -47,17 +44,19 @@ def find_changed(previous: pd.DataFrame, tables: "Tables", permissions: pd.DataF
     capabilities or principals rows the change altered; every other principal's must be as before."""
     changed = set(principals)
     whole = FindingContext(tables, permissions=permissions, capabilities=capabilities, expectations=expectations)
-    previous_rows = previous.to_dict("records")
-    reduced = _Reduced(tables, whole, expectations)
+    previous_rows = records(previous)
+    reduced: dict[frozenset[str], FindingContext] = {}  # one per set of principals: rules share them
+    rules = [(each, _scope(each, whole)) for each in all_rules()]
+    before_of = {each.id: [row for row in previous_rows if row["rule"] == each.id] for each, _ in rules}
     rows: list[dict] = []
-    for each in all_rules():
-        if _scope(each, whole) == "account":
+    for each, scope in rules:
+        if scope == "account":
             rows.extend(finding_rows(whole, [each]))
             continue
-        before = [row for row in previous_rows if row["rule"] == each.id]
+        before = before_of[each.id]
         chosen = _closed(changed, before)
         while True:
-            found = [row for row in finding_rows(reduced.context(chosen), [each]) if row["principals"]]
+            found = [row for row in finding_rows(_reduced(whole, chosen, reduced), [each]) if row["principals"]]
             ids = {row["id"] for row in found}
             outside = {principal for row in before if row["id"] in ids for principal in row["principals"]} - chosen
             if not outside:
@@ -85,31 +84,12 @@ def _closed(principals: set[str], findings: list[dict]) -> set[str]:
         chosen = grown
 
 
-class _Reduced:
-    """Contexts over some principals only: their rows of the permissions, capabilities and
-    principals tables; every other table whole. One per set of principals (rules share them)."""
-
-    def __init__(self, tables: "Tables", whole: FindingContext, expectations: Expectations | None) -> None:
-        self.tables = tables
-        self.whole = whole
-        self.expectations = expectations
-        self._made: dict[frozenset[str], FindingContext] = {}
-
-    def context(self, principals: set[str]) -> FindingContext:
-        key = frozenset(principals)
-        if key not in self._made:
-            tables = self.tables
-            ordered = sorted(principals)
-            permissions = self.whole.permissions
-            capabilities = self.whole.capabilities
-            self._made[key] = FindingContext(
-                dataclasses.replace(tables, principals=tables.principals[
-                    tables.principals["principal_arn"].isin(ordered)].reset_index(drop=True)),
-                permissions=_rows(permissions, ordered), capabilities=_rows(capabilities, ordered),
-                expectations=self.expectations)
-        return self._made[key]
-
-
-def _rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
-    mask = isin(frame["principal_arn"], principals) if len(frame) else np.zeros(0, dtype=bool)
-    return frame.loc[mask].reset_index(drop=True)
+def _reduced(whole: FindingContext, principals: set[str], made: dict[frozenset[str], FindingContext]
+             ) -> FindingContext:
+    """The context of ``principals``, cut from the smallest context made so far that holds them all
+    (cutting the whole account's frames, 10^7 rows, is what costs)."""
+    key = frozenset(principals)
+    if key not in made:
+        holding = [made[other] for other in sorted(made, key=len) if key <= other]
+        made[key] = (holding[0] if holding else whole).reduced(key)
+    return made[key]
