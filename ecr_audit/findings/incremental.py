@@ -89,6 +89,8 @@ def _reduced(whole: FindingContext, principals: set[str], made: dict[frozenset[s
     """The context of ``principals``, cut from the smallest context made so far that holds them all
     (cutting the whole account's frames, 10^7 rows, is what costs)."""
     key = frozenset(principals)
+    if len(key) >= len(whole.principal_rows) and key >= whole.principal_rows.keys():
+        return whole  # every principal: nothing to cut
     if key not in made:
         holding = [made[other] for other in sorted(made, key=len) if key <= other]
         made[key] = (holding[0] if holding else whole).reduced(key)
