@@ -22,6 +22,7 @@ unknown principal or repository, a malformed policy, one over the size AWS accep
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -145,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         changes = build_changes(args.changes)
         audit = ecr_audit.load(args.snapshot, expectations=args.expectations)
+        audit.findings  # the account as it is, in full: what the changes are compared with
+        # it lives until the command exits: keep its millions of objects out of every collection
+        # the what-if's own allocations would trigger (a second, on a large account)
+        gc.freeze()
         changed = audit.with_changes(*changes)
     except (_BadInput, ChangeError, SnapshotError, ExpectationsError) as error:
         return _fail(str(error))

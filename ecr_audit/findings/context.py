@@ -26,7 +26,7 @@ from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.frames import isin, parse_timestamp, per_value
+from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -95,6 +95,7 @@ class FindingContext:
         #: a reduced context's whole one, and how it cuts that one's frames (see :meth:`reduced`)
         self._whole: FindingContext | None = None
         self._cut: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame
+        self._holders: dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[tuple[str, str]]] = {}
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per context: for what several rules read (e.g. scoped login statements).
@@ -142,6 +143,24 @@ class FindingContext:
                 return self._permissions
             return self._permissions.assign(repositories=repositories.map(lambda value: tuple(value or ())))
         return group_permissions(self._permissions)
+
+    def capability_holders(self, capabilities: tuple[str, ...], levels: tuple[str, ...]
+                           ) -> frozenset[tuple[str, str]]:
+        """(principal, capability) pairs of ``capabilities`` held at one of ``levels`` on some
+        repository. A reduced context reads them off its whole one's (found once there, and a pass
+        over the capabilities costs less than cutting them to many principals)."""
+        key = (capabilities, levels)
+        if key not in self._holders:
+            if self._whole is not None:
+                principals = self.principal_rows.keys()
+                found = frozenset(pair for pair in self._whole.capability_holders(capabilities, levels)
+                                  if pair[0] in principals)
+            else:
+                frame = self.capabilities
+                mask = isin(frame["capability"], capabilities) & isin(frame["level"], levels)
+                found = frozenset(distinct_pairs(frame["principal_arn"], frame["capability"], mask)[0])
+            self._holders[key] = found
+        return self._holders[key]
 
     @cached_property
     def holding_mask(self) -> np.ndarray:

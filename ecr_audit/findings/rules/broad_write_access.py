@@ -20,7 +20,6 @@ from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.frames import distinct_pairs, isin
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.policy import catalogue
@@ -80,10 +79,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
 
 def _holders(context: FindingContext) -> set[tuple[str, str]]:
     """(principal, capability) pairs held (full or conditional) on at least one repository."""
-    capabilities = context.capabilities
-    mask = isin(capabilities["capability"], BROAD_CAPABILITIES) & isin(capabilities["level"], ("full", "conditional"))
-    pairs, _ = distinct_pairs(capabilities["principal_arn"], capabilities["capability"], mask)
-    return set(pairs)
+    return set(context.capability_holders(BROAD_CAPABILITIES, ("full", "conditional")))
 
 
 def _broad_statements(context: FindingContext) -> dict[str, tuple[str, ...]]:
