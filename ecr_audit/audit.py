@@ -41,6 +41,7 @@ from ecr_audit.effective.account import AccountModel
 from ecr_audit.expectations import Expectations, load_expectations
 from ecr_audit.explain import Explanation, explain
 from ecr_audit.findings import FindingContext, run_rules
+from ecr_audit.findings.incremental import find_changed
 from ecr_audit.policy import Decision, Policy
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.suppressions import SuppressionResult, Suppressions, apply_suppressions, load_suppressions
@@ -67,6 +68,9 @@ class Audit:
     #: with changes: (principal ARNs, repository ARNs) whose access they can affect; the access of
     #: every other principal x repository is that of the audit they were applied to. None: no changes
     affected: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
+    #: with incremental changes: (the audit they were applied to, the principals whose rows in the
+    #: evaluated frames may differ from its); the findings of every other principal are its findings
+    changed_from: tuple[Audit, frozenset[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -197,6 +201,10 @@ class Audit:
     @cached_property
     def rule_findings(self) -> pd.DataFrame:
         """The rules' own output: every finding, suppressed or not, before causes are assigned."""
+        if self.changed_from is not None:
+            previous, principals = self.changed_from
+            return find_changed(previous.rule_findings, self.tables, self.grouped_permissions, self.capabilities,
+                                principals, self.expectations, context=self.finding_context)
         return run_rules(self.finding_context)
 
     @cached_property
@@ -236,6 +244,7 @@ class Audit:
                      "unverified_causes", "suppression_result"):
             other.__dict__.pop(name, None)
         other.expectations = expectations
+        other.changed_from = None  # the findings it would start from are those of other expectations
         return other
 
     def with_suppressions(self, suppressions: str | os.PathLike[str] | Suppressions | None,
@@ -262,7 +271,8 @@ class Audit:
         The snapshot is copied copy-on-write and only the documents the changes touch are parsed
         again; with ``incremental`` (the default) only the principals and repositories the changes
         can affect are evaluated again and spliced into this audit's ``grouped_permissions`` and
-        ``capabilities`` (computed first if they were not); the findings run on the whole result.
+        ``capabilities`` (computed first if they were not), and the rules run again only where those
+        frames changed (:func:`ecr_audit.findings.incremental.find_changed`).
         ``incremental=False`` evaluates the changed account from scratch (same result, slower).
         ``effective`` and the one-row-per-cell ``permissions`` of a changed audit are computed in
         full, on first use, like those of any audit; ``affected`` says what the changes can reach
@@ -276,10 +286,11 @@ class Audit:
                       changes=self.changes + applied.changes,
                       affected=(principals | applied.principals, repositories | applied.repositories))
         if incremental:
-            grouped, capabilities = recompute(self.grouped_permissions, self.capabilities, other.tables,
-                                              applied.principals, applied.repositories, previous=self.tables)
-            other.__dict__["grouped_permissions"] = grouped
-            other.__dict__["capabilities"] = capabilities
+            recomputed = recompute(self.grouped_permissions, self.capabilities, other.tables,
+                                   applied.principals, applied.repositories, previous=self.tables)
+            other.__dict__["grouped_permissions"] = recomputed.grouped_permissions
+            other.__dict__["capabilities"] = recomputed.capabilities
+            other.changed_from = (self, recomputed.principals)
         return other
 
     def __repr__(self) -> str:

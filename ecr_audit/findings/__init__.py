@@ -29,7 +29,7 @@ from ecr_audit.frames import build_frame
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
 
-__all__ = ["find", "run_rules", "FindingContext", "Finding", "Rule", "rule", "all_rules", "rules_by_id",
+__all__ = ["find", "run_rules", "finding_rows", "findings_frame", "FindingContext", "Finding", "Rule", "rule", "all_rules", "rules_by_id",
            "FINDING_COLUMNS", "SEVERITIES"]
 
 
@@ -47,8 +47,13 @@ def find(tables: "Tables", permissions: pd.DataFrame, capabilities: pd.DataFrame
 
 def run_rules(context: FindingContext, rules: Iterable[Rule] | None = None) -> pd.DataFrame:
     """Run ``rules`` (default: every registered rule) and build the findings table."""
+    return findings_frame(finding_rows(context, all_rules() if rules is None else rules))
+
+
+def finding_rows(context: FindingContext, rules: Iterable[Rule]) -> list[dict]:
+    """The findings table's rows that ``rules`` yield on ``context``, in the order yielded."""
     rows = []
-    for each in all_rules() if rules is None else rules:
+    for each in rules:
         seen: set[str] = set()
         for finding in each(context):
             row = _row(context, each, finding)
@@ -56,8 +61,13 @@ def run_rules(context: FindingContext, rules: Iterable[Rule] | None = None) -> p
                 raise ValueError(f"rule {each.id} yielded two findings with the key {finding.key!r}")
             seen.add(row["id"])
             rows.append(row)
-    rows.sort(key=lambda row: (SEVERITY_RANK[row["severity"]], row["rule"], row["principal_arn"] or "",
-                               row["repository_arn"] or "", row["id"]))
+    return rows
+
+
+def findings_frame(rows: list[dict]) -> pd.DataFrame:
+    """The findings table of ``rows``: sorted by severity, rule, principal, repository and id."""
+    rows = sorted(rows, key=lambda row: (SEVERITY_RANK[row["severity"]], row["rule"], row["principal_arn"] or "",
+                                         row["repository_arn"] or "", row["id"]))
     return build_frame(rows, FINDING_COLUMNS).reset_index(drop=True)
 
 

@@ -11,6 +11,7 @@ Labels are plain text that quote names (``role 'codebuild-storefront'``, ``'paym
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import re
@@ -25,7 +26,7 @@ from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.frames import isin, parse_timestamp, per_value
+from ecr_audit.frames import codes_and_values, distinct_pairs, isin, parse_timestamp, per_value
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -61,8 +62,37 @@ def split_undecided(entry: Any) -> tuple[str, str | None]:
     return (match.group("text"), match.group("statement")) if match else (entry, None)
 
 
+def _principal_rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
+    mask = isin(frame["principal_arn"], principals) if len(frame) else np.zeros(0, dtype=bool)
+    return frame.loc[mask].reset_index(drop=True)
+
+
+def _per_present_value(series: pd.Series, decide: Callable[[Any], bool]) -> np.ndarray:
+    """``per_value`` deciding only the values the rows hold: a categorical keeps every category of
+    the frame it was cut from (10^4 tuples of statement ids), a cut holds a few of them."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return per_value(series, decide)
+    codes, values = codes_and_values(series)
+    present = np.flatnonzero(np.bincount(codes.astype(np.int64) + 1, minlength=len(values) + 1)[1:])
+    table = np.zeros(len(values) + 1, dtype=bool)  # the last entry answers a missing value (-1)
+    table[present] = [decide(values[code]) for code in present.tolist()]
+    return table[codes]
+
+
 def _undecided_statements(entries: Any) -> list[str]:
     return [statement_id for entry in entries or () if (statement_id := split_undecided(entry)[1])]
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")``, the same values, column by column (``to_dict`` boxes each value
+    on its own: seconds for the tables of a large account, which every context reads)."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, values)) for values in zip(*(frame[name].tolist() for name in columns))]
+
+
+#: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)
+_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "own_grant_statements", "attached_to",
+                  "collected_at", "organization", "organization_names")
 
 
 class FindingContext:
@@ -70,28 +100,79 @@ class FindingContext:
                  expectations: Expectations | None = None) -> None:
         self.tables = tables
         self._permissions = permissions
-        self.capabilities = capabilities
+        self._capabilities = capabilities
         self.expectations = expectations if expectations is not None else NO_FILE
         self._parsed: dict[str, Policy | PolicyParseError | None] = {}
         self._memo: dict[str, Any] = {}
+        #: a reduced context's whole one, and how it cuts that one's frames (see :meth:`reduced`)
+        self._whole: FindingContext | None = None
+        self._cut: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame
+        self._holders: dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[tuple[str, str]]] = {}
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per context: for what several rules read (e.g. scoped login statements)."""
+        """``compute()`` once per context: for what several rules read (e.g. scoped login statements).
+        Only for what the tables other than ``principals`` decide: :meth:`reduced` contexts share it."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def reduced(self, principals: Iterable[str]) -> "FindingContext":
+        """This context cut down to ``principals`` (ARNs): their rows of the ``principals`` table, of
+        the permissions and of the capabilities; the other tables, and what is derived from them
+        (lookups, parsed policies, memos), shared with this context rather than built again."""
+        ordered = sorted(set(principals))
+        tables = self.tables
+        reduced = FindingContext(
+            dataclasses.replace(tables, principals=tables.principals[
+                tables.principals["principal_arn"].isin(ordered)].reset_index(drop=True)),
+            permissions=self._permissions, capabilities=self._capabilities, expectations=self.expectations)
+        # cut on first use: many rules read only one of them, and a cut of 10^7 rows costs
+        reduced._cut = lambda frame: _principal_rows(frame, ordered)
+        reduced._whole = self
+        for name in _TABLE_DERIVED:
+            reduced.__dict__[name] = getattr(self, name)
+        reduced._parsed = self._parsed
+        reduced._memo = self._memo
+        return reduced
+
     # --- tables -------------------------------------------------------------------------------
+    @cached_property
+    def capabilities(self) -> pd.DataFrame:
+        """Principal x repository x capability levels (``compute_capabilities``)."""
+        if self._whole is not None:
+            return self._cut(self._whole.capabilities)
+        return self._capabilities
+
     @cached_property
     def permissions(self) -> pd.DataFrame:
         """The grouped permissions (``Effective.grouped_permissions``): one row per principal x action x
         tuple of alike repositories. A hand-built ``permissions`` frame (one row per cell) is grouped."""
+        if self._whole is not None:
+            return self._cut(self._whole.permissions)
         if "repositories" in self._permissions.columns:  # grouped already; lists read as tuples
             repositories = self._permissions["repositories"]
             if isinstance(repositories.dtype, pd.CategoricalDtype):
                 return self._permissions
             return self._permissions.assign(repositories=repositories.map(lambda value: tuple(value or ())))
         return group_permissions(self._permissions)
+
+    def capability_holders(self, capabilities: tuple[str, ...], levels: tuple[str, ...]
+                           ) -> frozenset[tuple[str, str]]:
+        """(principal, capability) pairs of ``capabilities`` held at one of ``levels`` on some
+        repository. A reduced context reads them off its whole one's (found once there, and a pass
+        over the capabilities costs less than cutting them to many principals)."""
+        key = (capabilities, levels)
+        if key not in self._holders:
+            if self._whole is not None:
+                principals = self.principal_rows.keys()
+                found = frozenset(pair for pair in self._whole.capability_holders(capabilities, levels)
+                                  if pair[0] in principals)
+            else:
+                frame = self.capabilities
+                mask = isin(frame["capability"], capabilities) & isin(frame["level"], levels)
+                found = frozenset(distinct_pairs(frame["principal_arn"], frame["capability"], mask)[0])
+            self._holders[key] = found
+        return self._holders[key]
 
     @cached_property
     def holding_mask(self) -> np.ndarray:
@@ -108,12 +189,16 @@ class FindingContext:
         principal was given (a missing login, a service role that cannot pull) read this mask so
         that such a grant does not make finance users and service-linked roles look like
         half-configured image pullers."""
-        permissions = self.permissions
-        if permissions.empty:
+        return self.own_in(self.permissions)
+
+    def own_in(self, rows: pd.DataFrame) -> np.ndarray:
+        """:attr:`own_mask` for some rows of the permissions (``self.rows(...)`` with the
+        ``decision``, ``allowing`` and ``undecided`` columns): decided once per value they hold."""
+        if rows.empty:
             return np.zeros(0, dtype=bool)
-        own = per_value(permissions["allowing"], self._own_grant_in) | \
-            per_value(permissions["undecided"], lambda entries: self._own_grant_in(_undecided_statements(entries)))
-        return self.holding_mask & own
+        own = _per_present_value(rows["allowing"], self._own_grant_in) | _per_present_value(
+            rows["undecided"], lambda entries: self._own_grant_in(_undecided_statements(entries)))
+        return isin(rows["decision"], HOLDING) & own
 
     def rows(self, mask: np.ndarray, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """The (grouped) permissions rows under ``mask``, only ``columns``: a rule copies just what
@@ -122,15 +207,15 @@ class FindingContext:
         return frame.loc[mask]
 
     def _own_grant_in(self, statement_ids: Any) -> bool:
-        for statement_id in statement_ids or ():
-            row = self.statement_rows.get(statement_id)
-            if row is None or row["effect"] != "Allow":
-                continue
-            if row["policy_kind"] in IDENTITY_KINDS:
-                return True
-            if row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row):
-                return True
-        return False
+        return not self.own_grant_statements.isdisjoint(statement_ids or ())
+
+    @cached_property
+    def own_grant_statements(self) -> frozenset[str]:
+        """Ids of the Allow statements that grant a principal its own access: identity-based ones,
+        and those of resource policies that name principals or accounts (not everyone)."""
+        return frozenset(statement_id for statement_id, row in self.statement_rows.items()
+                         if row["effect"] == "Allow" and (row["policy_kind"] in IDENTITY_KINDS or (
+                             row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row))))
 
     @cached_property
     def shortfalls(self) -> list[Shortfall]:
@@ -163,19 +248,19 @@ class FindingContext:
     # --- lookups ------------------------------------------------------------------------------
     @cached_property
     def principal_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["principal_arn"]: row for row in self.tables.principals.to_dict("records")}
+        return {row["principal_arn"]: row for row in records(self.tables.principals)}
 
     @cached_property
     def repository_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["repository_arn"]: row for row in self.tables.repositories.to_dict("records")}
+        return {row["repository_arn"]: row for row in records(self.tables.repositories)}
 
     @cached_property
     def policy_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["policy_id"]: row for row in self.tables.policies.to_dict("records")}
+        return {row["policy_id"]: row for row in records(self.tables.policies)}
 
     @cached_property
     def statement_rows(self) -> dict[str, dict[str, Any]]:
-        return {row["statement_id"]: row for row in self.tables.statements.to_dict("records")}
+        return {row["statement_id"]: row for row in records(self.tables.statements)}
 
     @cached_property
     def attached_to(self) -> dict[str, tuple[str, ...]]:

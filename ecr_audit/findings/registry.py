@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 Check = Callable[["FindingContext"], Iterable[Finding]]
 
+#: see ``Rule.scope``
+SCOPES = ("principal", "principal-unless-file", "account")
 _RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 RULES_PACKAGE = "ecr_audit.findings.rules"
 
@@ -46,6 +48,13 @@ class Rule:
     #: the general fix; each finding adds its own (often a policy document)
     remediation: str
     check: Check
+    #: what a finding reads, for re-running the rule on part of an account (see
+    #: :mod:`ecr_audit.findings.incremental`): ``principal`` when each finding is made of the rows of
+    #: the principals it lists (their permissions and capabilities, their principals row) and of
+    #: what no principal change alters; ``principal-unless-file`` the same, except with an
+    #: expectations file (whose entries may select nobody: a finding of no principal, about the
+    #: whole account); ``account`` (the default) when it reads the whole account
+    scope: str = "account"
 
     def __post_init__(self) -> None:
         if not _RULE_ID.match(self.id):
@@ -54,6 +63,8 @@ class Rule:
             raise ValueError(f"rule {self.id}: severity {self.severity!r} is not one of {SEVERITIES}")
         if self.category not in CATEGORIES:
             raise ValueError(f"rule {self.id}: category {self.category!r} is not one of {tuple(CATEGORIES)}")
+        if self.scope not in SCOPES:
+            raise ValueError(f"rule {self.id}: scope {self.scope!r} is not one of {SCOPES}")
         for name in ("title", "rationale", "remediation"):
             if not getattr(self, name).strip():
                 raise ValueError(f"rule {self.id}: {name} is empty")
@@ -63,12 +74,12 @@ class Rule:
 
 
 def rule(*, id: str, severity: str, category: str, title: str, rationale: str,
-         remediation: str) -> Callable[[Check], Rule]:
+         remediation: str, scope: str = "account") -> Callable[[Check], Rule]:
     """Decorator: the check function becomes a :class:`Rule` carrying its metadata."""
 
     def wrap(check: Check) -> Rule:
         return Rule(id=id, severity=severity, category=category, title=title, rationale=" ".join(rationale.split()),
-                    remediation=" ".join(remediation.split()), check=check)
+                    remediation=" ".join(remediation.split()), check=check, scope=scope)
 
     return wrap
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,14 +34,25 @@ from ecr_audit.frames import isin, per_value
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
 
-__all__ = ["recompute"]
+__all__ = ["recompute", "Recomputed"]
+
+
+class Recomputed(NamedTuple):
+    """The frames of the changed account, and whose rows in them may differ from before."""
+
+    grouped_permissions: pd.DataFrame
+    capabilities: pd.DataFrame
+    #: ARNs of the principals whose permissions or capabilities rows may differ (those of a
+    #: principal change; those whose cells on a changed repository differ): every other
+    #: principal's rows are as before, which the findings rely on (``find_changed``)
+    principals: frozenset[str]
 
 #: the grouped permissions columns that are not the cell's address
 _KEY = ("principal_arn", "action", "repositories")
 
 
 def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables, principals: Iterable[str] = (),
-              repositories: Iterable[str] = (), previous: Tables | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              repositories: Iterable[str] = (), previous: Tables | None = None) -> Recomputed:
     """(grouped permissions, capabilities) of ``tables``, from those of the account before the change
     (``grouped``, ``capabilities``, and its ``previous`` tables) and what the change can affect: the
     ``principals`` whose own policies changed and the ``repositories`` whose policy changed (ARNs).
@@ -52,6 +63,7 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
     ``previous``, or when a policy could not be read, every action is."""
     known_principals = set(tables.principals["principal_arn"])
     principals = sorted(set(principals) & known_principals)
+    changed = set(principals)
     known_repositories = set(tables.repositories["repository_arn"])
     repositories = sorted(set(repositories) & known_repositories)
     if principals:
@@ -69,9 +81,19 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         after = _repository_policies(tables, repositories)
         policies = None if before is None or after is None or None in before + after else before + after
         new_grouped, new_capabilities, actions = _evaluate(reduced, policies)
-        grouped = _splice_repositories(grouped, new_grouped, set(repositories), actions)
-        capabilities = _replace_rows(capabilities, isin(capabilities["repository_arn"], repositories), new_capabilities)
-    return grouped, capabilities
+        grouped, moved = _splice_repositories(grouped, new_grouped, set(repositories), actions)
+        on_repositories = isin(capabilities["repository_arn"], repositories)
+        changed |= moved | _differing_principals(capabilities.loc[on_repositories], new_capabilities)
+        capabilities = _replace_rows(capabilities, on_repositories, new_capabilities)
+    return Recomputed(grouped, capabilities, frozenset(changed))
+
+
+def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
+    """The principals of the rows that are in one of two frames (same columns) and not the other."""
+    columns = list(old.columns)
+    both = pd.concat([old[columns].astype(object), new[columns].astype(object)], ignore_index=True)
+    unpaired = ~both.duplicated(keep=False).to_numpy()
+    return set(both.loc[unpaired, "principal_arn"])
 
 
 def _evaluate(tables: Tables, policies: list[Policy] | None = None
@@ -112,10 +134,10 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 
 
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
-                         actions: frozenset[str] | None = None) -> pd.DataFrame:
-    """``grouped`` with the cells on ``repositories`` those of ``new`` (a frame of every principal on
-    those repositories only, of ``actions`` only when given; its rows of actions that take no
-    resource are not theirs and are left out).
+                         actions: frozenset[str] | None = None) -> tuple[pd.DataFrame, set[str]]:
+    """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
+    there changed): ``new`` is a frame of every principal on those repositories only, of ``actions``
+    only when given; its rows of actions that take no resource are not theirs and are left out.
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
     bisect) into the row of the same principal and action with their new values, or a new row.
@@ -151,7 +173,8 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         moved |= cells[name].fillna(-2).to_numpy() != cells[f"{name}_new"].fillna(-2).to_numpy()
     cells = cells[moved]
     if not len(cells):
-        return grouped
+        return grouped, set()
+    moved_principals = set(categories["principal_arn"][np.unique(cells["principal_arn"].to_numpy())])
     removed: dict[int, list[str]] = {}
     for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
                                     cells.loc[cells["position"].notna(), "repository"].tolist()):
@@ -198,7 +221,7 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     extra = extra[[bool(item) for item in extra["repositories"]]]
     drop = np.zeros(len(grouped), dtype=bool)
     drop[changed_positions] = True
-    return _replace_rows(grouped, drop, extra)
+    return _replace_rows(grouped, drop, extra), moved_principals
 
 
 def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 ``Audit.with_changes`` re-evaluates only the principals and repositories a change can affect and
 splices them into the previous frames; here every cell of ``grouped_permissions``, every row of
-``capabilities`` and every finding id must equal those of the changed snapshot evaluated from
+``capabilities`` and every finding (id, severity, message...; re-found by the rules only where
+the frames changed, see ``ecr_audit.findings.incremental``) must equal those of the changed snapshot evaluated from
 scratch. Accounts come from ``benchmarks.synthetic.generate_account`` at a small size (organisation,
 boundaries, groups, repository and registry policies included), changes from a seeded random
 generator, so a failure names the seed that reproduces it.
@@ -17,6 +18,7 @@ import pytest
 
 from benchmarks.synthetic import generate_account
 from ecr_audit.audit import Audit
+from ecr_audit.expectations import parse_expectations
 from support.whatif import capability_rows, grouped_cells
 from ecr_audit.whatif import (AddToGroup, AttachPolicy, ChangeError, DeleteInlinePolicy, DeleteRepositoryPolicy,
                               DetachPolicy, PolicyDocument, PutInlinePolicy, SetBoundary, SetRepositoryPolicy)
@@ -30,6 +32,16 @@ AWS_MANAGED = ["arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess"]
 SEEDS = range(4)
+#: entries whose principals a change can add or take away (``with_ecr_access``, groups), and one
+#: whose selection a change can empty (a finding of no principal): with a file, the expectation
+#: rules run on the whole account
+EXPECTATIONS = parse_expectations({"expectations": [
+    {"name": "users with access pull", "principals": {"types": ["user"], "with_ecr_access": True},
+     "must": ["pull"], "must_on": "any"},
+    {"name": "roles never administer policies", "principals": {"types": ["role"]}, "must_not": ["policy_admin"]},
+    {"name": "one role with access logs in", "principals": {"names": ["*-1"], "types": ["role"],
+                                                            "with_ecr_access": True}, "must": ["login"]},
+]})
 CHANGE_SETS_PER_ACCOUNT = 4
 
 
@@ -95,11 +107,20 @@ def _random_change(rng: random.Random, snapshot: dict):
     return DeleteRepositoryPolicy(rng.choice(with_policy)) if with_policy else None
 
 
-@pytest.fixture(scope="module", params=SEEDS, ids=lambda seed: f"seed{seed}")
+def _records(findings) -> list[dict]:
+    """Every column of every finding (ids, severities, messages, remediations, causes), in order."""
+    return findings.to_dict("records")
+
+
+@pytest.fixture(scope="module", params=[(seed, with_file) for seed in SEEDS for with_file in (False, True)],
+                ids=lambda param: f"seed{param[0]}{'-expectations' if param[1] else ''}")
 def base(request) -> tuple[int, Audit]:
-    audit = Audit.from_snapshot(_account(request.param))
+    seed, with_file = request.param
+    audit = Audit.from_snapshot(_account(seed))
+    if with_file:
+        audit = audit.with_expectations(EXPECTATIONS)
     audit.findings  # the previous frames the changes are spliced into
-    return request.param, audit
+    return seed, audit
 
 
 @pytest.mark.slow
@@ -118,9 +139,11 @@ def test_incremental_what_if_equals_a_full_re_evaluation(base) -> None:
         except ChangeError:  # already attached, over a size limit...: AWS would refuse it too
             continue
         tried += 1
-        full = Audit.from_snapshot(changed.snapshot)
+        full = Audit.from_snapshot(changed.snapshot).with_expectations(audit.expectations)
         described = f"seed {seed}: " + "; ".join(change.describe() for change in changes)
         assert grouped_cells(changed) == grouped_cells(full), described
         assert capability_rows(changed) == capability_rows(full), described
-        assert sorted(changed.findings["id"]) == sorted(full.findings["id"]), described
+        assert changed.changed_from is not None  # the rules ran again only where the frames changed
+        assert _records(changed.rule_findings) == _records(full.rule_findings), described
+        assert _records(changed.findings) == _records(full.findings), described
     assert tried

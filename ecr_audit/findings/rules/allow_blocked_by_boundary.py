@@ -29,6 +29,7 @@ from ecr_audit.findings.remediation import statement, with_policy
         its job and the grant is misleading, or the boundary is out of date and blocks work.""",
     remediation="""If the principal should have the actions, add them to the boundary (statement
         below); otherwise remove them from its policies so they say what is granted.""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -34,6 +34,7 @@ _LEVEL_TYPES = {"ROOT": "the organisation root", "ORGANIZATIONAL_UNIT": "OU", "A
         policies overstate the access; or the SCP is out of date and blocks work.""",
     remediation="""If the principals should have the actions, allow them in an SCP attached at that
         level (statement below); otherwise remove them from the account's policies.""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -34,6 +34,7 @@ from ecr_audit.findings.registry import rule
         is misleading; if not, the Deny is blocking work.""",
     remediation="""If the Deny is intended, remove the cancelled actions from the Allow so that it
         says what is granted; otherwise narrow the Deny (its resources or conditions).""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -20,7 +20,6 @@ from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.frames import distinct_pairs, isin
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 from ecr_audit.policy import catalogue
@@ -47,6 +46,7 @@ def write_actions(capability_name: str) -> tuple[str, ...]:
     remediation="""Scope write statements to the repositories the principal works on
         (arn:aws:ecr:<region>:<account>:repository/<team>/*), and keep repository and policy
         administration to a few audited roles.""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     broad = _broad_statements(context)
@@ -79,14 +79,16 @@ def check(context: FindingContext) -> Iterator[Finding]:
 
 def _holders(context: FindingContext) -> set[tuple[str, str]]:
     """(principal, capability) pairs held (full or conditional) on at least one repository."""
-    capabilities = context.capabilities
-    mask = isin(capabilities["capability"], BROAD_CAPABILITIES) & isin(capabilities["level"], ("full", "conditional"))
-    pairs, _ = distinct_pairs(capabilities["principal_arn"], capabilities["capability"], mask)
-    return set(pairs)
+    return set(context.capability_holders(BROAD_CAPABILITIES, ("full", "conditional")))
 
 
 def _broad_statements(context: FindingContext) -> dict[str, tuple[str, ...]]:
-    """statement id -> the broad capabilities whose write actions it grants on every repository."""
+    """statement id -> the broad capabilities whose write actions it grants on every repository
+    (once per context and the contexts reduced from it: it reads the statements only)."""
+    return context.memo("broad-write-statements", lambda: _find_broad_statements(context))
+
+
+def _find_broad_statements(context: FindingContext) -> dict[str, tuple[str, ...]]:
     regions = sorted(set(context.tables.snapshot.get("regions") or ())
                      | {row["region"] for row in context.repository_rows.values()})
     if not regions:
@@ -95,13 +97,21 @@ def _broad_statements(context: FindingContext) -> dict[str, tuple[str, ...]]:
               for region in regions]
     statements = context.tables.statements
     rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(IDENTITY_KINDS)]
+    writing: dict[str, dict[int, set[str]]] = {}  # policy id -> id(engine statement) -> capabilities it writes
     found: dict[str, tuple[str, ...]] = {}
-    for statement_id in rows["statement_id"]:
+    for statement_id, policy_id in zip(rows["statement_id"].tolist(), rows["policy_id"].tolist()):
         engine_statement = context.engine_statement(statement_id)
         if engine_statement is None:
             continue
-        names = tuple(name for name in BROAD_CAPABILITIES
-                      if any(engine_statement.matches_action(action) for action in write_actions(name)))
+        if policy_id not in writing:  # the policy's own index of statements by action, kept with its parse
+            policy = context.parsed(policy_id)
+            writing[policy_id] = {}
+            for name in BROAD_CAPABILITIES:
+                for action in write_actions(name):
+                    for matching in policy.statements_for_action(action):
+                        writing[policy_id].setdefault(id(matching), set()).add(name)
+        held = writing[policy_id].get(id(engine_statement), ())
+        names = tuple(name for name in BROAD_CAPABILITIES if name in held)
         if names and all(engine_statement.matches_resource(probe) is True for probe in probes):
             found[statement_id] = names
     return found

@@ -34,6 +34,7 @@ from ecr_audit.findings.registry import rule
         does not round such access to allowed or denied; these are the conditions to check.""",
     remediation="""Check that the conditions hold (or fail) where the access is used; where the
         intent is a plain grant or denial, write it without the condition.""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -109,9 +109,9 @@ def _role_trust_routes(context: FindingContext, route) -> None:
             trusted_by[arn] = accounts
     if not trusted_by:
         return
-    permissions = context.permissions
-    mask = context.own_mask & isin(permissions["principal_arn"], trusted_by)
-    cells_by_role = context.rows(mask, ["principal_arn", "action", "repositories"])
+    roles = context.rows(isin(context.permissions["principal_arn"], trusted_by),
+                         ["principal_arn", "action", "repositories", "decision", "allowing", "undecided"])
+    cells_by_role = roles.loc[context.own_in(roles), ["principal_arn", "action", "repositories"]]
     for arn, cells in cells_by_role.groupby("principal_arn", sort=True, observed=True):
         actions = sorted(set(cells["action"]))
         repositories = sorted(repositories_in(set(cells["repositories"])))

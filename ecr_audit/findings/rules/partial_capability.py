@@ -45,6 +45,7 @@ RECOMMENDED_WITH = {"ecr:BatchGetImage": "push"}
         it fails part-way with 'not authorized' on the missing action.""",
     remediation="""Grant the missing actions on the same repositories (the statement below), or
         remove the partial grant if the job is not meant to run.""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     capabilities = context.capabilities

@@ -44,6 +44,7 @@ WRITING = tuple(capability.name for capability in CAPABILITIES if capability.wri
         noticing the use, and removing it costs nothing.""",
     remediation="""Remove the principal's write access (or the principal); if it is kept on purpose
         (a break-glass user), document the exception and monitor its use.""",
+    scope="principal",
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     capabilities = context.capabilities
