@@ -25,6 +25,7 @@ from ecr_audit.findings.model import (FINDING_COLUMNS, SEVERITIES, SEVERITY_RANK
                                       sorted_unique)
 from ecr_audit.findings.registry import Rule, all_rules, rule, rules_by_id
 from ecr_audit.frames import build_frame
+from ecr_audit.heap import long_lived_frozen
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -51,16 +52,20 @@ def run_rules(context: FindingContext, rules: Iterable[Rule] | None = None) -> p
 
 
 def finding_rows(context: FindingContext, rules: Iterable[Rule]) -> list[dict]:
-    """The findings table's rows that ``rules`` yield on ``context``, in the order yielded."""
+    """The findings table's rows that ``rules`` yield on ``context``, in the order yielded.
+
+    The rules allocate many short-lived rows and sets; the account they read (tables, parses,
+    permissions) is kept out of the full collections those trigger (:mod:`ecr_audit.heap`)."""
     rows = []
-    for each in rules:
-        seen: set[str] = set()
-        for finding in each(context):
-            row = _row(context, each, finding)
-            if row["id"] in seen:
-                raise ValueError(f"rule {each.id} yielded two findings with the key {finding.key!r}")
-            seen.add(row["id"])
-            rows.append(row)
+    with long_lived_frozen():
+        for each in rules:
+            seen: set[str] = set()
+            for finding in each(context):
+                row = _row(context, each, finding)
+                if row["id"] in seen:
+                    raise ValueError(f"rule {each.id} yielded two findings with the key {finding.key!r}")
+                seen.add(row["id"])
+                rows.append(row)
     return rows
 
 
