@@ -27,6 +27,7 @@ from traitlets import default
 from ecr_audit._version import __version__
 from ecr_audit.findings.model import severity_problem
 from ecr_audit.report.data import account_facts, default_title
+from ecr_audit.report.html import expand_abbreviations
 from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import read_snapshot
 
@@ -103,7 +104,7 @@ def export_html(notebook: nbformat.NotebookNode, *, title: str, notebook_name: s
         "notebook_name": notebook_name,
     }}
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return body
+    return expand_abbreviations(body)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -277,21 +277,44 @@
     this.render();
   };
 
+  /* A remediation is a sentence and, often, a policy: the sentence shown, the JSON folded with a
+     button that copies it whole. */
+  function splitCode(text) {
+    var match = /\n\s*[\[{]/.exec(text);
+    if (!match || match.index === 0) { return [null, text]; }
+    return [text.slice(0, match.index).trim(), text.slice(match.index + 1)];
+  }
+
+  function copyButton(getText) {
+    var button = make("button", "ea-button ea-copy-cell", "Copy");
+    button.type = "button";
+    button.title = "Copy the whole text";
+    button.addEventListener("click", function (event) { event.preventDefault(); copyText(getText(), button); });
+    return button;
+  }
+
   Table.prototype.renderCell = function (value, column, index) {
     var cell = make("td", "ea-k-" + column.kind + " ea-c-" + column.key);
+    cell.setAttribute("data-label", column.label);
     if (value === null || value === undefined) { return cell; }
     if (column.kind === "severity") {
       var known = Object.prototype.hasOwnProperty.call(SEVERITY_RANK, value);
       cell.appendChild(make("span", "ea-sev ea-sev-" + (known ? value : "unknown"), String(value)));
     } else if (column.kind === "code") {
       var text = cellText(value, column.kind);
-      if (!this.printing && text.length > FOLD_CHARACTERS) {
+      var split = splitCode(text);
+      if (split[0]) { cell.appendChild(make("p", "ea-code-line", split[0])); }
+      var code = split[1];
+      if (split[0] || (!this.printing && code.length > FOLD_CHARACTERS)) {
         var details = make("details");
-        details.appendChild(make("summary", null, text.split("\n")[0].slice(0, 80) + " \u2026"));
-        details.appendChild(make("pre", null, text));
+        var summary = make("summary", null, split[0] ? "Policy JSON " : code.split("\n")[0].slice(0, 80) + " \u2026 ");
+        summary.appendChild(copyButton(function () { return code; }));
+        details.appendChild(summary);
+        details.appendChild(make("pre", null, code));
+        if (this.printing) { details.open = true; }
         cell.appendChild(details);
-      } else if (text) {
-        cell.appendChild(make("pre", null, text));
+      } else if (code) {
+        cell.appendChild(make("pre", null, code));
       }
     } else if (column.kind === "heat") {
       var parts = heatParts(value);
@@ -452,5 +475,7 @@
   });
 
   document.documentElement.setAttribute("data-ea-tables", String(tables.length));
+  /* when the page became usable: every table built (benchmarks and browser tests read it) */
+  document.documentElement.setAttribute("data-ea-ready-ms", String(Math.round(performance.now())));
 }());
 
