@@ -172,7 +172,9 @@ def principal_view(matrix: pd.DataFrame, grant: Grants, account_id: str, labels:
         statements = grant.by_principal.get(arn, {})
         why = []
         for group in GROUP_ACTIONS:
-            for statement in sorted(statements.get(group, ())):
+            held = statements.get(group, set())
+            own = held - grant.public_statements
+            for statement in sorted(own or held):
                 text = f"{group}: {labels.get(statement, statement)}"
                 if text not in why:
                     why.append(text)
