@@ -92,7 +92,9 @@ MEASURE_SCRIPT = r"""
   var root = document.documentElement;
   var viewport = root.clientWidth;
   var out = { viewport: viewport, pageWidth: root.scrollWidth, overflows: [], tables: 0,
-              readyMs: Number(root.getAttribute("data-ea-ready-ms")), tablesBuilt: root.getAttribute("data-ea-tables"),
+              readyMs: Number(root.getAttribute("data-ea-ready-ms")),
+              scriptStartMs: Number(root.getAttribute("data-ea-script-start-ms")),
+              responseEndMs: Math.round(performance.getEntriesByType("navigation")[0].responseEnd), tablesBuilt: root.getAttribute("data-ea-tables"),
               resources: performance.getEntriesByType("resource").map(function (e) { return e.name; }),
               scriptErrors: Array.prototype.map.call(document.querySelectorAll("#ea-script-errors li"),
                                                      function (li) { return li.textContent; }) };

@@ -217,7 +217,12 @@ def coverage_line(report: Report) -> Markup:
         text += " (emulator limitations: the demo's endpoint does not implement these calls)"
     sentence = gap_sentence(first["consequence"])[:-1]
     text += f"; {sentence[:1].lower()}{sentence[1:]}"
-    text += "" if len(gaps) == 1 else "; and more"
+    same = int((gaps["consequence"] == first["consequence"]).sum())
+    kinds = gaps["consequence"].nunique()
+    if same > 1:
+        text += f" (in {same} places)"
+    if kinds > 1:
+        text += f"; and {counted(kinds - 1, 'other kind')} of gap"
     return join([text + ". ", element("a", "Coverage gaps", href="#coverage-gaps"), "."])
 
 

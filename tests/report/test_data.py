@@ -119,7 +119,7 @@ def test_missing_actions_name_the_layer_that_refuses_each_action(tables):
     assert row["fix"] == '{"Statement": []}'
 
 
-def test_a_repository_where_nothing_mentions_the_action_adds_no_policy_allows_it(tables):
+def test_each_refusal_says_on_how_many_of_the_findings_repositories_it_holds(tables):
     audit = frames(
         tables,
         permissions=[permission(CI, "ecr:PutImage", WEB, "implicit_deny", blocked_by="boundary", layer="boundary")],
@@ -130,8 +130,8 @@ def test_a_repository_where_nothing_mentions_the_action_adds_no_policy_allows_it
     frame = missing_actions(audit, audit.findings, {})
 
     assert frame.loc[0, "blocked_at"] == [
-        "ecr:PutImage: allowed by identity or resource policy, but the permissions boundary does not allow it; "
-        "no policy allows it"]
+        "ecr:PutImage: allowed by identity or resource policy, but the permissions boundary does not allow it "
+        "(on 1 of 2); no policy allows it (on 1 of 2)"]
 
 
 def test_missing_login_is_looked_up_on_the_account_wide_resource(tables):

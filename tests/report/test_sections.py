@@ -33,14 +33,19 @@ def test_the_coverage_warning_names_every_place_a_call_failed_once_per_kind(tabl
     snapshot["coverage"] = [{**denied, "resource": f"repo-{i}"} for i in range(3)]
     report = build_report(frames(Audit.from_snapshot(snapshot)))
 
-    header = sections.header(report)
+    warning = sections.method(report)
 
-    text = text_of(header)
+    text = text_of(warning)
     assert "Coverage gaps: 6 things could not be collected or read" in text  # 3 calls + 3 unreadable policies
-    assert "ecr: GetRepositoryPolicy failed (AccessDeniedException) in 3 places" in text
-    assert "Where: eu-west-1 / repo-0; eu-west-1 / repo-1; eu-west-1 / repo-2" in text
+    # worded by the consequence first, then where and which call
+    assert ("That repository's policy could not be read: grants (public, cross-account) and denies it holds are "
+            "unknown. Where: 3 places: eu-west-1 / repo-0; eu-west-1 / repo-1; eu-west-1 / repo-2. "
+            "(ecr: GetRepositoryPolicy failed: AccessDeniedException: denied)") in text
     # one line for the three denied calls, one per unreadable policy
-    assert [tag for tag, _ in page_of(header).tags].count("li") == 4
+    gaps = page_of(warning)
+    start = [attrs.get("id") for _, attrs in gaps.tags].index("coverage-gaps")
+    assert [tag for tag, _ in gaps.tags[start:]].count("li") == 4
+    assert "Coverage: 6 gaps; that repository's policy could not be read" in text_of(sections.first_screen(report))
 
 
 def test_a_complete_collection_says_there_are_no_gaps(tables):
@@ -53,7 +58,8 @@ def test_a_complete_collection_says_there_are_no_gaps(tables):
         user["AttachedManagedPolicies"] = []
     report = build_report(frames(Audit.from_snapshot(snapshot)))
 
-    assert "Everything asked for was collected: no coverage gaps." in text_of(sections.header(report))
+    assert "Everything asked for was collected: no coverage gaps." in text_of(sections.method(report))
+    assert "Coverage: complete" in text_of(sections.first_screen(report))
 
 
 def test_the_summary_charts_every_severity_and_says_when_no_baseline_was_given(tables):

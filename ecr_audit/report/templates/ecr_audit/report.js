@@ -8,6 +8,7 @@
    the HTML file keeps and a printout cannot. */
 (function () {
   "use strict";
+  document.documentElement.setAttribute("data-ea-script-start-ms", String(Math.round(performance.now())));
 
   var SEVERITY_RANK = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
   var PAGE_SIZES = [25, 100, 500, Infinity];
