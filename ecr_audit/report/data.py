@@ -555,6 +555,74 @@ def statement_quotes(audit: AuditView, statement_ids: Iterable[str], names: dict
     return quotes
 
 
+def organization_attachments(snapshot: dict[str, Any]) -> dict[str, str]:
+    """SCP or RCP ARN -> where it is attached, as a reader names it: "OU 'Workloads' (ou-ab12)",
+    "the root (r-ab12)", "account 111122223333"; several places joined with "and"."""
+    where: dict[str, list[str]] = {}
+    for level in ((snapshot.get("organization") or {}).get("levels") or []):
+        kind, level_id, name = str(level.get("type") or ""), str(level.get("id")), level.get("name")
+        label = (f"the root ({level_id})" if kind == "ROOT" else f"account {level_id}" if kind == "ACCOUNT"
+                 else f"OU '{name}' ({level_id})" if name else f"OU {level_id}")
+        for key in ("scps", "rcps"):
+            for policy in level.get(key) or []:
+                arn = policy.get("arn") if isinstance(policy, dict) else None
+                if arn:
+                    where.setdefault(arn, []).append(label)
+    return {arn: " and ".join(labels) for arn, labels in where.items()}
+
+
+def _matches(pattern: Any, action: str) -> bool:
+    import fnmatch
+
+    return isinstance(pattern, str) and fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _blocking_layer(audit: AuditView, row: dict[str, Any], policy_ids: list[str], names: dict[str, str],
+                    documents: Any, attached_at: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The statement that keeps the actions out, per blocking policy, with where it is attached.
+
+    A boundary or an SCP/RCP level blocks by not allowing: the statement that matters is the Allow
+    whose ``NotAction`` leaves the actions out (or whose ``Action`` stops short of them). Policies
+    of the level with no statement about the actions are named once, not quoted: a level of three
+    SCPs where one statement matters shows that statement."""
+    actions = [str(action) for action in _as_tuple(row["actions"])]
+    statements = audit.statements
+    kind = "permissions boundary" if row["layer"] == "boundary" else "organisation level"
+    rows = statements[statements["policy_id"].isin(policy_ids) & (statements["effect"] == "Allow")]
+    relevant: list[str] = []
+    for statement_id, not_action in zip(rows["statement_id"], rows["not_action"]):
+        if any(_matches(pattern, action) for pattern in _as_tuple(not_action) for action in actions):
+            relevant.append(statement_id)
+    quotes = statement_quotes(audit, relevant, names)
+    block, blocked_by, quoted = [], [], set()
+    for statement_id in relevant:
+        quote = quotes.get(statement_id)
+        if quote is None:
+            continue
+        policy_id = str(rows.loc[rows["statement_id"] == statement_id, "policy_id"].iat[0])
+        place = attached_at.get(policy_id)
+        label = quote.where + (f", attached at {place}" if place else "")
+        block.append(f"{label}: its NotAction leaves these actions out, so this {kind} does not allow them:\n"
+                     f"{quote.text}")
+        blocked_by.append(quote.policy + (f" at {place}" if place else ""))
+        quoted.add(policy_id)
+    others = [names.get(p, p) + (f" at {attached_at[p]}" if p in attached_at else "")
+              for p in policy_ids if p not in quoted]
+    if not block:  # nothing leaves them out by name: the policies' documents, each where it is attached
+        where = "the permissions boundary" if row["layer"] == "boundary" else \
+            "the organisation level (every level from the root down must allow an action)"
+        block = [f"No statement of {where} allows these actions. Its policies:"]
+        for policy_id in policy_ids:
+            document = documents.get(policy_id)
+            text = json.dumps(document, indent=2, ensure_ascii=False) if isinstance(document, dict) else "(not readable)"
+            place = f", attached at {attached_at[policy_id]}" if policy_id in attached_at else ""
+            block.append(f"{names.get(policy_id, policy_id)}{place}:\n{text}")
+        blocked_by = others
+    elif others:
+        block.append("Other policies of that level allow other actions and do not change this: " + "; ".join(others))
+    return block, blocked_by
+
+
 def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
     """Each allow with what cancels it: a deny statement, a boundary, or an SCP/RCP level.
 
@@ -571,6 +639,7 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
     quotes = statement_quotes(audit, (s for value in wanted["statements"] for s in _as_tuple(value)), names)
     documents = audit.policies.set_index("policy_id")["document"]
     namer = namer or Namer(audit.account_id, audit.repositories["repository_arn"])
+    attached_at = organization_attachments(audit.snapshot)
     rows = []
     for row in wanted.to_dict("records"):
         statement_ids = _as_tuple(row["statements"])
@@ -582,14 +651,7 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
             block = [f"{q.where}:\n{q.text}" for q in denies]
             blocked_by = sorted({q.policy for q in denies})
         else:
-            where = "the permissions boundary" if row["layer"] == "boundary" else \
-                "the organisation level (every level from the root down must allow an action)"
-            block = [f"No statement of {where} allows these actions. Its policies:"]
-            for policy_id in blocking_policies:
-                document = documents.get(policy_id)
-                text = json.dumps(document, indent=2, ensure_ascii=False) if isinstance(document, dict) else "(not readable)"
-                block.append(f"{names.get(policy_id, policy_id)}:\n{text}")
-            blocked_by = [names.get(p, p) for p in blocking_policies]
+            block, blocked_by = _blocking_layer(audit, row, blocking_policies, names, documents, attached_at)
         rows.append({
             "severity": row["severity"],
             "rule": row["rule"],

@@ -382,3 +382,18 @@ def test_long_messages_are_clipped_saying_where_the_whole_text_is(tables):
 
     assert view.loc[0, "message"].startswith("x" * TEXT_LIMIT + " ... (500 more characters")
     assert "ecr-audit findings" in view.loc[0, "message"]
+
+
+def test_an_organisation_level_quotes_the_one_statement_that_leaves_the_actions_out_and_where_it_is_attached():
+    import ecr_audit
+    from support.paths import REPO
+
+    audit = ecr_audit.load(REPO / "examples" / "demo-snapshot.json.gz")
+    blocked = audit.findings[audit.findings["rule"] == "allow-blocked-by-org-policy"]
+
+    row = conflicts(audit, blocked).iloc[0]
+
+    assert row["blocked_by"] == ["WorkloadsGuardrails (scp) at OU 'Workloads' (ou-kb6o-qixkx5e1)"]
+    assert row["block"].startswith("WorkloadsGuardrails (scp), statement #0:AllowAllButRegistrySettings, attached at "
+                                   "OU 'Workloads' (ou-kb6o-qixkx5e1): its NotAction leaves these actions out")
+    assert row["block"].count('"Sid"') == 1  # one statement, not the level's three policies
