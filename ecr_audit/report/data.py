@@ -489,11 +489,12 @@ def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[
         for action in actions:
             counts = dict(reasons.get((position, action), {}))
             # cells with no permissions row at all: nothing mentions the action there
-            cells = principal_count * (1 if (position, action) in account_wide else max(repository_count, 1))
+            wide = (position, action) in account_wide or action == LOGIN_ACTION
+            cells = principal_count * (1 if wide else max(repository_count, 1))
             if found.get((position, action), 0) < cells:
                 counts["no policy allows it"] = counts.get("no policy allows it", 0) + cells - found.get((position, action), 0)
             counts.pop("allowed", None)  # where it is allowed, it is not what is missing
-            if (position, action) in account_wide or cells == 1:
+            if (position, action) in account_wide or action == LOGIN_ACTION or cells == 1:
                 told = "; ".join(sorted(counts))
             else:
                 told = "; ".join(f"{text} ({'on ' + str(n) + ' of ' + str(cells) if n < cells else 'everywhere'})"
@@ -648,8 +649,12 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
         quoted_policies = {q.policy for q in allows + denies}
         blocking_policies = [p for p in _as_tuple(row["policies"]) if names.get(p, p) not in quoted_policies]
         if denies:
-            block = [f"{q.where}:\n{q.text}" for q in denies]
-            blocked_by = sorted({q.policy for q in denies})
+            def place(quote: QuotedStatement) -> str:
+                policy_id = quote.statement_id.split("#", 1)[0]
+                return f" at {attached_at[policy_id]}" if policy_id in attached_at else ""
+
+            block = [f"{q.where}{(', attached' + place(q)) if place(q) else ''}:\n{q.text}" for q in denies]
+            blocked_by = sorted({q.policy + place(q) for q in denies})
         else:
             block, blocked_by = _blocking_layer(audit, row, blocking_policies, names, documents, attached_at)
         rows.append({
