@@ -315,6 +315,8 @@ def expand_abbreviations(page: str) -> str:
             if before.rstrip().endswith("(") or before.rstrip().endswith(long):
                 continue
             words = (plural or long + "s") if found.group(1) else long
+            if re.search(r"\b[Aa]n $", before) and words[0].lower() not in "aeiou":
+                before = before[:-2] + " "  # "an MFA" reads "a multi-factor authentication (MFA)"
             text = f"{before}{words} ({short}{found.group(1)}){text[found.end():]}"
         parts[index] = text
     return "".join(parts)
