@@ -236,7 +236,7 @@ def card(number: Any, what: str) -> Markup:
 def summary(report: Report) -> Section:
     counts = report.summary
     regions = ", ".join(f"{region} {n}" for region, n in counts.repositories_by_region.items())
-    conditional = (f" (+{counts.principals_conditional_only} only under conditions)"
+    conditional = (f" ({counts.principals_conditional_only} of them only under conditions)"
                    if counts.principals_conditional_only else "")
     public = (f"; {counts.principals_public_only} more can only pull public repositories, as anyone can"
               if counts.principals_public_only else "")
