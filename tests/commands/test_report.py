@@ -127,7 +127,7 @@ def test_the_report_notebook_only_calls_into_the_package():
     statements = [node for source in code for node in ast.parse(source).body]
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
     displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
-    assert displayed == ["sections.header", "sections.summary", "sections.causes", "sections.changes",
+    assert displayed == ["sections.header", "sections.first_screen", "sections.summary", "sections.causes", "sections.changes",
                          "sections.findings",
                          "sections.accepted", "sections.missing", "sections.conflicts", "sections.access",
                          "sections.method"]
