@@ -683,7 +683,10 @@ def matrix_table(report: Report) -> Markup:
     rows = []
     for names, login, cells in zip(matrix.row_names, matrix.row_login, matrix.cells):
         login_text = {2: "yes", 1: "cond.", 0: "no"}[login]
-        row = [element("th", _group_label(names, "principal", "principals"), scope="row"),
+        label = _group_label(names, "principal", "principals")
+        if not login and not any(cells):
+            label = join([label, element("small", " other ECR actions only (describe, list...)", class_="ea-muted")])
+        row = [element("th", label, scope="row"),
                element("td", login_text, class_=f"ea-m ea-login-{login}")]
         for value in cells:
             full, conditional = value % 4, value // 4

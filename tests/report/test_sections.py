@@ -207,3 +207,32 @@ def test_every_section_is_a_titled_html_block_with_a_one_line_plain_text_form(ta
     assert [section.label for section in shown] == ["header", *(anchor for anchor, _ in sections.SECTIONS)]
     assert all(repr(section).startswith("<report section: ") and "\n" not in repr(section) for section in shown)
     assert all(section._repr_html_() == str(section.html) for section in shown)
+
+
+def test_hostile_names_in_the_matrix_and_the_views_are_shown_escaped_never_as_markup(tables):
+    import dataclasses
+
+    import pandas as pd
+
+    from ecr_audit.report.views import GroupedMatrix
+    from support.html import HOSTILE
+
+    report = build_report(frames(tables, findings=[finding("missing-login", principals=(ALICE,))]))
+    report = dataclasses.replace(
+        report,
+        matrix=GroupedMatrix(row_names=[[HOSTILE], [HOSTILE, "b"]], row_login=[2, 0], column_names=[[HOSTILE]],
+                             cells=[[3], [1 + 4 * 2]], principals=3, repositories=1, row_groups=2, column_groups=1),
+        principal_access=pd.DataFrame([{"principal": HOSTILE, "type": "role", "login": "yes", "pull": "no",
+                                        "push": "no", "administer": "no", "granted_by": [f"pull: {HOSTILE}"],
+                                        "last_used": "never"}]),
+        public_only=(HOSTILE,),
+    )
+
+    for section in (sections.access(report), sections.first_screen(report)):
+        markup = str(section)
+        page = page_of(section)
+        assert HOSTILE not in markup
+        assert not [tag for tag, attrs in page.tags
+                    if tag in ("img", "script") and attrs.get("type") != "application/json"]
+    text = text_of(sections.access(report))
+    assert HOSTILE in text and "2 principals" in text
