@@ -309,6 +309,23 @@ def test_no_table_overflows_at_phone_laptop_and_wide_screen_widths(report, width
 
 
 @needs_chromium
+@pytest.mark.parametrize("width", (420, 1280))
+def test_the_plain_tables_readers_without_script_get_fit_too(report, tmp_path, width):
+    """The report's script left out (a mail preview): the first rows as plain tables, which fit."""
+    raw = report.html.read_text(encoding="utf-8")
+    start = raw.rindex("<script nonce=")
+    end = raw.index("</script>", start) + len("</script>")
+    nonce = re.search(r'<script nonce="([^"]+)"', raw).group(1)
+    plain = tmp_path / report.html.name
+    plain.write_text(raw[:start] + f'<script nonce="{nonce}"></script>' + raw[end:], encoding="utf-8")
+
+    measured = measure_page(plain, width, chromium=str(CHROMIUM))
+
+    assert measured["tablesBuilt"] is None and measured["tables"] >= 8
+    assert measured["overflows"] == []
+
+
+@needs_chromium
 def test_the_overflow_check_fails_on_a_table_wider_than_the_page(report, tmp_path):
     """The check above can fail: a table forced wider than the window is reported."""
     wide = tmp_path / report.html.name
