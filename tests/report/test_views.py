@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ecr_audit.arns import short_arn
+
 from ecr_audit.report.data import summarize
 from ecr_audit.report.views import grants, grouped_matrix, principal_view, repository_statements
 from support.report_data import (ACCOUNT, ALICE, BOB, CAROL, PLAIN, PUSH_WEB, WEB, capability, frames, permission,
@@ -73,3 +75,48 @@ def test_principals_with_the_same_access_share_one_matrix_row_and_repositories_a
     web, plain = columns[("web (eu-west-1)",)], columns[("plain (eu-west-1)",)]
     assert (matrix.cells[0][web], matrix.cells[0][plain]) == (1, 1)       # pull, pull
     assert (matrix.cells[1][web], matrix.cells[1][plain]) == (2, 3 * 4)   # push; administer only under conditions
+
+
+def test_grants_and_the_matrix_equal_a_row_by_row_reading_of_the_demo_account():
+    """The code-level computation (keys hashed per chunk, levels assigned strongest last) gives what
+    reading every row in Python gives, on the demo account."""
+    import ecr_audit
+    from ecr_audit.findings.grants import EVERYONE
+    from ecr_audit.report.data import login_levels
+    from ecr_audit.report.views import GROUP_ACTIONS, MATRIX_CAPABILITIES, ORGANISATION_KINDS, public_statement_ids
+    from support.paths import REPO
+
+    audit = ecr_audit.load(REPO / "examples" / "demo-snapshot.json.gz")
+    public = public_statement_ids(audit.findings, EVERYONE)
+    found = grants(audit.grouped_permissions, audit.statements, public)
+
+    kinds = dict(zip(audit.statements["statement_id"], audit.statements["policy_kind"]))
+    group_of = {action: group for group, actions in GROUP_ACTIONS.items() for action in actions}
+    granted, reached, by_principal = set(), set(), {}
+    for row in audit.grouped_permissions.to_dict("records"):
+        if row["decision"] not in ("allowed", "conditional"):
+            continue
+        granting = [s for s in row["allowing"] if kinds.get(s) not in ORGANISATION_KINDS]
+        reached.add(row["principal_arn"])
+        if any(s not in public for s in granting):
+            granted.add(row["principal_arn"])
+        if row["action"] in group_of and granting:
+            by_principal.setdefault(row["principal_arn"], {}).setdefault(group_of[row["action"]], set()).update(granting)
+    assert found.granted == granted and found.public_only == reached - granted
+    assert found.by_principal == by_principal
+
+    matrix = grouped_matrix(audit.capabilities, audit.repositories, login_levels(audit.grouped_permissions),
+                            found.granted, audit.account_id)
+    strongest: dict[tuple[str, str], int] = {}
+    for row in audit.capabilities.to_dict("records"):
+        rank = MATRIX_CAPABILITIES.get(row["capability"], 0)
+        if rank and row["level"] == "full" and row["principal_arn"] in found.granted:
+            key = (short_arn(row["principal_arn"], audit.account_id), row["repository_arn"])
+            strongest[key] = max(strongest.get(key, 0), rank)
+    names = dict(zip(audit.repositories["repository_arn"],
+                     (f"{n} ({r})" for n, r in zip(audit.repositories["name"], audit.repositories["region"]))))
+    for (principal, repository), rank in strongest.items():
+        row = next(i for i, members in enumerate(matrix.row_names) if principal in members)
+        column = next(j for j, members in enumerate(matrix.column_names) if names[repository] in members)
+        assert matrix.cells[row][column] % 4 == rank
+    assert sum(len(members) for members in matrix.row_names) == len(found.granted)
