@@ -315,8 +315,8 @@ def grouped_matrix(capabilities: pd.DataFrame, repositories: pd.DataFrame, login
         rest = np.array([rows_unique[i] for i in folded_rows])
         row_names.append([name for i in folded_rows for name in members_of_row[i]])
         row_login.append(int(rest[:, 0].max()))
-        cell_rows.append([merged(np.array([cells_of(rows_unique[i])[k] for i in folded_rows]))
-                          for k in range(len(cell_rows[0]) if cell_rows else 0)])
+        folded_cells = np.array([cells_of(rows_unique[i]) for i in folded_rows])
+        cell_rows.append([merged(folded_cells[:, k]) for k in range(folded_cells.shape[1])])
     column_names = [members_of_column[j] for j in shown_columns]
     if folded_columns:
         column_names.append([name for j in folded_columns for name in members_of_column[j]])
