@@ -27,6 +27,7 @@ from traitlets import default
 from ecr_audit._version import __version__
 from ecr_audit.findings.model import severity_problem
 from ecr_audit.report.data import account_facts, default_title
+from ecr_audit.report.datatables import bundle_css, bundle_script
 from ecr_audit.report.html import expand_abbreviations
 from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import read_snapshot
@@ -99,6 +100,8 @@ def export_html(notebook: nbformat.NotebookNode, *, title: str, notebook_name: s
         "title": title,
         "css": (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
         "js": (TEMPLATES_DIR / TEMPLATE_NAME / "report.js").read_text(encoding="utf-8"),
+        "datatables_css": bundle_css(),
+        "datatables_js": bundle_script(),
         "nonce": secrets.token_urlsafe(18),
         "version": __version__,
         "notebook_name": notebook_name,

@@ -26,7 +26,7 @@ import ecr_audit
 from support.paths import REPO
 from ecr_audit.report.chromium import find_chromium, measure_page, print_pdf, run_headless, screenshot
 from ecr_audit.report.runner import ReportFiles, run_report
-from support.html import decode_column
+from support.html import HOSTILE, decode_column
 from support.report_pages import Page, parse_page, report_paths
 
 
@@ -364,6 +364,41 @@ def test_a_table_the_script_cannot_read_shows_the_error_box_in_the_page(tmp_path
     errors = next(attrs for tag, attrs in dom.tags if attrs.get("id") == "ea-script-errors")
     assert "hidden" not in errors
     assert any(text.startswith("table ea-table-") for text in dom.text)
+
+
+@needs_chromium
+def test_a_hostile_principal_name_is_text_in_the_table_datatables_draws(tmp_path):
+    """DataTables writes a cell's display value as HTML: the page script hands it only escaped
+    text, and rebuilds lists and policies from text nodes, so a principal named like an ``<img
+    onerror>`` is shown, copied and sorted as that text, and no element comes of it."""
+    import nbformat
+    import pandas as pd
+
+    from ecr_audit.report.html import TableColumn, data_table
+    from ecr_audit.report.runner import export_html
+
+    frame = pd.DataFrame({"principal": [HOSTILE, "role/ci"], "principals": [[HOSTILE, "role/b"], ["role/c"]],
+                          "remediation": [f"Detach it\n{{\"Principal\": \"{HOSTILE}\"}}", "none"],
+                          "severity": [HOSTILE, "high"]})
+    columns = (TableColumn("principal", "Principal"), TableColumn("principals", "Principals", kind="list"),
+               TableColumn("remediation", "Remediation", kind="code"), TableColumn("severity", "Severity", kind="severity"))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": str(data_table(frame, columns, name="hostile"))})])])
+    page = tmp_path / "hostile.html"
+    page.write_text(export_html(notebook, title="hostile", notebook_name="hostile.ipynb"), encoding="utf-8")
+
+    dumped = run_headless(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom",
+                           page.as_uri()], chromium=str(CHROMIUM))
+
+    drawn = re.search(r'<table class="ea-interactive[^"]*dataTable.*?</table>', dumped.stdout, re.S)
+    assert drawn is not None, "DataTables drew no table"
+    table = Page()
+    table.feed(drawn.group(0))
+    cells = "".join(table.text)
+    assert cells.count(HOSTILE) >= 3
+    assert not [tag for tag, attrs in table.tags if tag in ("img", "script")]
+    assert not re.search(r"Uncaught|Content Security Policy|Refused to", dumped.stderr)
+    assert re.search(r"Rows 1\u20132 of 2", dumped.stdout)
 
 
 @needs_chromium
