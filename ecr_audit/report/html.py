@@ -5,8 +5,9 @@ documents), and all of it is attacker-controlled text as far as the reader's bro
 So nothing here formats HTML with f-strings: fragments are :class:`markupsafe.Markup`, and
 ``Markup.format`` / :func:`element` escape every argument that is not already a fragment. Data for
 the interactive tables goes into ``<script type="application/json">`` with every ``<`` (so every
-``</script>`` and ``<!--``), ``>`` and ``&`` written as a JSON ``\\u`` escape, and the page script
-builds cells with ``textContent``, never ``innerHTML``.
+``</script>`` and ``<!--``), ``>`` and ``&`` written as a JSON ``\\u`` escape; in the page,
+DataTables shows each value through its text renderer (escaped) and the page script builds the
+richer cells with ``textContent``, never ``innerHTML``.
 """
 
 from __future__ import annotations

@@ -230,9 +230,12 @@
     };
   }
 
+  /* Copy and CSV: every filtered row in the order shown, each cell as text ("export" above), the
+     column titles as the one header row (not the filter row under them). */
   function exportOptions(stripNewlines) {
     return { orthogonal: "export", stripHtml: false, decodeEntities: false, trim: false, stripNewlines: stripNewlines,
-             modifier: { search: "applied", order: "applied" } };
+             modifier: { search: "applied", order: "applied", page: "all" },
+             customizeData: function (data) { data.headerStructure = data.headerStructure.slice(0, 1); } };
   }
 
   function buildTable(container, spec) {
@@ -286,6 +289,7 @@
         data: rows,
         columns: spec.columns.map(function (column, index) { return columnOptions(column, index, heatMaxima); }),
         deferRender: true,
+        titleRow: 0,
         autoWidth: false,
         order: order,
         pageLength: pageLength,
