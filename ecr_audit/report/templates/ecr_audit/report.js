@@ -217,7 +217,9 @@
       orderSequence: numeric(kind) ? ["desc", "asc"] : ["asc", "desc"],
       render: function (value, type) {
         if (type === "sort" || type === "type") { return orderValue(value, kind); }
-        if (type === "filter") { return kind === "heat" ? String(heatParts(value)[0]) + " " + cellText(value, kind) : cellText(value, kind); }
+        if (type === "filter") {  /* a heat cell's full count first: what ">0" compares */
+          return kind === "heat" ? heatParts(value)[0] + " " + cellText(value, kind) : cellText(value, kind);
+        }
         if (type === "export") { return spreadsheetSafe(cellText(value, kind)); }
         return escapedText(cellText(value, kind));
       },
@@ -371,7 +373,9 @@
   });
   window.addEventListener("afterprint", function () {
     if (!savedPages) { return; }
-    tables.forEach(function (api, index) { api.page.len(savedPages[index][0]).page(savedPages[index][1]).draw(false); });
+    tables.forEach(function (api, index) {
+      api.page.len(savedPages[index][0]).page(savedPages[index][1]).draw(false);
+    });
     savedPages = null;
   });
 
