@@ -18,6 +18,7 @@ file (:mod:`ecr_audit.suppressions`): accepted findings leave every table built 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
@@ -32,9 +33,12 @@ from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.findings.coverage_gate import blocking_gaps
 from ecr_audit.report.gaps import coverage_gaps
+from ecr_audit.report.views import (Grants, grants, grouped_matrix, principal_view, public_statement_ids,
+                                    repository_statements)
 
 if TYPE_CHECKING:
     from ecr_audit.diff import AuditDiff
+    from ecr_audit.report.views import GroupedMatrix
     from ecr_audit.suppressions import SuppressionResult
 
 
@@ -121,6 +125,10 @@ class Summary:
     #: every severity, highest first, including zeros (counts before the minimum-severity filter)
     findings_by_severity: dict[str, int]
     findings_total: int
+    #: principals whose every ECR allow is a grant to everyone (a public repository): not counted above
+    principals_public_only: int = 0
+    #: principals that can log in (ecr:GetAuthorizationToken allowed, outright or under conditions)
+    principals_login: int = 0
 
 
 @dataclass
@@ -148,6 +156,28 @@ class Report:
     #: the gate's coverage verdict (:func:`ecr_audit.findings.coverage_gate.blocking_gaps`): the
     #: coverage rows the findings depend on; empty when the findings saw everything they need
     blocking_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: one row per principal granted access: what it can do and which statements grant it
+    principal_access: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: principals x repositories, grouped (:func:`ecr_audit.report.views.grouped_matrix`)
+    matrix: "GroupedMatrix | None" = None
+    #: short names of the principals whose only access is a grant to everyone
+    public_only: tuple[str, ...] = ()
+
+
+# --- words ----------------------------------------------------------------------------------------
+
+#: the capabilities' internal names, as prose says them (the rules' messages use the names)
+CAPABILITY_WORDS = {"lifecycle_admin": "lifecycle administration", "policy_admin": "policy administration",
+                    "repository_admin": "repository administration", "pull_through_cache": "pull-through cache"}
+_CAPABILITY_NAME = re.compile(r"\b(" + "|".join(CAPABILITY_WORDS) + r")\b")
+
+
+def plain_words(text: Any) -> Any:
+    """``holds lifecycle_admin, policy_admin`` -> ``holds lifecycle administration, policy
+    administration``: capability names in plain words wherever the report shows prose."""
+    if not isinstance(text, str):
+        return text
+    return _CAPABILITY_NAME.sub(lambda match: CAPABILITY_WORDS[match.group(1)], text)
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -297,9 +327,14 @@ def principals_with_access(permissions: pd.DataFrame) -> Access:
     return Access(allowed=frozenset(allowed), conditional_only=frozenset(conditional - allowed))
 
 
-def summarize(audit: AuditView, findings: pd.DataFrame, access: Access | None = None) -> Summary:
+def summarize(audit: AuditView, findings: pd.DataFrame, access: Access | None = None,
+              grant: "Grants | None" = None, login: dict[str, str] | None = None) -> Summary:
+    """The counts of the first screen. With ``grant``, principals whose only access is a grant to
+    everyone (a public repository lets every principal pull) are counted apart, not as "with access"."""
     principals = audit.principals
     access = access or principals_with_access(audit.grouped_permissions)
+    if grant is not None:
+        access = Access(allowed=access.allowed & grant.granted, conditional_only=access.conditional_only & grant.granted)
     severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
     repositories = audit.repositories
     return Summary(
@@ -308,6 +343,8 @@ def summarize(audit: AuditView, findings: pd.DataFrame, access: Access | None = 
         roles=int((principals["principal_type"] == "role").sum()),
         principals_with_access=len(access.allowed),
         principals_conditional_only=len(access.conditional_only),
+        principals_public_only=len(grant.public_only) if grant is not None else 0,
+        principals_login=sum(1 for level in (login or {}).values() if level in ("yes", "conditional")),
         repositories=len(repositories),
         repositories_by_region={str(k): int(v) for k, v in repositories["region"].value_counts(sort=False).items()},
         findings_by_severity={severity: int(severities.get(severity, 0)) for severity in SEVERITIES},
@@ -361,14 +398,14 @@ def findings_view(findings: pd.DataFrame, *, namer: Namer, policies: pd.DataFram
     return pd.DataFrame({
         "severity": kept["severity"].tolist(),
         "rule": kept["rule"].tolist(),
-        "title": kept["title"].tolist(),
+        "title": [plain_words(text) for text in kept["title"]],
         "principals": [namer.principals(many, one) for many, one in zip(_column(kept, "principals"),
                                                                           kept["principal_arn"])],
         "repositories": [namer.repositories(many, one) for many, one in zip(_column(kept, "repositories"),
                                                                               kept["repository_arn"])],
         "actions": [list(_as_tuple(value)) for value in kept["actions"]],
-        "message": [clipped(text) for text in kept["message"]],
-        "remediation": [clipped(text) for text in kept["remediation"]],
+        "message": [plain_words(clipped(text)) for text in kept["message"]],
+        "remediation": [plain_words(clipped(text)) for text in kept["remediation"]],
         "policies": [capped(_names(_as_tuple(value), names)) for value in kept["policies"]],
         "statements": [capped(_names(_as_tuple(value), labels)) for value in kept["statements"]],
         "id": kept["id"].tolist(),
@@ -394,7 +431,7 @@ def _blocking_text(decision: Any, deciding_layer: Any, blocked_by: Any, level_na
 
 
 def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[str, str],
-                    namer: Namer | None = None) -> pd.DataFrame:
+                    namer: Namer | None = None, cause_titles: dict[str, str] | None = None) -> pd.DataFrame:
     """Who lacks which required actions, the layer that blocks each, and the fix.
 
     Findings of the missing-access category say who and what; the permissions frame says why each
@@ -402,7 +439,7 @@ def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[
     ``ecr:GetAuthorizationToken``). A cell absent from ``permissions`` is an implicit deny with no
     statement involved: no policy mentions that action for that principal.
     """
-    columns = ["severity", "rule", "principals", "repositories", "missing", "blocked_at", "fix", "id"]
+    columns = ["severity", "rule", "principals", "repositories", "missing", "blocked_at", "fix", "cause", "id"]
     wanted = findings[findings["category"] == MISSING_ACCESS]
     if wanted.empty:
         return pd.DataFrame(columns=columns)
@@ -431,13 +468,15 @@ def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[
                                            "deciding_layer", "blocked_by"]],
                                  on=["principal_arn", "action"], how="inner")
               .merge(scope, on=["finding", "repository_arn"], how="inner"))
-    reasons: dict[tuple[int, str], set[str]] = {}
+    reasons: dict[tuple[int, str], dict[str, int]] = {}
     found: dict[tuple[int, str], int] = {}
     account_wide: set[tuple[int, str]] = set()
     for finding, action, repository, decision, layer, blocked in zip(
             joined["finding"], joined["action"], joined["repository_arn"], joined["decision"],
             joined["deciding_layer"], joined["blocked_by"]):
-        reasons.setdefault((finding, action), set()).add(_blocking_text(decision, layer, blocked, level_names))
+        text = _blocking_text(decision, layer, blocked, level_names)
+        counts = reasons.setdefault((finding, action), {})
+        counts[text] = counts.get(text, 0) + 1
         found[(finding, action)] = found.get((finding, action), 0) + 1
         if repository == NO_RESOURCE:
             account_wide.add((finding, action))
@@ -448,12 +487,19 @@ def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[
         repository_count = len(_as_tuple(row.get("repositories")) or _as_tuple(row["repository_arn"]))
         blocked_at = []
         for action in actions:
-            texts = reasons.get((position, action), set())
+            counts = dict(reasons.get((position, action), {}))
             # cells with no permissions row at all: nothing mentions the action there
-            cells = principal_count * (1 if (position, action) in account_wide else max(repository_count, 1))
+            wide = (position, action) in account_wide or action == LOGIN_ACTION
+            cells = principal_count * (1 if wide else max(repository_count, 1))
             if found.get((position, action), 0) < cells:
-                texts = texts | {"no policy allows it"}
-            blocked_at.append(f"{action}: {'; '.join(sorted(texts))}")
+                counts["no policy allows it"] = counts.get("no policy allows it", 0) + cells - found.get((position, action), 0)
+            counts.pop("allowed", None)  # where it is allowed, it is not what is missing
+            if (position, action) in account_wide or action == LOGIN_ACTION or cells == 1:
+                told = "; ".join(sorted(counts))
+            else:
+                told = "; ".join(f"{text} ({'on ' + str(n) + ' of ' + str(cells) if n < cells else 'everywhere'})"
+                                 for text, n in sorted(counts.items(), key=lambda item: -item[1]))
+            blocked_at.append(f"{action}: {told or 'refused'}")
         rows.append({
             "severity": row["severity"],
             "rule": row["rule"],
@@ -461,7 +507,8 @@ def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[
             "repositories": namer.repositories(row.get("repositories"), row["repository_arn"]),
             "missing": list(actions),
             "blocked_at": blocked_at,
-            "fix": clipped(row["remediation"]),
+            "fix": plain_words(clipped(row["remediation"])),
+            "cause": cause_titles.get(row.get("cause"), "") if cause_titles else "",
             "id": row["id"],
         })
     frame = pd.DataFrame(rows, columns=columns)
@@ -509,6 +556,74 @@ def statement_quotes(audit: AuditView, statement_ids: Iterable[str], names: dict
     return quotes
 
 
+def organization_attachments(snapshot: dict[str, Any]) -> dict[str, str]:
+    """SCP or RCP ARN -> where it is attached, as a reader names it: "OU 'Workloads' (ou-ab12)",
+    "the root (r-ab12)", "account 111122223333"; several places joined with "and"."""
+    where: dict[str, list[str]] = {}
+    for level in ((snapshot.get("organization") or {}).get("levels") or []):
+        kind, level_id, name = str(level.get("type") or ""), str(level.get("id")), level.get("name")
+        label = (f"the root ({level_id})" if kind == "ROOT" else f"account {level_id}" if kind == "ACCOUNT"
+                 else f"OU '{name}' ({level_id})" if name else f"OU {level_id}")
+        for key in ("scps", "rcps"):
+            for policy in level.get(key) or []:
+                arn = policy.get("arn") if isinstance(policy, dict) else None
+                if arn:
+                    where.setdefault(arn, []).append(label)
+    return {arn: " and ".join(labels) for arn, labels in where.items()}
+
+
+def _matches(pattern: Any, action: str) -> bool:
+    import fnmatch
+
+    return isinstance(pattern, str) and fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _blocking_layer(audit: AuditView, row: dict[str, Any], policy_ids: list[str], names: dict[str, str],
+                    documents: Any, attached_at: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The statement that keeps the actions out, per blocking policy, with where it is attached.
+
+    A boundary or an SCP/RCP level blocks by not allowing: the statement that matters is the Allow
+    whose ``NotAction`` leaves the actions out (or whose ``Action`` stops short of them). Policies
+    of the level with no statement about the actions are named once, not quoted: a level of three
+    SCPs where one statement matters shows that statement."""
+    actions = [str(action) for action in _as_tuple(row["actions"])]
+    statements = audit.statements
+    kind = "permissions boundary" if row["layer"] == "boundary" else "organisation level"
+    rows = statements[statements["policy_id"].isin(policy_ids) & (statements["effect"] == "Allow")]
+    relevant: list[str] = []
+    for statement_id, not_action in zip(rows["statement_id"], rows["not_action"]):
+        if any(_matches(pattern, action) for pattern in _as_tuple(not_action) for action in actions):
+            relevant.append(statement_id)
+    quotes = statement_quotes(audit, relevant, names)
+    block, blocked_by, quoted = [], [], set()
+    for statement_id in relevant:
+        quote = quotes.get(statement_id)
+        if quote is None:
+            continue
+        policy_id = str(rows.loc[rows["statement_id"] == statement_id, "policy_id"].iat[0])
+        place = attached_at.get(policy_id)
+        label = quote.where + (f", attached at {place}" if place else "")
+        block.append(f"{label}: its NotAction leaves these actions out, so this {kind} does not allow them:\n"
+                     f"{quote.text}")
+        blocked_by.append(quote.policy + (f" at {place}" if place else ""))
+        quoted.add(policy_id)
+    others = [names.get(p, p) + (f" at {attached_at[p]}" if p in attached_at else "")
+              for p in policy_ids if p not in quoted]
+    if not block:  # nothing leaves them out by name: the policies' documents, each where it is attached
+        where = "the permissions boundary" if row["layer"] == "boundary" else \
+            "the organisation level (every level from the root down must allow an action)"
+        block = [f"No statement of {where} allows these actions. Its policies:"]
+        for policy_id in policy_ids:
+            document = documents.get(policy_id)
+            text = json.dumps(document, indent=2, ensure_ascii=False) if isinstance(document, dict) else "(not readable)"
+            place = f", attached at {attached_at[policy_id]}" if policy_id in attached_at else ""
+            block.append(f"{names.get(policy_id, policy_id)}{place}:\n{text}")
+        blocked_by = others
+    elif others:
+        block.append("Other policies of that level allow other actions and do not change this: " + "; ".join(others))
+    return block, blocked_by
+
+
 def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
     """Each allow with what cancels it: a deny statement, a boundary, or an SCP/RCP level.
 
@@ -525,6 +640,7 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
     quotes = statement_quotes(audit, (s for value in wanted["statements"] for s in _as_tuple(value)), names)
     documents = audit.policies.set_index("policy_id")["document"]
     namer = namer or Namer(audit.account_id, audit.repositories["repository_arn"])
+    attached_at = organization_attachments(audit.snapshot)
     rows = []
     for row in wanted.to_dict("records"):
         statement_ids = _as_tuple(row["statements"])
@@ -533,17 +649,14 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
         quoted_policies = {q.policy for q in allows + denies}
         blocking_policies = [p for p in _as_tuple(row["policies"]) if names.get(p, p) not in quoted_policies]
         if denies:
-            block = [f"{q.where}:\n{q.text}" for q in denies]
-            blocked_by = sorted({q.policy for q in denies})
+            def place(quote: QuotedStatement) -> str:
+                policy_id = quote.statement_id.split("#", 1)[0]
+                return f" at {attached_at[policy_id]}" if policy_id in attached_at else ""
+
+            block = [f"{q.where}{(', attached' + place(q)) if place(q) else ''}:\n{q.text}" for q in denies]
+            blocked_by = sorted({q.policy + place(q) for q in denies})
         else:
-            where = "the permissions boundary" if row["layer"] == "boundary" else \
-                "the organisation level (every level from the root down must allow an action)"
-            block = [f"No statement of {where} allows these actions. Its policies:"]
-            for policy_id in blocking_policies:
-                document = documents.get(policy_id)
-                text = json.dumps(document, indent=2, ensure_ascii=False) if isinstance(document, dict) else "(not readable)"
-                block.append(f"{names.get(policy_id, policy_id)}:\n{text}")
-            blocked_by = [names.get(p, p) for p in blocking_policies]
+            block, blocked_by = _blocking_layer(audit, row, blocking_policies, names, documents, attached_at)
         rows.append({
             "severity": row["severity"],
             "rule": row["rule"],
@@ -555,7 +668,7 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
             "allow": "\n\n".join(f"{q.where}:\n{q.text}" for q in allows),
             "blocked_by": blocked_by,
             "block": "\n\n".join(block),
-            "message": clipped(row["message"]),
+            "message": plain_words(clipped(row["message"])),
             "id": row["id"],
         })
     frame = pd.DataFrame(rows, columns=columns)
@@ -569,6 +682,14 @@ CAPABILITY_NAMES = tuple(capability.name for capability in CAPABILITIES)
 LEVELS = ("full", "conditional", "partial")
 
 
+def login_levels(permissions: pd.DataFrame) -> dict[str, str]:
+    """principal ARN -> "yes", "conditional" or "no" for ecr:GetAuthorizationToken (on ``*``)."""
+    login_rows = isin(permissions["action"], (LOGIN_ACTION,))  # it takes no resource: one row per principal
+    login = permissions.loc[login_rows, ["principal_arn", "decision"]]
+    return {arn: {"allowed": "yes", "conditional": "conditional"}.get(decision, "no")
+            for arn, decision in zip(login["principal_arn"], login["decision"])}
+
+
 def capability_matrix(audit: AuditView, access: Access | None = None) -> pd.DataFrame:
     """Principals x capabilities: for each, how many repositories at full / conditional / partial.
 
@@ -580,10 +701,7 @@ def capability_matrix(audit: AuditView, access: Access | None = None) -> pd.Data
     capabilities = audit.capabilities
     permissions = audit.grouped_permissions
     account_id = audit.account_id
-    login_rows = isin(permissions["action"], (LOGIN_ACTION,))  # it takes no resource: one row per principal
-    login = permissions.loc[login_rows, ["principal_arn", "decision"]]
-    login_level = {arn: {"allowed": "yes", "conditional": "conditional"}.get(decision, "no")
-                   for arn, decision in zip(login["principal_arn"], login["decision"])}
+    login_level = login_levels(permissions)
     shown = tuple(name for name in CAPABILITY_NAMES if name != "login")
     principal_codes, principal_values = codes_and_values(capabilities["principal_arn"])
     capability_codes, capability_values = codes_and_values(capabilities["capability"])
@@ -969,12 +1087,13 @@ def causes_view(causes: pd.DataFrame, findings: pd.DataFrame, namer: Namer) -> p
             continue
         rows.append({
             "severity": min((row["severity"] for row in explained), key=SEVERITIES.index),
-            "title": clipped(cause["title"]), "findings_count": len(explained),
+            "title": plain_words(clipped(cause["title"])), "findings_count": len(explained),
             "principals": namer.principals(cause["principals"]), "repositories": namer.repositories(cause["repositories"]),
-            "reach": cause["reach"], "fix_kind": cause["fix_kind"], "fix_summary": cause["fix_summary"],
-            "fix": cause["fix"], "fix_status": cause["fix_status"], "verification": cause["verification"],
+            "reach": cause["reach"], "fix_kind": cause["fix_kind"], "fix_summary": plain_words(cause["fix_summary"]),
+            "fix": cause["fix"], "fix_status": cause["fix_status"], "verification": plain_words(cause["verification"]),
             "introduced": list(cause["introduced"]), "added_access": list(cause["added_access"]),
-            "explained": [(row["severity"], row["title"], clipped(row["message"])) for row in explained],
+            "explained": [(row["severity"], plain_words(row["title"]), plain_words(clipped(row["message"])))
+                          for row in explained],
             "id": cause["id"],
         })
     rows.sort(key=lambda row: (SEVERITIES.index(row["severity"]), -row["reach"], row["id"]))
@@ -1012,6 +1131,17 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
     level_names = organization_level_names(audit.snapshot)
     namer = Namer(facts.account_id, audit.repositories["repository_arn"])
     access = principals_with_access(audit.grouped_permissions)
+    grant = grants(audit.grouped_permissions, audit.statements, public_statement_ids(audit.findings, EVERYONE),
+                   audit.policies)
+    login = login_levels(audit.grouped_permissions)
+    labels = statement_labels(audit.statements, policy_names(audit.policies))
+    matrix = capability_matrix(audit, access)
+    repository_frame = repository_access(audit, findings)
+    if len(repository_frame):
+        arns = dict(zip(zip(audit.repositories["name"], audit.repositories["region"]),
+                        audit.repositories["repository_arn"]))
+        repository_frame["through"] = repository_statements(
+            [arns.get(key) for key in zip(repository_frame["repository"], repository_frame["region"])], grant, labels)
     view = findings_view(findings, namer=namer, policies=audit.policies, statements=audit.statements,
                          min_severity=min_severity)
     fired = {}
@@ -1032,17 +1162,22 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
         title=title or default_title(facts),
         facts=facts,
         gaps=coverage_gaps(audit.coverage, audit.policies),
-        summary=summarize(audit, findings, access),
+        summary=summarize(audit, findings, access, grant, login),
         min_severity=min_severity,
         findings=view,
         rules=fired,
-        missing_actions=missing_actions(audit, findings, level_names, namer),
+        missing_actions=missing_actions(audit, findings, level_names, namer,
+                                        {row["id"]: plain_words(f"{row['title']}. Fix: {row['fix_summary']}")
+                                         for row in audit.causes[["id", "title", "fix_summary"]].to_dict("records")}),
         conflicts=conflicts(audit, findings, namer),
-        capability_matrix=capability_matrix(audit, access),
-        repository_access=repository_access(audit, findings),
+        capability_matrix=matrix,
+        repository_access=repository_frame,
         baseline=baseline,
         expectations=expectations,
         accepted=accepted,
         causes=causes_view(audit.causes, findings, namer),
         blocking_gaps=blocking_gaps(audit.coverage, audit.policies),
+        principal_access=principal_view(matrix, grant, facts.account_id, labels, len(audit.repositories)),
+        matrix=grouped_matrix(audit.capabilities, audit.repositories, login, grant.granted, facts.account_id),
+        public_only=tuple(sorted(short_arn(arn, facts.account_id) for arn in grant.public_only)),
     )

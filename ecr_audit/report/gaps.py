@@ -53,7 +53,23 @@ CONSEQUENCES: dict[tuple[str, str], str] = {
 GENERIC_CONSEQUENCE = "whatever that call returns: conclusions that depend on it are not vouched for"
 REGION_NOT_ENABLED = "that region: it is not enabled for the account, so nothing there was collected"
 
-GAP_COLUMNS = ("what", "where", "error", "consequence", "code")
+GAP_COLUMNS = ("what", "where", "error", "consequence", "code", "emulator")
+#: what the collector writes when an endpoint answers a call with a server error every time: AWS
+#: implements every call the collector makes, so that is an emulator's (or a proxy's) limitation
+EMULATOR_HINT = "the endpoint may not implement this operation"
+
+
+def is_emulator_limitation(error_code: Any, message: Any) -> bool:
+    """A call the endpoint does not implement (an emulator such as the demo's), not an AWS refusal."""
+    return str(error_code or "").startswith("5") and EMULATOR_HINT in str(message or "")
+
+
+def gap_sentence(consequence: str) -> str:
+    """"the registry policy scope of that region: the audit assumed V2" -> "The registry policy scope
+    of that region could not be read: the audit assumed V2.": the consequence, said first."""
+    subject, _, effect = consequence.partition(": ")
+    sentence = f"{subject[:1].upper()}{subject[1:]} could not be read"
+    return f"{sentence}: {effect}." if effect else f"{sentence}."
 
 
 def consequence(service: str | None, operation: str | None, error_code: str | None = None) -> str:
@@ -78,6 +94,7 @@ def coverage_gaps(coverage: pd.DataFrame, policies: pd.DataFrame) -> pd.DataFram
             "error": f"{row.get('error_code')}: {row.get('message')}" if row.get("message") else str(row.get("error_code")),
             "consequence": consequence(row.get("service"), row.get("operation"), row.get("error_code")),
             "code": str(row.get("error_code")),
+            "emulator": is_emulator_limitation(row.get("error_code"), row.get("message")),
         })
     unreadable = policies[policies["parse_error"].notna()] if "parse_error" in policies else policies.iloc[:0]
     for row in unreadable.to_dict("records"):
@@ -88,5 +105,6 @@ def coverage_gaps(coverage: pd.DataFrame, policies: pd.DataFrame) -> pd.DataFram
             "consequence": "its statements are unknown: decisions it could take part in (its allows and "
                            "its denies) are not vouched for",
             "code": "unreadable policy",
+            "emulator": False,
         })
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))

@@ -5,8 +5,9 @@ documents), and all of it is attacker-controlled text as far as the reader's bro
 So nothing here formats HTML with f-strings: fragments are :class:`markupsafe.Markup`, and
 ``Markup.format`` / :func:`element` escape every argument that is not already a fragment. Data for
 the interactive tables goes into ``<script type="application/json">`` with every ``<`` (so every
-``</script>`` and ``<!--``), ``>`` and ``&`` written as a JSON ``\\u`` escape, and the page script
-builds cells with ``textContent``, never ``innerHTML``.
+``</script>`` and ``<!--``), ``>`` and ``&`` written as a JSON ``\\u`` escape; in the page,
+DataTables shows each value through its text renderer (escaped) and the page script builds the
+richer cells with ``textContent``, never ``innerHTML``.
 """
 
 from __future__ import annotations
@@ -213,7 +214,8 @@ def data_table(frame: pd.DataFrame, columns: Sequence[TableColumn], *, name: str
     shown = min(len(frame), STATIC_ROWS)
     header = element("tr", *(element("th", c.label, title=c.title) for c in columns))
     body = join(
-        element("tr", *(element("td", _display_text(data[c.key][row], c.kind), class_=f"ea-k-{c.kind} ea-c-{c.key}")
+        element("tr", *(element("td", _display_text(data[c.key][row], c.kind), class_=f"ea-k-{c.kind} ea-c-{c.key}",
+                                data_label=c.label)
                         for c in columns))
         for row in range(shown)
     )
@@ -254,3 +256,68 @@ def bar_chart_svg(counts: Mapping[str, int], *, title: str, classes: Mapping[str
         '<svg class="ea-chart" role="img" width="{w}" height="{h}" '
         'viewBox="0 0 {w} {h}"><title>{title}</title>{bars}</svg>'
     ).format(w=width, h=height, title=title, bars=join(bars))
+
+
+#: abbreviations the report uses, spelt out where each first appears in the text a reader sees
+ABBREVIATIONS = {
+    "ECR": ("Amazon Elastic Container Registry", None),
+    "IAM": ("AWS Identity and Access Management", None),
+    "SCP": ("service control policy", "service control policies"),
+    "RCP": ("resource control policy", "resource control policies"),
+    "OU": ("organisational unit", "organisational units"),
+    "MFA": ("multi-factor authentication", None),
+    "ARN": ("Amazon Resource Name", "Amazon Resource Names"),
+    "VPC": ("virtual private cloud", None),
+    "KMS": ("AWS Key Management Service", None),
+    "CSV": ("comma-separated values", None),
+    "CI": ("continuous integration", None),
+}
+#: elements whose text is not prose (or is a heading that would read badly expanded)
+_NOT_PROSE = frozenset({"script", "style", "title", "h1", "pre", "button", "code", "option", "textarea"})
+_TAG = re.compile(r"(<[^>]*>)")
+_TAG_NAME = re.compile(r"<\s*(/?)\s*([a-zA-Z0-9]+)")
+
+
+def expand_abbreviations(page: str) -> str:
+    """The page with each abbreviation of :data:`ABBREVIATIONS` spelt out at its first use in prose:
+    "SCP" becomes "service control policy (SCP)" once, the rest stay short. An abbreviation already
+    written with its expansion ("Amazon Elastic Container Registry (ECR)") counts as spelt out.
+
+    Works on the escaped page: only text between tags changes, and what is inserted is plain
+    letters, so nothing escaped is unescaped and no markup is added."""
+    pending = dict(ABBREVIATIONS)
+    patterns = {short: re.compile(rf"(?<![\w/:.@-]){short}(s?)(?![\w-])") for short in pending}
+    parts = _TAG.split(page)
+    skipping: list[str] = []
+    for index, part in enumerate(parts):
+        if not pending:
+            break
+        if index % 2:  # a tag
+            match = _TAG_NAME.match(part)
+            if match:
+                closing, name = match.group(1) == "/", match.group(2).lower()
+                if name in _NOT_PROSE and not part.rstrip().endswith("/>"):
+                    if closing:
+                        if name in skipping:
+                            skipping.remove(name)
+                    else:
+                        skipping.append(name)
+            continue
+        if skipping or not part.strip():
+            continue
+        text = part
+        for short in list(pending):
+            long, plural = pending[short]
+            found = patterns[short].search(text)
+            if found is None:
+                continue
+            del pending[short]
+            before = text[:found.start()]
+            if before.rstrip().endswith("(") or before.rstrip().endswith(long):
+                continue
+            words = (plural or long + "s") if found.group(1) else long
+            if re.search(r"\b[Aa]n $", before) and words[0].lower() not in "aeiou":
+                before = before[:-2] + " "  # "an MFA" reads "a multi-factor authentication (MFA)"
+            text = f"{before}{words} ({short}{found.group(1)}){text[found.end():]}"
+        parts[index] = text
+    return "".join(parts)

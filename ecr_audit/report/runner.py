@@ -27,6 +27,8 @@ from traitlets import default
 from ecr_audit._version import __version__
 from ecr_audit.findings.model import severity_problem
 from ecr_audit.report.data import account_facts, default_title
+from ecr_audit.report.datatables import bundle_css, bundle_script
+from ecr_audit.report.html import expand_abbreviations
 from ecr_audit.report.notebook_files import notebook_path
 from ecr_audit.snapshot import read_snapshot
 
@@ -98,12 +100,14 @@ def export_html(notebook: nbformat.NotebookNode, *, title: str, notebook_name: s
         "title": title,
         "css": (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
         "js": (TEMPLATES_DIR / TEMPLATE_NAME / "report.js").read_text(encoding="utf-8"),
+        "datatables_css": bundle_css(),
+        "datatables_js": bundle_script(),
         "nonce": secrets.token_urlsafe(18),
         "version": __version__,
         "notebook_name": notebook_name,
     }}
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return body
+    return expand_abbreviations(body)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -15,18 +15,20 @@ from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
 from ecr_audit.findings.coverage_gate import EXIT_GAPS, touch_text
 from ecr_audit.findings.model import SEVERITIES
 from ecr_audit.report.data import CAPABILITY_NAMES, LIST_LIMIT, Report
+from ecr_audit.report.gaps import gap_sentence
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
 
 #: sections in reading order: (anchor, heading)
 SECTIONS = (
+    ("first", "What to do first"),
     ("summary", "Executive summary"),
     ("causes", "Causes and fixes"),
     ("changes", "Since the last audit"),
     ("findings", "Findings"),
     ("accepted", "Accepted risks"),
-    ("missing", "Missing required actions"),
+    ("missing", "Where access is refused"),
     ("conflicts", "Conflicting policies"),
-    ("access", "Access matrix"),
+    ("access", "Who can do what"),
     ("method", "Method and coverage"),
 )
 _HEADINGS = dict(SECTIONS)
@@ -36,9 +38,12 @@ CONFLICT_CARDS = 8
 CAUSE_CARDS = 20
 
 CAPABILITY_LABELS = {
-    "login": "Login", "pull": "Pull", "push": "Push", "pull_through_cache": "Pull-through cache",
-    "lifecycle_admin": "Lifecycle admin", "policy_admin": "Policy admin", "repository_admin": "Repository admin",
+    "login": "Log in", "pull": "Pull", "push": "Push", "pull_through_cache": "Pull-through cache",
+    "lifecycle_admin": "Lifecycle administration", "policy_admin": "Policy administration",
+    "repository_admin": "Repository administration",
 }
+#: causes the first screen shows with their fix
+FIRST_SCREEN_CAUSES = 5
 
 
 def _section(anchor: str, *content: Any) -> Section:
@@ -69,7 +74,7 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
 # --- header ---------------------------------------------------------------------------------------
 
 def header(report: Report) -> Section:
-    """Title, who/when/where, the table of contents, and the coverage warning."""
+    """Title, one line of who/when, the facts folded, and the table of contents."""
     facts = report.facts
     source = {"collector": "ecr-audit collector",
               "aws-cli-authorization-details": "AWS CLI get-account-authorization-details (IAM only)"}
@@ -77,7 +82,7 @@ def header(report: Report) -> Section:
         organization = (f"{facts.organization_id}, management account {facts.management_account_id}"
                         + (f", feature set {facts.feature_set}" if facts.feature_set else ""))
     elif not facts.organization_collected:
-        organization = "not collected (see the coverage warning)"
+        organization = "not collected (see the coverage gaps)"
     else:
         organization = "none (not in an organisation)"
     pairs = [
@@ -89,16 +94,27 @@ def header(report: Report) -> Section:
         ("Regions", ", ".join(facts.regions) or "none (ECR not collected)"),
         ("Source", source.get(facts.source, facts.source)),
         ("Collected as", facts.caller_arn),
-        ("Expectations", report.expectations or "built-in inferred expectations only"),
-        ("Suppressions", report.accepted.source if report.accepted else "none: every finding is listed"),
+        ("Expectations", file_name(report.expectations) or "built-in inferred expectations only"),
+        ("Suppressions", file_name(report.accepted.source) if report.accepted else "none: every finding is listed"),
         ("Findings shown", f"severity {report.min_severity} and above"),
     ]
     toc = element("nav", join(element("a", heading, href=f"#{anchor}") for anchor, heading in SECTIONS),
                   class_="ea-toc")
-    subtitle = f"Account {facts.account_id}" + (f" ({facts.aliases[0]})" if facts.aliases else "") + \
-               f", collected {when_text(facts.collected_at)}"
+    subtitle = ("Who can log in to, pull from, push to and administer the Amazon Elastic Container Registry (ECR) "
+                f"repositories of account {facts.account_id}" + (f" ({facts.aliases[0]})" if facts.aliases else "")
+                + f", collected {when_text(facts.collected_at)}.")
     return Section(element("header", element("h1", report.title), element("p", subtitle, class_="ea-subtitle"),
-                           facts_list(pairs), toc, coverage_warning(report)), "header")
+                           element("details", element("summary", "About this audit: account, organisation, "
+                                                                 "regions, inputs"), facts_list(pairs),
+                                   class_="ea-about"),
+                           toc), "header")
+
+
+def file_name(path: str | None) -> str | None:
+    """A file as the reader knows it: its name, not the auditor's local path."""
+    if not path:
+        return None
+    return str(path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def coverage_warning(report: Report) -> Markup:
@@ -107,25 +123,107 @@ def coverage_warning(report: Report) -> Markup:
     if gaps.empty:
         return element("div", "Everything asked for was collected: no coverage gaps.", class_="ea-ok")
     items = []
-    # one line per kind of gap; every place it happened is named (a denied call often fails for
-    # hundreds of repositories alike)
+    # one line per kind of gap, worded by its consequence; every place it happened is named (a
+    # denied call often fails for hundreds of repositories alike)
     for (what, code, consequence), group in gaps.groupby(["what", "code", "consequence"], sort=False):
         places = group["where"].tolist()
-        if len(places) == 1:
-            items.append(element("li", element("strong", what), f" ({places[0]}): the report cannot vouch for ",
-                                 consequence, ". ", element("small", group["error"].iat[0])))
-        else:
-            items.append(element("li", element("strong", what), f" failed ({code}) in {len(places)} places: "
-                                 f"the report cannot vouch for {consequence}. ",
-                                 element("small", "Where: " + "; ".join(places))))
+        label = (element("span", "emulator limitation", class_="ea-tag",
+                         title="the endpoint did not implement this call; AWS does")
+                 if group["emulator"].any() else "")
+        where = places[0] if len(places) == 1 else f"{len(places)} places: " + "; ".join(places)
+        items.append(element("li", label, " " if label else "", element("strong", gap_sentence(consequence)),
+                             f" Where: {where}. ", element("small", f"({what} failed: {group['error'].iat[0]})")))
     items = join(items)
     return element(
         "div",
         element("h3", f"Coverage gaps: {counted(len(gaps), 'thing')} could not be collected or read"),
-        element("p", "Silence about these is not evidence of no access. Each gap and what it weakens:"),
+        element("p", "Silence about these is not evidence of no access. What each gap means for the report:"),
         element("ul", items),
         class_="ea-warning", role="note", id="coverage-gaps",
     )
+
+
+# --- first screen ---------------------------------------------------------------------------------
+
+def _verdict(report: Report) -> Markup:
+    by_severity = report.summary.findings_by_severity
+    serious = [(severity, by_severity.get(severity, 0)) for severity in ("critical", "high")]
+    serious = [(severity, count) for severity, count in serious if count]
+    causes = report.causes if report.causes is not None else None
+    cause_count = 0 if causes is None else len(causes)
+    verified = 0 if causes is None else int((causes["fix_status"] == "verified").sum())
+    if serious:
+        words = " and ".join(f"{count} {severity}" for severity, count in serious)
+        text = (f"Action needed: {words} {'finding' if sum(c for _, c in serious) == 1 else 'findings'}, "
+                f"{report.summary.findings_total} in all, from {counted(cause_count, 'cause')}; "
+                f"{counted(verified, 'fix is', 'fixes are')} verified by evaluating the account again.")
+        return element("p", text, class_="ea-verdict ea-verdict-act")
+    if report.summary.findings_total:
+        return element("p", f"No critical or high finding; {counted(report.summary.findings_total, 'finding')} of lower "
+                            f"severity from {counted(cause_count, 'cause')}.", class_="ea-verdict ea-verdict-ok")
+    return element("p", "No findings.", class_="ea-verdict ea-verdict-ok")
+
+
+def _fix_block(row: dict[str, Any]) -> Markup:
+    """A fix as one line, its JSON folded with a button that copies it whole."""
+    status = element("span", row["fix_status"], class_="ea-fix-status " + _STATUS_CLASS.get(row["fix_status"], ""))
+    parts: list[Any] = [element("p", element("strong", "Fix: "), row["fix_summary"], " ", status, class_="ea-fix-line")]
+    if row["fix"]:
+        parts.append(element("details", element("summary", "The change, as JSON ",
+                                                 element("button", "Copy", type="button", class_="ea-button ea-copy",
+                                                         title="Copy the change as JSON")),
+                             element("pre", row["fix"], class_="ea-fix-json")))
+    return join(parts)
+
+
+def first_screen(report: Report) -> Section:
+    """What a manager reads in 30 seconds and an engineer copies a fix from: the verdict, the top
+    causes with their verified fixes, what changed since the last audit, coverage in one line."""
+    parts: list[Any] = [_verdict(report)]
+    causes = report.causes
+    if causes is not None and len(causes):
+        records = causes.to_dict("records")[:FIRST_SCREEN_CAUSES]
+        items = [element("li", element("span", row["severity"], class_=f"ea-sev ea-sev-{row['severity']}"), " ",
+                         element("a", row["title"], href=f"#cause-{row['id']}"),
+                         element("span", f" ({counted(row['findings_count'], 'finding')})", class_="ea-muted"),
+                         _fix_block(row), class_="ea-top-cause")
+                 for row in records]
+        more = len(causes) - len(records)
+        parts.append(element("h3", f"Top {counted(len(records), 'cause')} to fix" if len(records) > 1 else "The cause to fix"))
+        parts.append(element("ol", join(items), class_="ea-top-causes"))
+        if more:
+            parts.append(element("p", f"{counted(more, 'more cause')}: ", element("a", "Causes and fixes", href="#causes"), "."))
+    comparison = report.baseline
+    if comparison is None:
+        changed: Any = join(["Since the last audit: none given, so no comparison (ecr-audit report --baseline "
+                             "LAST_SNAPSHOT)."])
+    else:
+        changed = join([f"Since the last audit ({when_text(comparison.old.collected_at)}): {comparison.summary}. ",
+                        element("a", "What changed", href="#changes"), "."])
+    parts.append(element("p", changed, class_="ea-line"))
+    parts.append(element("p", coverage_line(report), class_="ea-line"))
+    return _section("first", *parts)
+
+
+def coverage_line(report: Report) -> Markup:
+    """Coverage in one line: complete, or how many gaps and what the first means."""
+    gaps = report.gaps
+    if gaps.empty:
+        return join(["Coverage: complete, every call the collector made succeeded and every policy was readable."])
+    emulator = int(gaps["emulator"].sum()) if "emulator" in gaps else 0
+    first = gaps.iloc[0]
+    text = f"Coverage: {counted(len(gaps), 'gap')}"
+    if emulator == len(gaps):
+        text += " (emulator limitations: the demo's endpoint does not implement these calls)"
+    sentence = gap_sentence(first["consequence"])[:-1]
+    text += f"; {sentence[:1].lower()}{sentence[1:]}"
+    same = int((gaps["consequence"] == first["consequence"]).sum())
+    kinds = gaps["consequence"].nunique()
+    if same > 1:
+        text += f" (in {same} places)"
+    if kinds > 1:
+        text += f"; and {counted(kinds - 1, 'other kind')} of gap"
+    return join([text + ". ", element("a", "Coverage gaps", href="#coverage-gaps"), "."])
 
 
 # --- summary --------------------------------------------------------------------------------------
@@ -138,11 +236,16 @@ def card(number: Any, what: str) -> Markup:
 def summary(report: Report) -> Section:
     counts = report.summary
     regions = ", ".join(f"{region} {n}" for region, n in counts.repositories_by_region.items())
-    conditional = (f" (+{counts.principals_conditional_only} only under conditions)"
+    conditional = (f" ({counts.principals_conditional_only} of them only under conditions)"
                    if counts.principals_conditional_only else "")
+    public = (f"; {counts.principals_public_only} more can only pull public repositories, as anyone can"
+              if counts.principals_public_only else "")
     cards = element("div",
                     card(counts.principals, f"principals ({counted(counts.users, 'user')}, {counted(counts.roles, 'role')})"),
-                    card(counts.principals_with_access, "principals with ECR access" + conditional),
+                    card(counts.principals_with_access + counts.principals_conditional_only,
+                         "principals granted ECR access by their own policies or a repository policy naming them"
+                         + conditional + public),
+                    card(counts.principals_login, "principals that can log in to the registry"),
                     card(counts.repositories, "repositories" + (f" ({regions})" if regions else "")),
                     card(counts.findings_total, "findings, all severities"),
                     class_="ea-cards")
@@ -423,16 +526,10 @@ def _cause_card(row: dict[str, Any]) -> Markup:
     parts: list[Any] = [
         element("h3", element("span", row["severity"], class_=f"ea-sev ea-sev-{row['severity']}"), " ", row["title"]),
         element("p", facts, class_="ea-muted"),
-        element("p", element("strong", "Fix: "), row["fix_summary"], " ",
-                element("span", row["fix_status"], class_="ea-fix-status " + _STATUS_CLASS.get(row["fix_status"], ""))),
     ]
+    parts.append(_fix_block(row))
     if row["verification"] and row["fix"]:
         parts.append(element("p", row["verification"], class_="ea-fix-verification"))
-    if row["fix"]:
-        parts.append(element("details", element("summary", "The change, as JSON ",
-                                                 element("button", "Copy", type="button", class_="ea-button ea-copy",
-                                                         title="Copy the change as JSON")),
-                             element("pre", row["fix"], class_="ea-fix-json")))
     explained = join(element("li", element("span", severity, class_=f"ea-sev ea-sev-{severity}"), " ", title, ": ",
                              message) for severity, title, message in row["explained"])
     parts.append(element("details", element("summary", f"The {counted(row['findings_count'], 'finding')} it explains"),
@@ -466,21 +563,19 @@ def causes(report: Report) -> Section:
 
 MISSING_COLUMNS = (
     TableColumn("severity", "Severity", "severity"),
-    TableColumn("rule", "Rule"),
     TableColumn("principals", "Who", "list"),
     TableColumn("repositories", "Repositories", "list"),
-    TableColumn("missing", "Missing actions", "list"),
-    TableColumn("blocked_at", "Which layer blocks", "list"),
-    TableColumn("fix", "The fix", "code"),
-    TableColumn("id", "Finding id"),
+    TableColumn("blocked_at", "Action: where it is refused", "list",
+                "each missing action, and on how many repositories each layer refuses it"),
+    TableColumn("cause", "Cause and its fix", title="the cause this belongs to; its verified fix is under Causes and fixes"),
 )
 
 
 def missing(report: Report) -> Section:
-    text = ("Principals that hold part of what a job needs but not all of it, or that an expectation says must "
-            "have access: the actions they lack, where each is refused (no policy allows it, a permissions "
-            "boundary or an SCP/RCP level does not allow it, or a deny forbids it), and the statement that fixes "
-            "it. All severities.")
+    text = ("The findings above say who lacks what; this view says where each missing action is refused, layer "
+            "by layer: no policy allows it, a permissions boundary or a service control policy (SCP) or resource "
+            "control policy (RCP) level does not let it through, or a Deny forbids it. The fix is the cause's, "
+            "under Causes and fixes. All severities.")
     return _section("missing", element("p", text),
                     data_table(report.missing_actions, MISSING_COLUMNS, name="missing-actions",
                                empty="No principal is missing a required action."))
@@ -539,50 +634,114 @@ def conflicts(report: Report) -> Section:
 
 # --- access matrix --------------------------------------------------------------------------------
 
-def _matrix_columns() -> tuple[TableColumn, ...]:
-    heat = tuple(TableColumn(name, CAPABILITY_LABELS.get(name, name), "heat",
-                             f"{CAPABILITY_BY_NAME[name].title}: repositories with full access; + those only "
-                             "under conditions, + those with some of its actions only")
-                 for name in CAPABILITY_NAMES if name != "login")
-    return (TableColumn("principal", "Principal"), TableColumn("type", "Type"),
-            TableColumn("login", "Login", title="ecr:GetAuthorizationToken on *"),
-            *heat, TableColumn("last_used", "Last used"), TableColumn("tags", "Tags", "list"))
-
+PRINCIPAL_COLUMNS = (
+    TableColumn("principal", "Principal"),
+    TableColumn("type", "Type"),
+    TableColumn("login", "Log in", title="ecr:GetAuthorizationToken, account-wide"),
+    TableColumn("pull", "Pull"),
+    TableColumn("push", "Push"),
+    TableColumn("administer", "Administer", title="policy or repository administration: can grant access or delete"),
+    TableColumn("granted_by", "Granted by", "list", "the statements that allow it, by capability"),
+    TableColumn("last_used", "Last used"),
+)
 
 REPOSITORY_COLUMNS = (
     TableColumn("repository", "Repository"),
     TableColumn("region", "Region"),
     TableColumn("exposure", "Exposure", title="public and cross-account grants come first"),
-    TableColumn("pull_count", "Can pull", "number"),
     TableColumn("pull", "Who can pull", "list"),
-    TableColumn("push_count", "Can push", "number"),
     TableColumn("push", "Who can push", "list"),
-    TableColumn("admin_count", "Can administer", "number", "policy admin or repository admin"),
     TableColumn("administer", "Who can administer", "list"),
+    TableColumn("through", "Through which statements", "list"),
     TableColumn("tags", "Tags", "list"),
 )
 
+LEVEL_TEXT = {0: "", 1: "pull", 2: "push", 3: "administer"}
+LEVEL_SHORT = {0: "", 1: "P", 2: "W", 3: "A"}
+
+
+def _group_label(names: list[str], noun: str, plural: str) -> Markup:
+    label = names[0] if len(names) == 1 else f"{len(names)} {plural}"
+    if len(names) == 1:
+        return element("span", label, class_="ea-group-name")
+    shown = names[:12] + ([f"... and {len(names) - 12} more"] if len(names) > 12 else [])
+    return element("details", element("summary", label), element("ul", join(element("li", n) for n in shown)))
+
+
+def matrix_table(report: Report) -> Markup:
+    """Principals x repositories coloured by level, identical rows and columns grouped."""
+    matrix = report.matrix
+    if matrix is None or not matrix.cells:
+        return element("p", "No principal is granted ECR access.", class_="ea-empty")
+    head = [element("th", "Principals", class_="ea-m-corner"), element("th", "Log in", class_="ea-m-col")]
+    for position, names in enumerate(matrix.column_names):
+        folded = matrix.columns_folded[0] and position == len(matrix.column_names) - 1
+        label = (f"other {len(names)} repositories (strongest level shown)" if folded else
+                 names[0] if len(names) == 1 else f"{len(names)} repositories")
+        head.append(element("th", element("span", label), class_="ea-m-col",
+                            title="; ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")))
+    rows = []
+    for names, login, cells in zip(matrix.row_names, matrix.row_login, matrix.cells):
+        login_text = {2: "yes", 1: "cond.", 0: "no"}[login]
+        label = _group_label(names, "principal", "principals")
+        if not login and not any(cells):
+            label = join([label, element("small", " other ECR actions only (describe, list...)", class_="ea-muted")])
+        row = [element("th", label, scope="row"),
+               element("td", login_text, class_=f"ea-m ea-login-{login}")]
+        for value in cells:
+            full, conditional = value % 4, value // 4
+            text = LEVEL_SHORT[full] + (("/" if full else "") + LEVEL_SHORT[conditional].lower() if conditional else "")
+            title = (LEVEL_TEXT[full] or "none") + (f"; {LEVEL_TEXT[conditional]} only under conditions" if conditional else "")
+            row.append(element("td", text, class_=f"ea-m ea-lv-{full}" + (f" ea-cv-{conditional}" if conditional else ""),
+                               title=title))
+        rows.append(element("tr", join(row)))
+    table = element("table", element("thead", element("tr", join(head))), element("tbody", join(rows)),
+                    class_="ea-matrix")
+    legend = element("div", element("span", "P pull", class_="ea-lv-1 ea-key"), element("span", "W push (write)",
+                                                                                          class_="ea-lv-2 ea-key"),
+                     element("span", "A administer", class_="ea-lv-3 ea-key"),
+                     element("span", "lower case: only under conditions", class_="ea-cv-1 ea-key"), class_="ea-legend")
+    notes = [f"{counted(matrix.principals, 'principal')} in {counted(matrix.row_groups, 'group')} of identical "
+             f"access; {counted(matrix.repositories, 'repository', 'repositories')} in "
+             f"{counted(matrix.column_groups, 'group')} reached alike."]
+    if matrix.rows_folded[0]:
+        notes.append(f"The last row sums up the {matrix.rows_folded[1]} principals of the "
+                     f"{matrix.rows_folded[0]} smallest groups (strongest level shown).")
+    if matrix.columns_folded[0]:
+        notes.append(f"The last column sums up {matrix.columns_folded[1]} repositories in "
+                     f"{matrix.columns_folded[0]} smaller groups (strongest level shown).")
+    return join([element("p", " ".join(notes)), legend, element("div", table, class_="ea-matrix-scroll")])
+
 
 def access(report: Report) -> Section:
-    legend = element("div", element("span", "repositories with full access (darker: more)", class_="ea-l-full"),
-                     element("span", "only under conditions", class_="ea-l-conditional"),
-                     element("span", "some actions of the capability only", class_="ea-l-partial"),
-                     class_="ea-legend")
-    matrix_text = ("Each principal with any ECR access, and for each capability the number of repositories it has "
-                   "in full; \"+N conditional\" counts repositories where access depends on conditions the audit "
-                   "cannot decide, \"+N partial\" those where only some of the capability's actions are granted. "
-                   "Login is account-wide. Sort by a column to see the broadest grants.")
-    parts: list[Any] = [element("h3", "Principals by capability"), element("p", matrix_text), legend,
-                        data_table(report.capability_matrix, _matrix_columns(), name="access-matrix",
-                                   sort=("push", "desc"), empty="No principal has any ECR access.")]
-    parts.append(element("h3", "Who can pull, push and administer each repository"))
+    counts = report.summary
+    parts: list[Any] = [element("h3", "Principals x repositories")]
+    parts.append(element("p", "Each row is a group of principals with exactly the same access, each column a group "
+                              "of repositories reached alike; open a group to see its names. Principals whose only "
+                              "access is a public repository are not rows: they are listed below."))
+    parts.append(matrix_table(report))
+    parts.append(element("h3", "Per principal: what it can do, and why"))
+    parts.append(element("p", "Each principal granted ECR access by its own policies or by a repository or registry "
+                              "policy that names it; \"Granted by\" names the statements that allow each capability "
+                              "(service and resource control policies only let through, they do not grant)."))
+    parts.append(data_table(report.principal_access, PRINCIPAL_COLUMNS, name="principal-access",
+                            empty="No principal has any ECR access."))
+    if report.public_only:
+        names = list(report.public_only)
+        parts.append(element("p", f"Public access only: {counted(len(names), 'principal')} can pull the public "
+                                  "repositories, as anyone can, and nothing else: ",
+                             ", ".join(names[:LIST_LIMIT]) + (f" and {len(names) - LIST_LIMIT} more" if len(names) > LIST_LIMIT else "")
+                             + ".", class_="ea-note"))
+    parts.append(element("h3", "Per repository: who can pull, push and administer it, through which statements"))
     if not report.facts.ecr_collected:
         parts.append(element("p", "Repositories were not collected: per-repository access cannot be judged.",
                              class_="ea-warning"))
     else:
-        parts.append(element("p", "Public and cross-account repositories first. Administer means policy admin "
-                                  "(can grant others access) or repository admin (can delete). \"(conditional)\" "
-                                  "marks access that depends on conditions."))
+        parts.append(element("p", f"Public and cross-account repositories first. Administer means policy "
+                                  "administration (can grant others access) or repository administration (can "
+                                  "delete). \"(conditional)\" marks access that depends on conditions. Pulling and "
+                                  f"pushing also need to log in, which is account-wide: {counts.principals_login} "
+                                  f"of the {counts.principals} principals can."))
         parts.append(data_table(report.repository_access, REPOSITORY_COLUMNS, name="repository-access",
                                 empty="No repositories."))
     return _section("access", *parts)
@@ -644,15 +803,14 @@ def method(report: Report) -> Section:
         element("h3", "The four outcomes"), outcomes,
         element("h3", "Out of scope"), element("ul", join(element("li", text) for text in OUT_OF_SCOPE)),
         element("h3", "Coverage"),
+        coverage_warning(report),
     ]
-    if report.gaps.empty:
-        parts.append(element("p", "Every call the collector made succeeded and every policy was readable."))
-    else:
+    if not report.gaps.empty:
         parts.append(data_table(report.gaps, GAP_COLUMNS, name="coverage-gaps"))
     return _section("method", *parts)
 
 
 def all_sections(report: Report) -> list[Section]:
     """Every section in reading order (the notebook displays them one cell each)."""
-    return [header(report), summary(report), causes(report), changes(report), findings(report), accepted(report), missing(report),
+    return [header(report), first_screen(report), summary(report), causes(report), changes(report), findings(report), accepted(report), missing(report),
             conflicts(report), access(report), method(report)]

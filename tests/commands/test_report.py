@@ -127,7 +127,7 @@ def test_the_report_notebook_only_calls_into_the_package():
     statements = [node for source in code for node in ast.parse(source).body]
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign, ast.Expr)) for node in statements)
     displayed = [ast.unparse(node.value.func) for node in statements if isinstance(node, ast.Expr)]
-    assert displayed == ["sections.header", "sections.summary", "sections.causes", "sections.changes",
+    assert displayed == ["sections.header", "sections.first_screen", "sections.summary", "sections.causes", "sections.changes",
                          "sections.findings",
                          "sections.accepted", "sections.missing", "sections.conflicts", "sections.access",
                          "sections.method"]
@@ -156,12 +156,14 @@ def test_hostile_names_tags_and_sids_are_shown_escaped_never_as_markup(tmp_path,
     assert code == 0, err
     raw = paths["report"].read_text(encoding="utf-8")
     page = parse_page(paths["report"])
-    # nothing injected: no image, no event-handler attribute, no svg but the charts, one runnable script
+    # nothing injected: no image, no event-handler attribute, no svg but the charts, two runnable
+    # scripts (DataTables, then the report's), both with the export's nonce
     assert not [tag for tag, _ in page.tags if tag in ("img", "iframe", "object", "embed", "b")]
     assert not [(tag, name) for tag, attrs in page.tags for name in attrs if name.lower().startswith("on")]
     assert all(attrs.get("class") == "ea-chart" for tag, attrs in page.tags if tag == "svg")
-    runnable = [attrs for attrs, _ in page.scripts if attrs.get("type") != "application/json"]
-    assert len(runnable) == 1 and runnable[0].get("nonce")
+    runnable = [(attrs, text) for attrs, text in page.scripts if attrs.get("type") != "application/json"]
+    assert len(runnable) == 2 and runnable[0][1].lstrip().startswith("var ecrAuditDataTables")
+    assert runnable[0][0].get("nonce") and {attrs.get("nonce") for attrs, _ in runnable} == {runnable[0][0]["nonce"]}
     for hostile in (HOSTILE_ROLE, HOSTILE_POLICY, HOSTILE_SID, HOSTILE_TAG, HOSTILE_REASON, HOSTILE_OWNER):
         assert hostile not in raw
     # ...and they are there, as text: in the page and in the tables' data

@@ -119,7 +119,7 @@ def test_missing_actions_name_the_layer_that_refuses_each_action(tables):
     assert row["fix"] == '{"Statement": []}'
 
 
-def test_a_repository_where_nothing_mentions_the_action_adds_no_policy_allows_it(tables):
+def test_each_refusal_says_on_how_many_of_the_findings_repositories_it_holds(tables):
     audit = frames(
         tables,
         permissions=[permission(CI, "ecr:PutImage", WEB, "implicit_deny", blocked_by="boundary", layer="boundary")],
@@ -130,8 +130,8 @@ def test_a_repository_where_nothing_mentions_the_action_adds_no_policy_allows_it
     frame = missing_actions(audit, audit.findings, {})
 
     assert frame.loc[0, "blocked_at"] == [
-        "ecr:PutImage: allowed by identity or resource policy, but the permissions boundary does not allow it; "
-        "no policy allows it"]
+        "ecr:PutImage: allowed by identity or resource policy, but the permissions boundary does not allow it "
+        "(on 1 of 2); no policy allows it (on 1 of 2)"]
 
 
 def test_missing_login_is_looked_up_on_the_account_wide_resource(tables):
@@ -382,3 +382,18 @@ def test_long_messages_are_clipped_saying_where_the_whole_text_is(tables):
 
     assert view.loc[0, "message"].startswith("x" * TEXT_LIMIT + " ... (500 more characters")
     assert "ecr-audit findings" in view.loc[0, "message"]
+
+
+def test_an_organisation_level_quotes_the_one_statement_that_leaves_the_actions_out_and_where_it_is_attached():
+    import ecr_audit
+    from support.paths import REPO
+
+    audit = ecr_audit.load(REPO / "examples" / "demo-snapshot.json.gz")
+    blocked = audit.findings[audit.findings["rule"] == "allow-blocked-by-org-policy"]
+
+    row = conflicts(audit, blocked).iloc[0]
+
+    assert row["blocked_by"] == ["WorkloadsGuardrails (scp) at OU 'Workloads' (ou-kb6o-qixkx5e1)"]
+    assert row["block"].startswith("WorkloadsGuardrails (scp), statement #0:AllowAllButRegistrySettings, attached at "
+                                   "OU 'Workloads' (ou-kb6o-qixkx5e1): its NotAction leaves these actions out")
+    assert row["block"].count('"Sid"') == 1  # one statement, not the level's three policies

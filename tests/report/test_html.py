@@ -106,3 +106,25 @@ def test_bar_chart_is_inline_svg_with_escaped_labels_and_bars_proportional_to_co
 
 def test_markup_is_a_string_and_format_escapes_arguments():
     assert Markup("<p>{}</p>").format(HOSTILE) == "<p>" + str(join([HOSTILE])) + "</p>"
+
+
+def test_each_abbreviation_is_spelt_out_once_at_its_first_use_in_prose():
+    from ecr_audit.report.html import expand_abbreviations
+
+    page = ('<title>SCP</title><h1>ECR audit</h1><p>Amazon Elastic Container Registry (ECR) and ECR.</p>'
+            '<script>var SCP = 1;</script><p data-x="SCP">Two SCPs &amp; an OU; the SCP again.</p><p>RCP</p>')
+
+    expanded = expand_abbreviations(page)
+
+    assert expanded == ('<title>SCP</title><h1>ECR audit</h1><p>Amazon Elastic Container Registry (ECR) and ECR.</p>'
+                        '<script>var SCP = 1;</script><p data-x="SCP">Two service control policies (SCPs) &amp; an '
+                        'organisational unit (OU); the SCP again.</p><p>resource control policy (RCP)</p>')
+
+
+def test_spelling_out_adds_no_markup_to_escaped_hostile_text():
+    from ecr_audit.report.html import expand_abbreviations, element
+
+    hostile = str(element("p", "<img src=x onerror=alert(1)> SCP"))
+
+    assert expand_abbreviations(hostile) == ("<p>&lt;img src=x onerror=alert(1)&gt; service control policy "
+                                             "(SCP)</p>")

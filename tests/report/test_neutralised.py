@@ -57,10 +57,12 @@ def test_findings_csv_neutralises_a_formula_in_a_principal_name(tmp_path, capsys
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 @pytest.mark.parametrize("text", [*FORMULAS, "alice"])
 def test_the_report_script_neutralises_copy_and_csv_alike(text):
-    """The one function the Copy button and the CSV export both call, run by node."""
+    """The one function the Copy button and the CSV export both go through, run by node."""
     source = REPORT_JS.read_text()
     function = re.search(r"function spreadsheetSafe\(text\) \{.*?\n  \}", source, flags=re.S).group(0)
-    assert "spreadsheetSafe(cell)" in source and "spreadsheetSafe(text)" in source.split("function csvCell")[1]
+    # Copy and CSV (DataTables Buttons) both take the cells' "export" data, which is spreadsheetSafe's
+    assert 'if (type === "export") { return spreadsheetSafe(cellText(value, kind)); }' in source
+    assert source.count('orthogonal: "export"') == 1 and source.count("exportOptions: exportOptions(") == 2
     script = f"{function}\nprocess.stdout.write(JSON.stringify(spreadsheetSafe({json.dumps(text)})));"
 
     out = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout

@@ -288,8 +288,9 @@ def test_hostile_account_and_repository_names_are_shown_escaped_never_as_markup(
     assert HOSTILE_ACCOUNT not in raw and HOSTILE_REPOSITORY not in raw
     assert not [tag for tag, _ in page.tags if tag in ("img", "iframe", "object", "embed")]
     assert not [(tag, name) for tag, attrs in page.tags for name in attrs if name.lower().startswith("on")]
-    runnable = [attrs for attrs, _ in page.scripts if attrs.get("type") != "application/json"]
-    assert len(runnable) == 1 and runnable[0].get("nonce")
+    runnable = [(attrs, text) for attrs, text in page.scripts if attrs.get("type") != "application/json"]
+    assert len(runnable) == 2 and runnable[0][1].lstrip().startswith("var ecrAuditDataTables")
+    assert runnable[0][0].get("nonce") and {attrs.get("nonce") for attrs, _ in runnable} == {runnable[0][0]["nonce"]}
     shown = " ".join(page.text) + " ".join(s for payload in page.table_payloads() for s in payload_strings(payload))
     assert HOSTILE_ACCOUNT in " ".join(page.text)  # the account table and the warning, as text
     assert f"{HOSTILE_REPOSITORY} ({REGION})" in shown

@@ -33,14 +33,19 @@ def test_the_coverage_warning_names_every_place_a_call_failed_once_per_kind(tabl
     snapshot["coverage"] = [{**denied, "resource": f"repo-{i}"} for i in range(3)]
     report = build_report(frames(Audit.from_snapshot(snapshot)))
 
-    header = sections.header(report)
+    warning = sections.method(report)
 
-    text = text_of(header)
+    text = text_of(warning)
     assert "Coverage gaps: 6 things could not be collected or read" in text  # 3 calls + 3 unreadable policies
-    assert "ecr: GetRepositoryPolicy failed (AccessDeniedException) in 3 places" in text
-    assert "Where: eu-west-1 / repo-0; eu-west-1 / repo-1; eu-west-1 / repo-2" in text
+    # worded by the consequence first, then where and which call
+    assert ("That repository's policy could not be read: grants (public, cross-account) and denies it holds are "
+            "unknown. Where: 3 places: eu-west-1 / repo-0; eu-west-1 / repo-1; eu-west-1 / repo-2. "
+            "(ecr: GetRepositoryPolicy failed: AccessDeniedException: denied)") in text
     # one line for the three denied calls, one per unreadable policy
-    assert [tag for tag, _ in page_of(header).tags].count("li") == 4
+    gaps = page_of(warning)
+    start = [attrs.get("id") for _, attrs in gaps.tags].index("coverage-gaps")
+    assert [tag for tag, _ in gaps.tags[start:]].count("li") == 4
+    assert "Coverage: 6 gaps; that repository's policy could not be read" in text_of(sections.first_screen(report))
 
 
 def test_a_complete_collection_says_there_are_no_gaps(tables):
@@ -53,7 +58,8 @@ def test_a_complete_collection_says_there_are_no_gaps(tables):
         user["AttachedManagedPolicies"] = []
     report = build_report(frames(Audit.from_snapshot(snapshot)))
 
-    assert "Everything asked for was collected: no coverage gaps." in text_of(sections.header(report))
+    assert "Everything asked for was collected: no coverage gaps." in text_of(sections.method(report))
+    assert "Coverage: complete" in text_of(sections.first_screen(report))
 
 
 def test_the_summary_charts_every_severity_and_says_when_no_baseline_was_given(tables):
@@ -201,3 +207,32 @@ def test_every_section_is_a_titled_html_block_with_a_one_line_plain_text_form(ta
     assert [section.label for section in shown] == ["header", *(anchor for anchor, _ in sections.SECTIONS)]
     assert all(repr(section).startswith("<report section: ") and "\n" not in repr(section) for section in shown)
     assert all(section._repr_html_() == str(section.html) for section in shown)
+
+
+def test_hostile_names_in_the_matrix_and_the_views_are_shown_escaped_never_as_markup(tables):
+    import dataclasses
+
+    import pandas as pd
+
+    from ecr_audit.report.views import GroupedMatrix
+    from support.html import HOSTILE
+
+    report = build_report(frames(tables, findings=[finding("missing-login", principals=(ALICE,))]))
+    report = dataclasses.replace(
+        report,
+        matrix=GroupedMatrix(row_names=[[HOSTILE], [HOSTILE, "b"]], row_login=[2, 0], column_names=[[HOSTILE]],
+                             cells=[[3], [1 + 4 * 2]], principals=3, repositories=1, row_groups=2, column_groups=1),
+        principal_access=pd.DataFrame([{"principal": HOSTILE, "type": "role", "login": "yes", "pull": "no",
+                                        "push": "no", "administer": "no", "granted_by": [f"pull: {HOSTILE}"],
+                                        "last_used": "never"}]),
+        public_only=(HOSTILE,),
+    )
+
+    for section in (sections.access(report), sections.first_screen(report)):
+        markup = str(section)
+        page = page_of(section)
+        assert HOSTILE not in markup
+        assert not [tag for tag, attrs in page.tags
+                    if tag in ("img", "script") and attrs.get("type") != "application/json"]
+    text = text_of(sections.access(report))
+    assert HOSTILE in text and "2 principals" in text
