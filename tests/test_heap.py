@@ -32,3 +32,15 @@ def test_nothing_is_frozen_when_the_collector_is_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_inner_block_leaves_the_outer_blocks_objects_frozen_and_does_not_count_them(monkeypatch):
+    counted = []
+    with long_lived_frozen():
+        frozen = gc.get_freeze_count()
+        monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or frozen)
+        with long_lived_frozen():
+            pass
+        monkeypatch.undo()
+        assert gc.get_freeze_count() > 0
+    assert counted == [] and gc.get_freeze_count() == 0
