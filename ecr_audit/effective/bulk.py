@@ -100,6 +100,43 @@ class Block:
         self.entry_fingerprints = fingerprints
 
 
+class PackedBlocks(NamedTuple):
+    """Summarised blocks as a few flat arrays, for sending from a worker to its parent: pickling
+    ten thousand blocks one by one costs a second in each direction, a few long arrays almost
+    nothing. ``bounds[i]`` holds block ``i``'s starts in the principal, target and entry arrays."""
+
+    actions: np.ndarray
+    bounds: np.ndarray
+    principals: np.ndarray
+    targets: np.ndarray
+    classes: np.ndarray
+    entry_classes: np.ndarray
+    entry_fingerprints: np.ndarray
+
+    @classmethod
+    def pack(cls, blocks: list["Block"]) -> "PackedBlocks":
+        def joined(arrays: list[np.ndarray], dtype, shape: tuple = ()) -> np.ndarray:
+            return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros((0, *shape), dtype=dtype)
+
+        sizes = np.array([(len(b.principals), len(b.targets), len(b.entry_classes)) for b in blocks],
+                         dtype=np.int64).reshape(-1, 3)
+        bounds = np.concatenate([np.zeros((1, 3), dtype=np.int64), np.cumsum(sizes, axis=0)])
+        return cls(np.array([b.action for b in blocks], dtype=np.int64), bounds,
+                   joined([b.principals for b in blocks], np.int32), joined([b.targets for b in blocks], np.int32),
+                   joined([b.classes for b in blocks], np.int32),
+                   joined([b.entry_classes for b in blocks], np.int64),
+                   joined([b.entry_fingerprints for b in blocks], np.uint64, (3,)))
+
+    def unpack(self, global_class: np.ndarray) -> list["Block"]:
+        """The blocks, with class numbers mapped through ``global_class`` (views of the arrays)."""
+        classes = global_class[self.classes].astype(np.int32)
+        entry_classes = global_class[self.entry_classes]
+        bounds = self.bounds.tolist()
+        return [Block(action, self.principals[p0:p1], self.targets[t0:t1], classes[t0:t1],
+                      entry_classes[e0:e1], self.entry_fingerprints[e0:e1])
+                for action, (p0, t0, e0), (p1, t1, e1) in zip(self.actions.tolist(), bounds, bounds[1:])]
+
+
 def fingerprint_weights(model: "AccountModel") -> np.ndarray:
     """The random 63-bit weights per repository (and one for the "*" row) that fingerprint a set
     of repositories; the same for every process that decides a snapshot."""
@@ -224,6 +261,11 @@ def action_classes(model: AccountModel) -> list[list[str]]:
     policies), both take a repository or both take none, and the registry policy scope treats them
     alike. The engine reads the action only through which statements name it (``ecr`` has no
     service rule), so one of each group is enough. Grouping is recomputed per snapshot."""
+    return [actions for actions, _ in _named_action_classes(model)]
+
+
+def _named_action_classes(model: AccountModel) -> list[tuple[list[str], frozenset[int]]]:
+    """:func:`action_classes`, each with the ids of the statements that name its actions."""
     policies: dict[int, object] = {}
     for principal in model.principals:
         for policy in (*principal.identity_policies, principal.boundary):
@@ -241,7 +283,37 @@ def action_classes(model: AccountModel) -> list[list[str]]:
         named = frozenset(id(s) for policy in policies.values() for s in policy.statements_for_action(action))
         groups.setdefault((action in model.wildcard_only, registry, named), []).append(action)
     # the most-named actions first: they take longest, so parallel workers finish together
-    return [actions for key, actions in sorted(groups.items(), key=lambda item: -len(item[0][2]))]
+    return [(actions, key[2]) for key, actions in sorted(groups.items(), key=lambda item: -len(item[0][2]))]
+
+
+#: classes whose named statements overlap at least this much (shared / all) go to one worker
+SHARED_TASK_OVERLAP = 0.5
+
+
+def worker_tasks(named: list[frozenset[int]], workers: int) -> list[list[int]]:
+    """Action classes (by index, heaviest first) put together into tasks for ``workers`` processes.
+
+    The memo of decisions is keyed by statements, not actions, so classes whose actions are named
+    by mostly the same statements (the pull actions, say) share most of their decisions: split over
+    two workers, both would decide them. Such a class joins the task of the first heavier class it
+    overlaps by :data:`SHARED_TASK_OVERLAP`, as long as that task stays within an even share of
+    the work (counted in statements named); every other class is a task of its own, handed to
+    whichever worker is free."""
+    share = sum(map(len, named)) / max(1, workers)
+    tasks: list[list[int]] = []
+    weights: list[int] = []
+    for index, statements in enumerate(named):
+        for task, lead in enumerate(tasks):
+            first = named[lead[0]]
+            overlap = len(first & statements) / max(1, len(first | statements))
+            if overlap >= SHARED_TASK_OVERLAP and weights[task] + len(statements) <= share:
+                lead.append(index)
+                weights[task] += len(statements)
+                break
+        else:
+            tasks.append([index])
+            weights.append(len(statements))
+    return tasks
 
 
 class _Part(NamedTuple):
@@ -728,24 +800,27 @@ class BulkEvaluator:
 _WORKER: dict[str, object] = {}
 
 
-def _work(task: tuple[int, list[str]]) -> tuple:
-    """In a worker process: decide one class of actions with this process's evaluator (its caches
+def _work(task: list[tuple[int, list[str]]]) -> tuple:
+    """In a worker process: decide some classes of actions with this process's evaluator (its caches
     and memo persist across the tasks it runs), and return the classes it has added since."""
-    index, actions = task
     evaluator: BulkEvaluator = _WORKER.get("evaluator")  # type: ignore[assignment]
     if evaluator is None:
         evaluator = _WORKER["evaluator"] = BulkEvaluator(_WORKER["model"], _WORKER["outcome_actions"])
         _WORKER["sent"] = 0
         _WORKER["evaluations"] = 0
-    blocks, outcomes, copies = evaluator.run_actions(actions)
     weights = _WORKER.setdefault("weights", fingerprint_weights(evaluator.model))
-    for block in blocks:
-        block.summarise(weights)
+    decided = []
+    for index, actions in task:
+        blocks, outcomes, copies = evaluator.run_actions(actions)
+        for block in blocks:
+            block.summarise(weights)
+        decided.append((index, PackedBlocks.pack(blocks), outcomes, copies))
     start = _WORKER["sent"]
     _WORKER["sent"] = len(evaluator.classes)
     evaluations = evaluator.evaluations - _WORKER["evaluations"]
     _WORKER["evaluations"] = evaluator.evaluations
-    return index, os.getpid(), start, evaluator.classes[start:], blocks, outcomes, evaluations, copies
+    # plain tuples: a pickled NamedTuple is rebuilt by a call per object, a tuple is not
+    return os.getpid(), start, [tuple(values) for values in evaluator.classes[start:]], decided, evaluations
 
 
 def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: int) -> BulkResult:
@@ -753,11 +828,13 @@ def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: 
     ``workers`` forked processes (they read the model their parent built, copy-on-write).
 
     Rows come out in the same order; only the numbering of classes differs between runs."""
-    groups = action_classes(model)
+    named_classes = _named_action_classes(model)
+    groups = [actions for actions, _ in named_classes]
     context = multiprocessing.get_context("fork")
     _WORKER.clear()
     _WORKER.update(model=model, outcome_actions=outcome_actions)
-    tasks = list(enumerate(groups))  # heaviest first (see action_classes)
+    tasks = [[(index, groups[index]) for index in task]
+             for task in worker_tasks([named for _, named in named_classes], workers)]
     try:
         with context.Pool(workers) as pool:
             results = list(pool.imap_unordered(_work, tasks, chunksize=1))
@@ -766,19 +843,17 @@ def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: 
     # number every worker's classes globally, in the order each worker created them
     classes: list[CellValues] = []
     global_of: dict[int, np.ndarray] = {}
-    for _, pid, start, new_classes, *_ in sorted(results, key=lambda item: (item[1], item[2])):
+    for pid, start, new_classes, *_ in sorted(results, key=lambda item: (item[0], item[1])):
         offset = len(classes)
-        classes.extend(new_classes)
+        classes.extend(map(CellValues._make, new_classes))
         mapping = np.arange(offset, offset + len(new_classes), dtype=np.int64)
         global_of[pid] = np.concatenate([global_of.get(pid, np.zeros(0, dtype=np.int64)), mapping])
+    decided = sorted(((item[0], *entry) for item in results for entry in item[3]), key=lambda item: item[1])
     blocks: list[Block] = []
     outcomes: dict[str, GroupOutcomes] = {}
     copies: dict[int, list[int]] = {}
-    for _, pid, _, _, group_blocks, group_outcomes, _, group_copies in sorted(results, key=lambda item: item[0]):
-        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32),
-                            None if b.entry_classes is None else global_of[pid][b.entry_classes],
-                            b.entry_fingerprints)
-                      for b in group_blocks)
+    for pid, _, packed, group_outcomes, group_copies in decided:
+        blocks.extend(packed.unpack(global_of[pid]))
         outcomes.update(group_outcomes)
         copies.update(group_copies)
-    return BulkResult(classes, blocks, outcomes, sum(item[6] for item in results), copies)
+    return BulkResult(classes, blocks, outcomes, sum(item[4] for item in results), copies)
