@@ -800,60 +800,75 @@ class BulkEvaluator:
 _WORKER: dict[str, object] = {}
 
 
-def _work(task: list[tuple[int, list[str]]]) -> tuple:
-    """In a worker process: decide some classes of actions with this process's evaluator (its caches
-    and memo persist across the tasks it runs), and return the classes it has added since."""
-    evaluator: BulkEvaluator = _WORKER.get("evaluator")  # type: ignore[assignment]
-    if evaluator is None:
-        evaluator = _WORKER["evaluator"] = BulkEvaluator(_WORKER["model"], _WORKER["outcome_actions"])
-        _WORKER["sent"] = 0
-        _WORKER["evaluations"] = 0
-    weights = _WORKER.setdefault("weights", fingerprint_weights(evaluator.model))
+def _claim() -> int:
+    """The position of the next task nobody has taken yet (shared by the parent and its workers)."""
+    counter = _WORKER["next"]
+    with counter.get_lock():  # type: ignore[attr-defined]
+        position = counter.value  # type: ignore[attr-defined]
+        counter.value += 1  # type: ignore[attr-defined]
+    return position
+
+
+def _drain(in_worker: bool = True) -> tuple:
+    """Take tasks until none is left, deciding them with one evaluator (its caches and memo serve
+    every task it takes). A worker summarises and packs its blocks and sends its classes as plain
+    tuples for the trip to the parent (a pickled NamedTuple is rebuilt by a call per object, a
+    tuple is not); the parent keeps its own as they are."""
+    tasks: list[list[tuple[int, list[str]]]] = _WORKER["tasks"]  # type: ignore[assignment]
+    evaluator = BulkEvaluator(_WORKER["model"], _WORKER["outcome_actions"])  # type: ignore[arg-type]
+    weights = fingerprint_weights(evaluator.model)
     decided = []
-    for index, actions in task:
-        blocks, outcomes, copies = evaluator.run_actions(actions)
-        for block in blocks:
-            block.summarise(weights)
-        decided.append((index, PackedBlocks.pack(blocks), outcomes, copies))
-    start = _WORKER["sent"]
-    _WORKER["sent"] = len(evaluator.classes)
-    evaluations = evaluator.evaluations - _WORKER["evaluations"]
-    _WORKER["evaluations"] = evaluator.evaluations
-    # plain tuples: a pickled NamedTuple is rebuilt by a call per object, a tuple is not
-    return os.getpid(), start, [tuple(values) for values in evaluator.classes[start:]], decided, evaluations
+    while (position := _claim()) < len(tasks):
+        for index, actions in tasks[position]:
+            blocks, outcomes, copies = evaluator.run_actions(actions)
+            if in_worker:
+                for block in blocks:
+                    block.summarise(weights)
+            decided.append((index, PackedBlocks.pack(blocks) if in_worker else blocks, outcomes, copies))
+    classes = [tuple(values) for values in evaluator.classes] if in_worker else evaluator.classes
+    return classes, decided, evaluator.evaluations
 
 
 def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: int) -> BulkResult:
-    """The same result as ``BulkEvaluator(model).run()``, with the action classes spread over
-    ``workers`` forked processes (they read the model their parent built, copy-on-write).
+    """The same result as ``BulkEvaluator(model).run()``, with the action classes spread over this
+    process and ``workers - 1`` forked ones (they read the model their parent built, copy-on-write),
+    each taking the next task (:func:`worker_tasks`) when it is free.
 
     Rows come out in the same order; only the numbering of classes differs between runs."""
     named_classes = _named_action_classes(model)
     groups = [actions for actions, _ in named_classes]
     context = multiprocessing.get_context("fork")
-    _WORKER.clear()
-    _WORKER.update(model=model, outcome_actions=outcome_actions)
     tasks = [[(index, groups[index]) for index in task]
              for task in worker_tasks([named for _, named in named_classes], workers)]
+    _WORKER.clear()
+    _WORKER.update(model=model, outcome_actions=outcome_actions, tasks=tasks, next=context.Value("q", 0))
     try:
-        with context.Pool(workers) as pool:
-            results = list(pool.imap_unordered(_work, tasks, chunksize=1))
+        if workers > 1:
+            with context.Pool(workers - 1) as pool:
+                pending = [pool.apply_async(_drain) for _ in range(workers - 1)]
+                own = _drain(in_worker=False)
+                results = [own, *(item.get() for item in pending)]
+        else:
+            results = [_drain(in_worker=False)]
     finally:
         _WORKER.clear()
-    # number every worker's classes globally, in the order each worker created them
+    # number every process's classes globally (the parent's first), in the order it created them
     classes: list[CellValues] = []
-    global_of: dict[int, np.ndarray] = {}
-    for pid, start, new_classes, *_ in sorted(results, key=lambda item: (item[0], item[1])):
-        offset = len(classes)
-        classes.extend(map(CellValues._make, new_classes))
-        mapping = np.arange(offset, offset + len(new_classes), dtype=np.int64)
-        global_of[pid] = np.concatenate([global_of.get(pid, np.zeros(0, dtype=np.int64)), mapping])
-    decided = sorted(((item[0], *entry) for item in results for entry in item[3]), key=lambda item: item[1])
+    global_of: list[np.ndarray] = []
+    for process, (new_classes, _, _) in enumerate(results):
+        global_of.append(np.arange(len(classes), len(classes) + len(new_classes), dtype=np.int64))
+        classes.extend(new_classes if process == 0 else map(CellValues._make, new_classes))
+    decided = sorted(((process, *entry) for process, item in enumerate(results) for entry in item[1]),
+                     key=lambda item: item[1])
     blocks: list[Block] = []
     outcomes: dict[str, GroupOutcomes] = {}
     copies: dict[int, list[int]] = {}
-    for pid, _, packed, group_outcomes, group_copies in decided:
-        blocks.extend(packed.unpack(global_of[pid]))
+    for process, _, made, group_outcomes, group_copies in decided:
+        mapping = global_of[process]
+        if process == 0:
+            blocks.extend(Block(b.action, b.principals, b.targets, mapping[b.classes].astype(np.int32)) for b in made)
+        else:
+            blocks.extend(made.unpack(mapping))
         outcomes.update(group_outcomes)
         copies.update(group_copies)
-    return BulkResult(classes, blocks, outcomes, sum(item[4] for item in results), copies)
+    return BulkResult(classes, blocks, outcomes, sum(item[2] for item in results), copies)
