@@ -811,7 +811,7 @@ def _claim() -> int:
 
 def _drain(in_worker: bool = True) -> tuple:
     """Take tasks until none is left, deciding them with one evaluator (its caches and memo serve
-    every task it takes). A worker summarises and packs its blocks and sends its classes as plain
+    every task it takes), summarising its blocks. A worker packs its blocks and sends its classes as plain
     tuples for the trip to the parent (a pickled NamedTuple is rebuilt by a call per object, a
     tuple is not); the parent keeps its own as they are."""
     tasks: list[list[tuple[int, list[str]]]] = _WORKER["tasks"]  # type: ignore[assignment]
@@ -821,9 +821,8 @@ def _drain(in_worker: bool = True) -> tuple:
     while (position := _claim()) < len(tasks):
         for index, actions in tasks[position]:
             blocks, outcomes, copies = evaluator.run_actions(actions)
-            if in_worker:
-                for block in blocks:
-                    block.summarise(weights)
+            for block in blocks:  # the parent too: done while it may wait for a worker
+                block.summarise(weights)
             decided.append((index, PackedBlocks.pack(blocks) if in_worker else blocks, outcomes, copies))
     classes = [tuple(values) for values in evaluator.classes] if in_worker else evaluator.classes
     return classes, decided, evaluator.evaluations
@@ -866,7 +865,8 @@ def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: 
     for process, _, made, group_outcomes, group_copies in decided:
         mapping = global_of[process]
         if process == 0:
-            blocks.extend(Block(b.action, b.principals, b.targets, mapping[b.classes].astype(np.int32)) for b in made)
+            blocks.extend(Block(b.action, b.principals, b.targets, mapping[b.classes].astype(np.int32),
+                                mapping[b.entry_classes], b.entry_fingerprints) for b in made)
         else:
             blocks.extend(made.unpack(mapping))
         outcomes.update(group_outcomes)
