@@ -4,8 +4,9 @@ permissions, capabilities and findings, with seconds and peak memory per stage.
 The account is generated and written once in this process; the stages run in a fresh child process
 (``python -m benchmarks.effective --child SNAPSHOT``), so its peak resident memory is the stages'
 own and not this process's. Per stage: wall seconds, CPU seconds of the child and of the worker
-processes it forked (the permissions stage spreads action classes over ``ECR_AUDIT_WORKERS``, by
-default 2 on a large account), and the peak resident set size so far (``VmHWM``; workers' ``ru_maxrss``
+processes it forked (the permissions stage spreads action classes over ``ECR_AUDIT_WORKERS``
+processes, by default 2 on a large account: itself and one forked worker), and the peak resident
+set size so far (``VmHWM``; workers' ``ru_maxrss``
 separately). The budget: permissions + capabilities + findings under 10 s and 1.5 GB on two
 cores; the causes with their fixes verified (each fix re-evaluates the account) are timed after
 them and reported apart, with the total including them. "permissions" is the decided account in its stored, grouped form (``Audit.grouped_permissions``,

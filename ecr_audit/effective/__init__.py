@@ -95,8 +95,8 @@ PARALLEL_THRESHOLD = 20_000_000
 def default_workers(model: AccountModel) -> int:
     """``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) for large accounts, else 1.
 
-    Workers are forked (they read the model without copying it), so they are only used where
-    ``fork`` exists and this process runs no other thread: forking a threaded process (a Jupyter
+    This process is one of them; the others are forked (they read the model without copying it),
+    so they are only used where ``fork`` exists and this process runs no other thread: forking a threaded process (a Jupyter
     kernel, a progress-bar thread) can leave a lock held forever in the child.
     """
     configured = os.environ.get("ECR_AUDIT_WORKERS")

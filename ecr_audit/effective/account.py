@@ -226,7 +226,9 @@ class AccountModel:
             own, boundary = routes.setdefault(arn, (set(), []))
             (boundary.append if via == "boundary" else own.add)(policy_id)
         principals = []
-        table = self.tables.principals
+        # only the columns read here: itertuples converts every column, dates one Timestamp at a time
+        table = self.tables.principals[["principal_arn", "permissions_boundary_arn", "principal_type", "principal_id",
+                                        "tags", "name", "is_service_linked"]]
         for index, row in enumerate(table.itertuples(index=False)):
             own, boundaries = routes.get(row.principal_arn, (set(), []))
             boundary_id = row.permissions_boundary_arn or (boundaries[0] if boundaries else None)
@@ -251,7 +253,9 @@ class AccountModel:
 
     def _repositories(self, org_keys: dict[str, Any], org_known_keys: tuple[Any, ...]) -> list[Repository]:
         repositories = []
-        for index, row in enumerate(self.tables.repositories.itertuples(index=False)):
+        table = self.tables.repositories[["registry_id", "region", "tags", "has_policy", "policy_id",
+                                          "policy_collected", "repository_arn", "name"]]
+        for index, row in enumerate(table.itertuples(index=False)):
             account = row.registry_id or self.account_id
             context: dict[str, Any] = {"aws:RequestedRegion": row.region, "aws:ResourceAccount": account}
             known: tuple[Any, ...] = ()

@@ -100,6 +100,43 @@ class Block:
         self.entry_fingerprints = fingerprints
 
 
+class PackedBlocks(NamedTuple):
+    """Summarised blocks as a few flat arrays, for sending from a worker to its parent: pickling
+    ten thousand blocks one by one costs a second in each direction, a few long arrays almost
+    nothing. ``bounds[i]`` holds block ``i``'s starts in the principal, target and entry arrays."""
+
+    actions: np.ndarray
+    bounds: np.ndarray
+    principals: np.ndarray
+    targets: np.ndarray
+    classes: np.ndarray
+    entry_classes: np.ndarray
+    entry_fingerprints: np.ndarray
+
+    @classmethod
+    def pack(cls, blocks: list["Block"]) -> "PackedBlocks":
+        def joined(arrays: list[np.ndarray], dtype, shape: tuple = ()) -> np.ndarray:
+            return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros((0, *shape), dtype=dtype)
+
+        sizes = np.array([(len(b.principals), len(b.targets), len(b.entry_classes)) for b in blocks],
+                         dtype=np.int64).reshape(-1, 3)
+        bounds = np.concatenate([np.zeros((1, 3), dtype=np.int64), np.cumsum(sizes, axis=0)])
+        return cls(np.array([b.action for b in blocks], dtype=np.int64), bounds,
+                   joined([b.principals for b in blocks], np.int32), joined([b.targets for b in blocks], np.int32),
+                   joined([b.classes for b in blocks], np.int32),
+                   joined([b.entry_classes for b in blocks], np.int64),
+                   joined([b.entry_fingerprints for b in blocks], np.uint64, (3,)))
+
+    def unpack(self, global_class: np.ndarray) -> list["Block"]:
+        """The blocks, with class numbers mapped through ``global_class`` (views of the arrays)."""
+        classes = global_class[self.classes].astype(np.int32)
+        entry_classes = global_class[self.entry_classes]
+        bounds = self.bounds.tolist()
+        return [Block(action, self.principals[p0:p1], self.targets[t0:t1], classes[t0:t1],
+                      entry_classes[e0:e1], self.entry_fingerprints[e0:e1])
+                for action, (p0, t0, e0), (p1, t1, e1) in zip(self.actions.tolist(), bounds, bounds[1:])]
+
+
 def fingerprint_weights(model: "AccountModel") -> np.ndarray:
     """The random 63-bit weights per repository (and one for the "*" row) that fingerprint a set
     of repositories; the same for every process that decides a snapshot."""
@@ -224,6 +261,11 @@ def action_classes(model: AccountModel) -> list[list[str]]:
     policies), both take a repository or both take none, and the registry policy scope treats them
     alike. The engine reads the action only through which statements name it (``ecr`` has no
     service rule), so one of each group is enough. Grouping is recomputed per snapshot."""
+    return [actions for actions, _ in _named_action_classes(model)]
+
+
+def _named_action_classes(model: AccountModel) -> list[tuple[list[str], frozenset[int]]]:
+    """:func:`action_classes`, each with the ids of the statements that name its actions."""
     policies: dict[int, object] = {}
     for principal in model.principals:
         for policy in (*principal.identity_policies, principal.boundary):
@@ -241,7 +283,37 @@ def action_classes(model: AccountModel) -> list[list[str]]:
         named = frozenset(id(s) for policy in policies.values() for s in policy.statements_for_action(action))
         groups.setdefault((action in model.wildcard_only, registry, named), []).append(action)
     # the most-named actions first: they take longest, so parallel workers finish together
-    return [actions for key, actions in sorted(groups.items(), key=lambda item: -len(item[0][2]))]
+    return [(actions, key[2]) for key, actions in sorted(groups.items(), key=lambda item: -len(item[0][2]))]
+
+
+#: classes whose named statements overlap at least this much (shared / all) go to one worker
+SHARED_TASK_OVERLAP = 0.5
+
+
+def worker_tasks(named: list[frozenset[int]], workers: int) -> list[list[int]]:
+    """Action classes (by index, heaviest first) put together into tasks for ``workers`` processes.
+
+    The memo of decisions is keyed by statements, not actions, so classes whose actions are named
+    by mostly the same statements (the pull actions, say) share most of their decisions: split over
+    two workers, both would decide them. Such a class joins the task of the first heavier class it
+    overlaps by :data:`SHARED_TASK_OVERLAP`, as long as that task stays within an even share of
+    the work (counted in statements named); every other class is a task of its own, handed to
+    whichever worker is free."""
+    share = sum(map(len, named)) / max(1, workers)
+    tasks: list[list[int]] = []
+    weights: list[int] = []
+    for index, statements in enumerate(named):
+        for task, lead in enumerate(tasks):
+            first = named[lead[0]]
+            overlap = len(first & statements) / max(1, len(first | statements))
+            if overlap >= SHARED_TASK_OVERLAP and weights[task] + len(statements) <= share:
+                lead.append(index)
+                weights[task] += len(statements)
+                break
+        else:
+            tasks.append([index])
+            weights.append(len(statements))
+    return tasks
 
 
 class _Part(NamedTuple):
@@ -728,57 +800,75 @@ class BulkEvaluator:
 _WORKER: dict[str, object] = {}
 
 
-def _work(task: tuple[int, list[str]]) -> tuple:
-    """In a worker process: decide one class of actions with this process's evaluator (its caches
-    and memo persist across the tasks it runs), and return the classes it has added since."""
-    index, actions = task
-    evaluator: BulkEvaluator = _WORKER.get("evaluator")  # type: ignore[assignment]
-    if evaluator is None:
-        evaluator = _WORKER["evaluator"] = BulkEvaluator(_WORKER["model"], _WORKER["outcome_actions"])
-        _WORKER["sent"] = 0
-        _WORKER["evaluations"] = 0
-    blocks, outcomes, copies = evaluator.run_actions(actions)
-    weights = _WORKER.setdefault("weights", fingerprint_weights(evaluator.model))
-    for block in blocks:
-        block.summarise(weights)
-    start = _WORKER["sent"]
-    _WORKER["sent"] = len(evaluator.classes)
-    evaluations = evaluator.evaluations - _WORKER["evaluations"]
-    _WORKER["evaluations"] = evaluator.evaluations
-    return index, os.getpid(), start, evaluator.classes[start:], blocks, outcomes, evaluations, copies
+def _claim() -> int:
+    """The position of the next task nobody has taken yet (shared by the parent and its workers)."""
+    counter = _WORKER["next"]
+    with counter.get_lock():  # type: ignore[attr-defined]
+        position = counter.value  # type: ignore[attr-defined]
+        counter.value += 1  # type: ignore[attr-defined]
+    return position
+
+
+def _drain(in_worker: bool = True) -> tuple:
+    """Take tasks until none is left, deciding them with one evaluator (its caches and memo serve
+    every task it takes), summarising its blocks. A worker packs its blocks and sends its classes as plain
+    tuples for the trip to the parent (a pickled NamedTuple is rebuilt by a call per object, a
+    tuple is not); the parent keeps its own as they are."""
+    tasks: list[list[tuple[int, list[str]]]] = _WORKER["tasks"]  # type: ignore[assignment]
+    evaluator = BulkEvaluator(_WORKER["model"], _WORKER["outcome_actions"])  # type: ignore[arg-type]
+    weights = fingerprint_weights(evaluator.model)
+    decided = []
+    while (position := _claim()) < len(tasks):
+        for index, actions in tasks[position]:
+            blocks, outcomes, copies = evaluator.run_actions(actions)
+            for block in blocks:  # the parent too: done while it may wait for a worker
+                block.summarise(weights)
+            decided.append((index, PackedBlocks.pack(blocks) if in_worker else blocks, outcomes, copies))
+    classes = [tuple(values) for values in evaluator.classes] if in_worker else evaluator.classes
+    return classes, decided, evaluator.evaluations
 
 
 def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: int) -> BulkResult:
-    """The same result as ``BulkEvaluator(model).run()``, with the action classes spread over
-    ``workers`` forked processes (they read the model their parent built, copy-on-write).
+    """The same result as ``BulkEvaluator(model).run()``, with the action classes spread over this
+    process and ``workers - 1`` forked ones (they read the model their parent built, copy-on-write),
+    each taking the next task (:func:`worker_tasks`) when it is free.
 
     Rows come out in the same order; only the numbering of classes differs between runs."""
-    groups = action_classes(model)
+    named_classes = _named_action_classes(model)
+    groups = [actions for actions, _ in named_classes]
     context = multiprocessing.get_context("fork")
+    tasks = [[(index, groups[index]) for index in task]
+             for task in worker_tasks([named for _, named in named_classes], workers)]
     _WORKER.clear()
-    _WORKER.update(model=model, outcome_actions=outcome_actions)
-    tasks = list(enumerate(groups))  # heaviest first (see action_classes)
+    _WORKER.update(model=model, outcome_actions=outcome_actions, tasks=tasks, next=context.Value("q", 0))
     try:
-        with context.Pool(workers) as pool:
-            results = list(pool.imap_unordered(_work, tasks, chunksize=1))
+        if workers > 1:
+            with context.Pool(workers - 1) as pool:
+                pending = [pool.apply_async(_drain) for _ in range(workers - 1)]
+                own = _drain(in_worker=False)
+                results = [own, *(item.get() for item in pending)]
+        else:
+            results = [_drain(in_worker=False)]
     finally:
         _WORKER.clear()
-    # number every worker's classes globally, in the order each worker created them
+    # number every process's classes globally (the parent's first), in the order it created them
     classes: list[CellValues] = []
-    global_of: dict[int, np.ndarray] = {}
-    for _, pid, start, new_classes, *_ in sorted(results, key=lambda item: (item[1], item[2])):
-        offset = len(classes)
-        classes.extend(new_classes)
-        mapping = np.arange(offset, offset + len(new_classes), dtype=np.int64)
-        global_of[pid] = np.concatenate([global_of.get(pid, np.zeros(0, dtype=np.int64)), mapping])
+    global_of: list[np.ndarray] = []
+    for process, (new_classes, _, _) in enumerate(results):
+        global_of.append(np.arange(len(classes), len(classes) + len(new_classes), dtype=np.int64))
+        classes.extend(new_classes if process == 0 else map(CellValues._make, new_classes))
+    decided = sorted(((process, *entry) for process, item in enumerate(results) for entry in item[1]),
+                     key=lambda item: item[1])
     blocks: list[Block] = []
     outcomes: dict[str, GroupOutcomes] = {}
     copies: dict[int, list[int]] = {}
-    for _, pid, _, _, group_blocks, group_outcomes, _, group_copies in sorted(results, key=lambda item: item[0]):
-        blocks.extend(Block(b.action, b.principals, b.targets, global_of[pid][b.classes].astype(np.int32),
-                            None if b.entry_classes is None else global_of[pid][b.entry_classes],
-                            b.entry_fingerprints)
-                      for b in group_blocks)
+    for process, _, made, group_outcomes, group_copies in decided:
+        mapping = global_of[process]
+        if process == 0:
+            blocks.extend(Block(b.action, b.principals, b.targets, mapping[b.classes].astype(np.int32),
+                                mapping[b.entry_classes], b.entry_fingerprints) for b in made)
+        else:
+            blocks.extend(made.unpack(mapping))
         outcomes.update(group_outcomes)
         copies.update(group_copies)
-    return BulkResult(classes, blocks, outcomes, sum(item[6] for item in results), copies)
+    return BulkResult(classes, blocks, outcomes, sum(item[2] for item in results), copies)

@@ -92,3 +92,37 @@ def test_fast_path_equals_brute_force_on_generated_accounts(seed: int, repositor
         repository_policies=max(1, int(repositories * share_with_policy)), regions=("us-east-1", "eu-west-1"),
         scp_levels=scp_levels, seed=seed))
     assert_every_cell_agrees(audit)
+
+
+def test_packed_blocks_unpack_to_the_blocks_with_classes_renumbered() -> None:
+    import numpy as np
+
+    from ecr_audit.effective.bulk import BulkEvaluator, PackedBlocks, fingerprint_weights
+
+    audit = load(SMALL_SNAPSHOT)
+    evaluator = BulkEvaluator(compute_effective(audit.tables, workers=1).model)
+    blocks = evaluator.run().blocks
+    for block in blocks:
+        block.summarise(fingerprint_weights(evaluator.model))
+    renumber = np.arange(len(evaluator.classes), dtype=np.int64) + 5
+    unpacked = PackedBlocks.pack(blocks).unpack(renumber)
+    assert len(unpacked) == len(blocks) > 0
+    for before, after in zip(blocks, unpacked):
+        assert after.action == before.action
+        assert after.principals.tolist() == before.principals.tolist()
+        assert after.targets.tolist() == before.targets.tolist()
+        assert after.classes.tolist() == (before.classes + 5).tolist()
+        assert after.entry_classes.tolist() == (before.entry_classes + 5).tolist()
+        assert after.entry_fingerprints.tolist() == before.entry_fingerprints.tolist()
+    assert PackedBlocks.pack([]).unpack(renumber) == []
+
+
+def test_classes_that_name_mostly_the_same_statements_share_a_worker_task() -> None:
+    from ecr_audit.effective.bulk import worker_tasks
+
+    pull, layers, login, push = frozenset(range(100)), frozenset(range(30, 110)), frozenset(range(200, 400)), \
+        frozenset(range(400, 500))
+    assert worker_tasks([pull, layers, login, push], 2) == [[0, 1], [2], [3]]
+    # never more than an even share of the work in one task, however alike the classes
+    assert worker_tasks([pull, pull, pull], 2) == [[0], [1], [2]]
+    assert worker_tasks([pull, layers], 1) == [[0, 1]]
