@@ -48,7 +48,6 @@ _AWS_MANAGED_ARN = re.compile(r"^arn:[^:]+:iam::aws:policy(?P<path>/(?:[^*?]*/)?
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def aws_managed_catalogue() -> dict[str, str]:
     """AWS managed policy name -> path, from the catalogue shipped with the package."""
     return {name: entry.get("Path", "/") for name, entry in aws_managed_policies().items()}
