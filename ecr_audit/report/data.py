@@ -33,7 +33,7 @@ from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.findings.coverage_gate import blocking_gaps
 from ecr_audit.report.gaps import coverage_gaps
-from ecr_audit.report.views import (Grants, grants, grouped_matrix, principal_view, public_statement_ids,
+from ecr_audit.report.views import (Grants, grants, listed, grouped_matrix, principal_view, public_statement_ids,
                                     repository_statements)
 
 if TYPE_CHECKING:
@@ -191,14 +191,6 @@ def clipped(text: Any, limit: int = TEXT_LIMIT) -> str:
             "ecr-audit findings SNAPSHOT --format json has the whole text)")
 
 
-def capped(names: Sequence[str], limit: int = LIST_LIMIT) -> list[str]:
-    """At most ``limit`` names, then "... and N more (T in total)": a cell stays readable and small."""
-    names = list(names)
-    if len(names) <= limit:
-        return names
-    return names[:limit] + [f"... and {len(names) - limit} more ({len(names)} in total)"]
-
-
 class Namer:
     """Principal and repository ARNs as a reader scans them, lists capped, "every repository" said once.
 
@@ -217,13 +209,13 @@ class Namer:
         return self._short[arn]
 
     def principals(self, many: Any, one: Any = None) -> list[str]:
-        return capped([self.short(arn) for arn in (_as_tuple(many) or _as_tuple(one))])
+        return listed([self.short(arn) for arn in (_as_tuple(many) or _as_tuple(one))], LIST_LIMIT)
 
     def repositories(self, many: Any, one: Any = None) -> list[str]:
         arns = _as_tuple(many) or _as_tuple(one)
         if len(self.every) > 1 and len(arns) == len(self.every) and set(arns) == self.every:
             return [f"every repository ({len(arns)})"]
-        return capped([self.short(arn) for arn in arns])
+        return listed([self.short(arn) for arn in arns], LIST_LIMIT)
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -406,8 +398,8 @@ def findings_view(findings: pd.DataFrame, *, namer: Namer, policies: pd.DataFram
         "actions": [list(_as_tuple(value)) for value in kept["actions"]],
         "message": [plain_words(clipped(text)) for text in kept["message"]],
         "remediation": [plain_words(clipped(text)) for text in kept["remediation"]],
-        "policies": [capped(_names(_as_tuple(value), names)) for value in kept["policies"]],
-        "statements": [capped(_names(_as_tuple(value), labels)) for value in kept["statements"]],
+        "policies": [listed(_names(_as_tuple(value), names), LIST_LIMIT) for value in kept["policies"]],
+        "statements": [listed(_names(_as_tuple(value), labels), LIST_LIMIT) for value in kept["statements"]],
         "id": kept["id"].tolist(),
     })
 

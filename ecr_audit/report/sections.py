@@ -17,6 +17,7 @@ from ecr_audit.findings.model import SEVERITIES
 from ecr_audit.report.data import CAPABILITY_NAMES, LIST_LIMIT, Report
 from ecr_audit.report.gaps import gap_sentence
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
+from ecr_audit.report.views import listed
 
 #: sections in reading order: (anchor, heading)
 SECTIONS = (
@@ -664,7 +665,7 @@ def _group_label(names: list[str], noun: str, plural: str) -> Markup:
     label = names[0] if len(names) == 1 else f"{len(names)} {plural}"
     if len(names) == 1:
         return element("span", label, class_="ea-group-name")
-    shown = names[:12] + ([f"... and {len(names) - 12} more"] if len(names) > 12 else [])
+    shown = listed(names)
     return element("details", element("summary", label), element("ul", join(element("li", n) for n in shown)))
 
 

@@ -16,7 +16,7 @@ synthetic account (7,000 principals x 1,500 repositories) costs seconds, not min
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -78,13 +78,13 @@ def grants(permissions: pd.DataFrame, statements: pd.DataFrame, public: frozense
 
     Statements of policies used only as permissions boundaries (attached to nobody) are left out
     with the organisation policies: a boundary limits, it does not grant."""
-    kinds = dict(zip(statements["statement_id"], statements["policy_kind"]))
+    limiting = {statement_id for statement_id, kind in zip(statements["statement_id"], statements["policy_kind"])
+                if kind in ORGANISATION_KINDS}
     if policies is not None and "permissions_boundary_usage_count" in policies:
         boundary_only = set(policies.loc[(policies["permissions_boundary_usage_count"].fillna(0) > 0)
                                          & (policies["attachment_count"].fillna(0) == 0), "policy_id"])
-        for statement_id, policy_id in zip(statements["statement_id"], statements["policy_id"]):
-            if policy_id in boundary_only:
-                kinds[statement_id] = "scp"  # limits only, like an organisation policy
+        limiting.update(statement_id for statement_id, policy_id in zip(statements["statement_id"], statements["policy_id"])
+                        if policy_id in boundary_only)
     group_of_action = {action: group for group, actions in GROUP_ACTIONS.items() for action in actions}
     live = isin(permissions["decision"], ("allowed", "conditional"))
     by_principal: dict[str, dict[str, set[str]]] = {}
@@ -94,7 +94,7 @@ def grants(permissions: pd.DataFrame, statements: pd.DataFrame, public: frozense
     allowing_codes, allowing_values = codes_and_values(permissions["allowing"])
     action_codes, action_values = codes_and_values(permissions["action"])
     repository_codes, repository_values = codes_and_values(permissions["repositories"])
-    granting_of = [tuple(s for s in (value or ()) if kinds.get(s) not in ORGANISATION_KINDS) for value in allowing_values]
+    granting_of = [tuple(s for s in (value or ()) if s not in limiting) for value in allowing_values]
     private_of = np.array([any(s not in public for s in granting) for granting in granting_of] + [False])
     group_code = np.array([list(GROUP_ACTIONS).index(group_of_action[a]) if a in group_of_action else -1
                            for a in action_values] + [-1], dtype=np.int64)
@@ -139,10 +139,13 @@ def grants(permissions: pd.DataFrame, statements: pd.DataFrame, public: frozense
                   by_principal=by_principal, by_repository=by_repository, public_statements=public)
 
 
-def listed(names: list[str], limit: int = NAMES_LISTED) -> list[str]:
+def listed(names: Sequence[str], limit: int = NAMES_LISTED) -> list[str]:
+    """At most ``limit`` names, then "... and N more (T in total)": a cell stays readable and small
+    (the one way the report cuts a list)."""
+    names = list(names)
     if len(names) <= limit:
         return names
-    return names[:limit] + [f"... and {len(names) - limit} more"]
+    return names[:limit] + [f"... and {len(names) - limit} more ({len(names)} in total)"]
 
 
 # --- per principal ----------------------------------------------------------------------------------
