@@ -17,7 +17,7 @@ from ecr_audit.findings.model import SEVERITIES
 from ecr_audit.report.data import CAPABILITY_NAMES, LIST_LIMIT, Report
 from ecr_audit.report.gaps import gap_sentence
 from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, data_table, element, join
-from ecr_audit.report.views import listed
+from ecr_audit.report.views import listed, listed_text
 
 #: sections in reading order: (anchor, heading)
 SECTIONS = (
@@ -598,7 +598,7 @@ CONFLICT_COLUMNS = (
 
 
 def _conflict_card(row: dict[str, Any]) -> Markup:
-    who = ", ".join(row["principals"][:6]) + (f" and {len(row['principals']) - 6} more" if len(row["principals"]) > 6 else "")
+    who = listed_text(row["principals"], 6)
     return element(
         "div",
         element("h3", element("span", row["severity"], class_=f"ea-sev ea-sev-{row['severity']}"), " ", row["title"]),
@@ -680,7 +680,7 @@ def matrix_table(report: Report) -> Markup:
         label = (f"other {len(names)} repositories (strongest level shown)" if folded else
                  names[0] if len(names) == 1 else f"{len(names)} repositories")
         head.append(element("th", element("span", label), class_="ea-m-col",
-                            title="; ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")))
+                            title=listed_text(names, 40, "; ")))
     rows = []
     for names, login, cells in zip(matrix.row_names, matrix.row_login, matrix.cells):
         login_text = {2: "yes", 1: "cond.", 0: "no"}[login]
@@ -731,8 +731,7 @@ def access(report: Report) -> Section:
         names = list(report.public_only)
         parts.append(element("p", f"Public access only: {counted(len(names), 'principal')} can pull the public "
                                   "repositories, as anyone can, and nothing else: ",
-                             ", ".join(names[:LIST_LIMIT]) + (f" and {len(names) - LIST_LIMIT} more" if len(names) > LIST_LIMIT else "")
-                             + ".", class_="ea-note"))
+                             listed_text(names, LIST_LIMIT) + ".", class_="ea-note"))
     parts.append(element("h3", "Per repository: who can pull, push and administer it, through which statements"))
     if not report.facts.ecr_collected:
         parts.append(element("p", "Repositories were not collected: per-repository access cannot be judged.",

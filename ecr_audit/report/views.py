@@ -148,6 +148,13 @@ def listed(names: Sequence[str], limit: int = NAMES_LISTED) -> list[str]:
     return names[:limit] + [f"... and {len(names) - limit} more ({len(names)} in total)"]
 
 
+def listed_text(names: Sequence[str], limit: int = NAMES_LISTED, separator: str = ", ") -> str:
+    """The first ``limit`` names in one line, then "and N more": for a sentence or a tooltip."""
+    names = list(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return separator.join(names[:limit]) + more
+
+
 # --- per principal ----------------------------------------------------------------------------------
 
 PRINCIPAL_COLUMNS = ["principal", "type", "login", "pull", "push", "administer", "granted_by", "last_used"]
