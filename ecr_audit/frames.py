@@ -115,9 +115,16 @@ def object_array(values: list[Any]) -> np.ndarray:
 
 def per_value(series: pd.Series, decide: Callable[[Any], Any], default: Any = False,
               dtype: Any = bool) -> np.ndarray:
-    """``decide(value)`` for every row, computed once per distinct value; ``default`` for missing."""
+    """``decide(value)`` for every row, computed once per distinct value; ``default`` for missing.
+
+    On a categorical, only the values the rows hold are decided: a frame cut from a larger one keeps
+    every category of it (10^4 tuples of statement ids, say), of which a cut holds a few."""
     codes, values = codes_and_values(series)
-    verdicts = [decide(value) for value in values] + [default]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = np.bincount(codes.astype(np.int64) + 1, minlength=len(values) + 1)[1:] > 0
+        verdicts = [decide(value) if held else default for value, held in zip(values, present.tolist())] + [default]
+    else:
+        verdicts = [decide(value) for value in values] + [default]
     table = object_array(verdicts) if dtype is object else np.array(verdicts, dtype=dtype)
     return table[codes]
 

@@ -26,7 +26,7 @@ from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.frames import codes_and_values, distinct_pairs, isin, parse_timestamp, per_value
+from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -65,18 +65,6 @@ def split_undecided(entry: Any) -> tuple[str, str | None]:
 def _principal_rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
     mask = isin(frame["principal_arn"], principals) if len(frame) else np.zeros(0, dtype=bool)
     return frame.loc[mask].reset_index(drop=True)
-
-
-def _per_present_value(series: pd.Series, decide: Callable[[Any], bool]) -> np.ndarray:
-    """``per_value`` deciding only the values the rows hold: a categorical keeps every category of
-    the frame it was cut from (10^4 tuples of statement ids), a cut holds a few of them."""
-    if not isinstance(series.dtype, pd.CategoricalDtype):
-        return per_value(series, decide)
-    codes, values = codes_and_values(series)
-    present = np.flatnonzero(np.bincount(codes.astype(np.int64) + 1, minlength=len(values) + 1)[1:])
-    table = np.zeros(len(values) + 1, dtype=bool)  # the last entry answers a missing value (-1)
-    table[present] = [decide(values[code]) for code in present.tolist()]
-    return table[codes]
 
 
 def _undecided_statements(entries: Any) -> list[str]:
@@ -196,7 +184,7 @@ class FindingContext:
         ``decision``, ``allowing`` and ``undecided`` columns): decided once per value they hold."""
         if rows.empty:
             return np.zeros(0, dtype=bool)
-        own = _per_present_value(rows["allowing"], self._own_grant_in) | _per_present_value(
+        own = per_value(rows["allowing"], self._own_grant_in) | per_value(
             rows["undecided"], lambda entries: self._own_grant_in(_undecided_statements(entries)))
         return isin(rows["decision"], HOLDING) & own
 

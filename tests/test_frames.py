@@ -1,0 +1,22 @@
+"""Shared DataFrame helpers: each distinct value decided once, and only values the rows hold."""
+
+import pandas as pd
+
+from ecr_audit.frames import per_value
+
+
+def test_per_value_decides_each_distinct_value_once_and_answers_missing_with_the_default():
+    asked = []
+    series = pd.Series(["a", "b", "a", None])
+    verdicts = per_value(series, lambda value: asked.append(value) or value == "a")
+    assert verdicts.tolist() == [True, False, True, False]
+    assert sorted(asked) == ["a", "b"]
+
+
+def test_per_value_on_a_cut_categorical_decides_only_the_values_its_rows_hold():
+    whole = pd.Series(["a", "b", "c", "d"], dtype="category")
+    cut = whole[whole.isin(["b", "d"])]
+    asked = []
+    verdicts = per_value(cut, lambda value: asked.append(value) or value == "d")
+    assert verdicts.tolist() == [False, True]
+    assert sorted(asked) == ["b", "d"]
