@@ -27,6 +27,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ecr_audit.arns import NO_RESOURCE
 from ecr_audit.causes.edits import apply_edits, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
 from ecr_audit.heap import long_lived_frozen
@@ -37,6 +38,7 @@ from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import SEVERITY_RANK
+from ecr_audit.frames import isin, per_value
 from ecr_audit.tables import Tables, build_tables
 
 #: representatives kept per fix, and per batch of fixes verified together
@@ -79,16 +81,19 @@ class _Job:
 
 
 def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectations | None,
-                  context: FindingContext, workers: int | None = None) -> dict[str, Verification]:
+                  context: FindingContext, workers: int | None = None, incremental: bool = True
+                  ) -> dict[str, Verification]:
     """The verification of every cause's fix, by cause id. ``workers``: how many forked processes
-    evaluate the reduced accounts (default :func:`verification_workers`); the verdicts are the same
-    for any number."""
+    evaluate the reduced accounts (default :func:`verification_workers`); ``incremental``: the
+    reduced accounts are cut from ``context``'s evaluated frames and only what the edits change is
+    decided again (:func:`_evaluate_run`), else each is evaluated in full. The verdicts are the same
+    either way, and for any number of workers."""
     with long_lived_frozen():
-        return _verify(tables, causes, expectations, context, workers)
+        return _verify(tables, causes, expectations, context, workers, incremental)
 
 
 def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | None,
-            context: FindingContext, workers: int | None) -> dict[str, Verification]:
+            context: FindingContext, workers: int | None, incremental: bool) -> dict[str, Verification]:
     verdicts: dict[str, Verification] = {}
     jobs = []
     for cause in causes:
@@ -100,12 +105,16 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
         else:
             jobs.append(_job(tables, cause, context))
     runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
-    snapshots = [snapshot for run in runs for snapshot in (run.before, run.after)]
     if workers is None:
         workers = verification_workers(sum(len(run.representatives) for run in runs))
-    evaluated = _evaluate_all(snapshots, expectations, tables, workers)
-    for position, run in enumerate(runs):
-        _judge(tables, run, evaluated[2 * position], evaluated[2 * position + 1], context)
+    decided = None
+    if incremental and runs:
+        everyone = sorted({principal for run in runs for principal in run.representatives})
+        repositories = None if any(run.repositories is None for run in runs) else set().union(
+            *(run.repositories for run in runs))
+        decided = _cut((context.permissions, context.capabilities), everyone, repositories)
+    for run, (before, after) in zip(runs, _evaluate_all(runs, expectations, tables, decided, workers)):
+        _judge(tables, run, before, after, context)
     for job in jobs:
         verdicts[job.cause.id] = job.result
     return verdicts
@@ -210,28 +219,77 @@ def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None,
     return find(tables, effective.grouped_permissions, capabilities, expectations), capabilities
 
 
-#: what forked workers read (set before the fork, copied on write): the snapshots, expectations, tables
+#: (findings, capabilities) of a reduced account before and after its batch's edits
+_Evaluated = tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables,
+                  decided: tuple[pd.DataFrame, pd.DataFrame] | None) -> _Evaluated:
+    """The reduced account of ``run`` evaluated before and after its edits.
+
+    ``decided``: the whole account's (grouped permissions, capabilities), cut to the principals and
+    repositories of every run. A representative's cells in the reduced account are those it has in
+    the whole one (the reduced snapshot keeps every policy that meets it, and the repositories it
+    keeps are decided as in the whole account), so the account before the edits is a cut of those
+    frames rather than decided again. After the edits, every principal of a run is one whose own
+    policies an edit changed (a representative is chosen among those a fix affects), so the
+    account after them is decided in full. Without ``decided`` both are (the reference the tests
+    compare with)."""
+    after = _evaluate(run.after, expectations, tables)
+    if decided is None:
+        return _evaluate(run.before, expectations, tables), after
+    grouped, capabilities = _cut(decided, run.representatives, run.repositories)
+    return (find(build_tables(run.before, reuse=tables), grouped, capabilities, expectations), capabilities), after
+
+
+def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repositories: set[str] | None
+         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(grouped permissions, capabilities) of ``principals`` on ``repositories`` (every one when
+    None): the rows of the reduced account's own, with each row's repositories those it keeps."""
+    grouped, capabilities = decided
+    grouped = grouped.loc[isin(grouped["principal_arn"], principals)]
+    capabilities = capabilities.loc[isin(capabilities["principal_arn"], principals)]
+    if repositories is not None:
+        kept = per_value(grouped["repositories"], lambda held: tuple(
+            repository for repository in held if repository == NO_RESOURCE or repository in repositories),
+            default=(), dtype=object)
+        grouped = grouped.assign(repositories=pd.Categorical(kept))
+        grouped = grouped.loc[per_value(grouped["repositories"], bool)]
+        capabilities = capabilities.loc[isin(capabilities["repository_arn"], repositories)]
+    return _compact(grouped), _compact(capabilities)
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (cut from a larger one) without the categories its rows do not hold: the rules
+    decide some things once per category (:func:`~ecr_audit.frames.per_value`), and the whole
+    account's frames have 10^4 of them where a reduced account holds a few hundred."""
+    return pd.DataFrame({name: column.cat.remove_unused_categories() if isinstance(column.dtype, pd.CategoricalDtype)
+                         else column for name, column in frame.reset_index(drop=True).items()})
+
+
+#: what forked workers read (set before the fork, copied on write): the runs, expectations, tables, frames
 _WORKER: dict[str, Any] = {}
 
 
-def _evaluate_one(position: int) -> tuple[int, tuple[pd.DataFrame, pd.DataFrame]]:
-    return position, _evaluate(_WORKER["snapshots"][position], _WORKER["expectations"], _WORKER["tables"])
+def _evaluate_one(position: int) -> tuple[int, _Evaluated]:
+    return position, _evaluate_run(_WORKER["runs"][position], _WORKER["expectations"], _WORKER["tables"],
+                                   _WORKER["decided"])
 
 
-def _evaluate_all(snapshots: list[dict[str, Any]], expectations: Expectations | None, tables: Tables,
-                  workers: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """:func:`_evaluate` of each snapshot, in order; spread over ``workers`` forked processes, the
+def _evaluate_all(runs: list["_Run"], expectations: Expectations | None, tables: Tables,
+                  decided: tuple[pd.DataFrame, pd.DataFrame] | None, workers: int) -> list[_Evaluated]:
+    """:func:`_evaluate_run` of each run, in order; spread over ``workers`` forked processes, the
     largest reduced accounts first."""
-    if workers <= 1 or len(snapshots) < 2:
-        return [_evaluate(snapshot, expectations, tables) for snapshot in snapshots]
-    order = sorted(range(len(snapshots)), key=lambda position: -_size(snapshots[position]))
-    _WORKER.update(snapshots=snapshots, expectations=expectations, tables=tables)
+    if workers <= 1 or len(runs) < 2:
+        return [_evaluate_run(run, expectations, tables, decided) for run in runs]
+    order = sorted(range(len(runs)), key=lambda position: -_size(runs[position].after))
+    _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided)
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(snapshots))) as pool:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(runs))) as pool:
             found = dict(pool.imap_unordered(_evaluate_one, order, chunksize=1))
     finally:
         _WORKER.clear()
-    return [found[position] for position in range(len(snapshots))]
+    return [found[position] for position in range(len(runs))]
 
 
 def _size(snapshot: dict[str, Any]) -> int:
@@ -247,6 +305,7 @@ class _Run:
     """A batch of fixes verified together: the reduced account before and after their edits."""
     jobs: list[_Job]
     representatives: list[str]
+    repositories: set[str] | None
     before: dict[str, Any]
     after: dict[str, Any]
 
@@ -268,7 +327,7 @@ def _prepare(tables: Tables, batch: list[_Job]) -> _Run:
         except KeyError as error:
             job.result = Verification(NOT_VERIFIED, f"Not verified: the fix could not be applied to the principals "
                                                     f"checked: {error}.")
-    return _Run(applied, representatives, reduced, changed)
+    return _Run(applied, representatives, repositories, reduced, changed)
 
 
 def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.DataFrame],
