@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
 from ecr_audit.arns import NO_RESOURCE
@@ -36,9 +37,9 @@ from ecr_audit.effective import compute_capabilities, compute_effective
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
-from ecr_audit.findings.context import FindingContext
+from ecr_audit.findings.context import FindingContext, records
 from ecr_audit.findings.model import SEVERITY_RANK
-from ecr_audit.frames import isin, per_value
+from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode
 from ecr_audit.tables import Tables, build_tables
 
 #: representatives kept per fix, and per batch of fixes verified together
@@ -333,12 +334,11 @@ def _prepare(tables: Tables, batch: list[_Job]) -> _Run:
 def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.DataFrame],
            after_evaluated: tuple[pd.DataFrame, pd.DataFrame], context: FindingContext) -> None:
     (before, capabilities_before), (after, capabilities_after) = before_evaluated, after_evaluated
-    gains = _gains(capabilities_before, capabilities_after)
     gains_of: dict[str, list[dict[str, Any]]] = {}
-    for gain in gains.to_dict("records"):
+    for gain in records(_gains(capabilities_before, capabilities_after)):
         gains_of.setdefault(gain["principal_arn"], []).append(gain)
     before_ids = set(before["id"])
-    new = after[~after["id"].isin(before_ids)].to_dict("records")
+    new = records(after[~after["id"].isin(before_ids)])
     after_ids = set(after["id"])
     for job in run.jobs:
         job.result = _verdict(job, before_ids, after_ids, new, gains_of, context, len(tables.principals),
@@ -347,18 +347,31 @@ def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.D
 
 def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Capability levels that rise from ``before`` to ``after`` (the login aside: it is reported
-    through the pull or push it completes), with the level and missing actions before."""
+    through the pull or push it completes), with the level and missing actions before.
+
+    The rows are paired on their keys' codes (``before``'s numbered among ``after``'s values) and
+    only the rising ones are spelled out: a reduced account has 10^5 capability rows, and a batch
+    of login fixes raises 10^4 of them."""
     keys = ["principal_arn", "repository_arn", "capability"]
-    after = after[(after["capability"] != "login").to_numpy()]
-    before = before[(before["capability"] != "login").to_numpy() & before["principal_arn"].isin(
-        set(after["principal_arn"])).to_numpy()]
-    left = before[keys + ["level"]].astype(str).assign(missing_before=list(before["missing_actions"]))
-    right = after[keys + ["level"]].astype(str)
-    merged = right.merge(left, on=keys, how="left", suffixes=("", "_before"))
-    merged["level_before"] = merged["level_before"].fillna("none")
-    rank = merged["level"].map(_LEVEL_RANK)
-    rank_before = merged["level_before"].map(_LEVEL_RANK)
-    return merged[(rank > rank_before).to_numpy()]
+    after = after[(after["capability"] != "login").to_numpy()].reset_index(drop=True)
+    values = {name: category_values(after[name]) for name in keys}
+    right = pd.DataFrame({name: recode(after[name], values[name]).astype(np.int64) for name in keys})
+    left = pd.DataFrame({name: recode(before[name], values[name]).astype(np.int64) for name in keys})
+    left["before"] = np.arange(len(before))
+    paired = right.merge(left[(left[keys] >= 0).all(axis=1).to_numpy()], on=keys, how="left")["before"].to_numpy()
+    held = ~np.isnan(paired)
+    position = np.where(held, paired, 0).astype(np.int64)
+    rank = per_value(after["level"], _LEVEL_RANK.__getitem__, dtype=np.int64)
+    rank_before = np.where(held, per_value(before["level"], _LEVEL_RANK.__getitem__, dtype=np.int64)[position]
+                           if len(before) else 0, _LEVEL_RANK["none"])
+    rising = np.flatnonzero(rank > rank_before)
+    gains = after.iloc[rising][keys + ["level"]].astype(str).reset_index(drop=True)
+    held, position = held[rising], position[rising]
+    for name, column, absent in (("level_before", "level", "none"), ("missing_before", "missing_actions", np.nan)):
+        codes, found = codes_and_values(before[column])
+        spelled = object_array([*found, absent])  # code -1 reads the last
+        gains[name] = np.where(held, spelled[codes[position] if len(before) else -1], absent)
+    return gains
 
 
 def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dict[str, Any]],
