@@ -113,7 +113,7 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
         everyone = sorted({principal for run in runs for principal in run.representatives})
         repositories = None if any(run.repositories is None for run in runs) else set().union(
             *(run.repositories for run in runs))
-        decided = _cut((context.permissions, context.capabilities), everyone, repositories)
+        decided = _cut((context.permissions, context.capabilities), everyone, repositories, compact=False)
     for run, (before, after) in zip(runs, _evaluate_all(runs, expectations, tables, decided, workers)):
         _judge(tables, run, before, after, context)
     for job in jobs:
@@ -243,20 +243,25 @@ def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables
     return (find(build_tables(run.before, reuse=tables), grouped, capabilities, expectations), capabilities), after
 
 
-def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repositories: set[str] | None
-         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repositories: set[str] | None,
+         compact: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(grouped permissions, capabilities) of ``principals`` on ``repositories`` (every one when
-    None): the rows of the reduced account's own, with each row's repositories those it keeps."""
+    None): the rows of the reduced account's own, with each row's repositories those it keeps.
+    ``compact``: without the categories the rows do not hold (:func:`_compact`); a cut that is
+    cut again need not be."""
     grouped, capabilities = decided
     grouped = grouped.loc[isin(grouped["principal_arn"], principals)]
-    capabilities = capabilities.loc[isin(capabilities["principal_arn"], principals)]
+    held = np.flatnonzero(isin(capabilities["principal_arn"], principals))  # then the repositories of those rows only
     if repositories is not None:
         kept = per_value(grouped["repositories"], lambda held: tuple(
             repository for repository in held if repository == NO_RESOURCE or repository in repositories),
             default=(), dtype=object)
         grouped = grouped.assign(repositories=pd.Categorical(kept))
         grouped = grouped.loc[per_value(grouped["repositories"], bool)]
-        capabilities = capabilities.loc[isin(capabilities["repository_arn"], repositories)]
+        held = held[isin(capabilities["repository_arn"].iloc[held], repositories)]
+    capabilities = capabilities.iloc[held]
+    if not compact:
+        return grouped, capabilities
     return _compact(grouped), _compact(capabilities)
 
 
