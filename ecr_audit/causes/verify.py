@@ -4,8 +4,9 @@ evaluated again by the same stages, and the two compared.
 A fix is verified on the principals it can change, not on the whole account: a reduced snapshot
 (:func:`ecr_audit.causes.edits.reduced_snapshot`) holds one representative of each set of
 principals alike to the evaluator (same policies, groups, boundary and tags) among those the fix
-affects, plus the repositories the cause concerns, and is evaluated before and after the edits.
-Fixes that cannot interfere (no shared principal, no shared policy, none touching a resource or
+affects, plus the repositories the cause concerns. Before the edits its frames are cut from the
+audit's own (a representative's cells are the same in the reduced account as in the whole one);
+after them it is evaluated, and the finding rules run on both (:func:`_evaluate_run`). Fixes that cannot interfere (no shared principal, no shared policy, none touching a resource or
 organisation policy that every principal meets) are verified together, in one evaluation, and each
 is judged on its own principals: so verifying every fix of a 7,000-principal account costs a few
 evaluations of a few hundred principals rather than one evaluation of the account per fix.
@@ -50,8 +51,6 @@ PRINCIPALS_PER_BATCH = 1000
 ALL_REPOSITORIES_UP_TO = 300
 CAUSE_REPOSITORIES = 30
 SAMPLED_REPOSITORIES = 10
-#: below this many representatives in all, the reduced accounts are evaluated in this process
-PARALLEL_REPRESENTATIVES = 200
 #: the verdict of a fix that changes no policy: the access is there under a condition (MFA, a source
 #: network...) that a fix never removes, and the fix says what the caller must do to meet it
 NOTHING_TO_VERIFY = ("Nothing to re-evaluate: this fix changes no policy. The access holds when the caller "
@@ -107,7 +106,7 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
             jobs.append(_job(tables, cause, context))
     runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
     if workers is None:
-        workers = verification_workers(sum(len(run.representatives) for run in runs))
+        workers = verification_workers()
     decided = None
     if incremental and runs:
         everyone = sorted({principal for run in runs for principal in run.representatives})
@@ -121,18 +120,18 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
     return verdicts
 
 
-def verification_workers(representatives: int) -> int:
-    """``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) when there are enough principals
-    to verify on for a fork to pay (a large account), else 1. Forked only where ``fork`` exists and
-    this process runs no other thread, as for the effective permissions
-    (:func:`ecr_audit.effective.default_workers`)."""
+def verification_workers() -> int:
+    """``ECR_AUDIT_WORKERS`` if set (forked only where ``fork`` exists and this process runs no other
+    thread, as for the effective permissions, :func:`ecr_audit.effective.default_workers`), else 1.
+
+    Forking does not pay here: on the large synthetic account on 2 cores, one batch (the login
+    fixes) is most of the work, which one process does either way, and forking the audit's process
+    and sending the evaluated frames back cost what the second process saves (with the machine
+    busy, the forked runs took half as long again)."""
     configured = os.environ.get("ECR_AUDIT_WORKERS")
-    if configured:
-        return max(1, int(configured))
-    if representatives < PARALLEL_REPRESENTATIVES or "fork" not in multiprocessing.get_all_start_methods() \
-            or threading.active_count() > 1:
+    if not configured or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1
-    return max(1, min(2, os.cpu_count() or 1))
+    return max(1, int(configured))
 
 
 def _signature(context: FindingContext, principal: str, policies_of: dict[str, tuple[str, ...]]) -> tuple:
