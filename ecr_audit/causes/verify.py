@@ -4,8 +4,9 @@ evaluated again by the same stages, and the two compared.
 A fix is verified on the principals it can change, not on the whole account: a reduced snapshot
 (:func:`ecr_audit.causes.edits.reduced_snapshot`) holds one representative of each set of
 principals alike to the evaluator (same policies, groups, boundary and tags) among those the fix
-affects, plus the repositories the cause concerns, and is evaluated before and after the edits.
-Fixes that cannot interfere (no shared principal, no shared policy, none touching a resource or
+affects, plus the repositories the cause concerns. Before the edits its frames are cut from the
+audit's own (a representative's cells are the same in the reduced account as in the whole one);
+after them it is evaluated, and the finding rules run on both (:func:`_evaluate_run`). Fixes that cannot interfere (no shared principal, no shared policy, none touching a resource or
 organisation policy that every principal meets) are verified together, in one evaluation, and each
 is judged on its own principals: so verifying every fix of a 7,000-principal account costs a few
 evaluations of a few hundred principals rather than one evaluation of the account per fix.
@@ -25,8 +26,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
+from ecr_audit.arns import NO_RESOURCE
 from ecr_audit.causes.edits import apply_edits, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
 from ecr_audit.heap import long_lived_frozen
@@ -35,8 +38,9 @@ from ecr_audit.effective import compute_capabilities, compute_effective
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
-from ecr_audit.findings.context import FindingContext
+from ecr_audit.findings.context import FindingContext, records
 from ecr_audit.findings.model import SEVERITY_RANK
+from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode
 from ecr_audit.tables import Tables, build_tables
 
 #: representatives kept per fix, and per batch of fixes verified together
@@ -47,8 +51,6 @@ PRINCIPALS_PER_BATCH = 1000
 ALL_REPOSITORIES_UP_TO = 300
 CAUSE_REPOSITORIES = 30
 SAMPLED_REPOSITORIES = 10
-#: below this many representatives in all, the reduced accounts are evaluated in this process
-PARALLEL_REPRESENTATIVES = 200
 #: the verdict of a fix that changes no policy: the access is there under a condition (MFA, a source
 #: network...) that a fix never removes, and the fix says what the caller must do to meet it
 NOTHING_TO_VERIFY = ("Nothing to re-evaluate: this fix changes no policy. The access holds when the caller "
@@ -79,16 +81,19 @@ class _Job:
 
 
 def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectations | None,
-                  context: FindingContext, workers: int | None = None) -> dict[str, Verification]:
+                  context: FindingContext, workers: int | None = None, incremental: bool = True
+                  ) -> dict[str, Verification]:
     """The verification of every cause's fix, by cause id. ``workers``: how many forked processes
-    evaluate the reduced accounts (default :func:`verification_workers`); the verdicts are the same
-    for any number."""
+    evaluate the reduced accounts (default :func:`verification_workers`); ``incremental``: the
+    reduced accounts are cut from ``context``'s evaluated frames and only what the edits change is
+    decided again (:func:`_evaluate_run`), else each is evaluated in full. The verdicts are the same
+    either way, and for any number of workers."""
     with long_lived_frozen():
-        return _verify(tables, causes, expectations, context, workers)
+        return _verify(tables, causes, expectations, context, workers, incremental)
 
 
 def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | None,
-            context: FindingContext, workers: int | None) -> dict[str, Verification]:
+            context: FindingContext, workers: int | None, incremental: bool) -> dict[str, Verification]:
     verdicts: dict[str, Verification] = {}
     jobs = []
     for cause in causes:
@@ -100,29 +105,33 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
         else:
             jobs.append(_job(tables, cause, context))
     runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
-    snapshots = [snapshot for run in runs for snapshot in (run.before, run.after)]
     if workers is None:
-        workers = verification_workers(sum(len(run.representatives) for run in runs))
-    evaluated = _evaluate_all(snapshots, expectations, tables, workers)
-    for position, run in enumerate(runs):
-        _judge(tables, run, evaluated[2 * position], evaluated[2 * position + 1], context)
+        workers = verification_workers()
+    decided = None
+    if incremental and runs:
+        everyone = sorted({principal for run in runs for principal in run.representatives})
+        repositories = None if any(run.repositories is None for run in runs) else set().union(
+            *(run.repositories for run in runs))
+        decided = _cut((context.permissions, context.capabilities), everyone, repositories, compact=False)
+    for run, (before, after) in zip(runs, _evaluate_all(runs, expectations, tables, decided, workers)):
+        _judge(tables, run, before, after, context)
     for job in jobs:
         verdicts[job.cause.id] = job.result
     return verdicts
 
 
-def verification_workers(representatives: int) -> int:
-    """``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) when there are enough principals
-    to verify on for a fork to pay (a large account), else 1. Forked only where ``fork`` exists and
-    this process runs no other thread, as for the effective permissions
-    (:func:`ecr_audit.effective.default_workers`)."""
+def verification_workers() -> int:
+    """``ECR_AUDIT_WORKERS`` if set (forked only where ``fork`` exists and this process runs no other
+    thread, as for the effective permissions, :func:`ecr_audit.effective.default_workers`), else 1.
+
+    Forking does not pay here: on the large synthetic account on 2 cores, one batch (the login
+    fixes) is most of the work, which one process does either way, and forking the audit's process
+    and sending the evaluated frames back cost what the second process saves (with the machine
+    busy, the forked runs took half as long again)."""
     configured = os.environ.get("ECR_AUDIT_WORKERS")
-    if configured:
-        return max(1, int(configured))
-    if representatives < PARALLEL_REPRESENTATIVES or "fork" not in multiprocessing.get_all_start_methods() \
-            or threading.active_count() > 1:
+    if not configured or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1
-    return max(1, min(2, os.cpu_count() or 1))
+    return max(1, int(configured))
 
 
 def _signature(context: FindingContext, principal: str, policies_of: dict[str, tuple[str, ...]]) -> tuple:
@@ -210,28 +219,82 @@ def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None,
     return find(tables, effective.grouped_permissions, capabilities, expectations), capabilities
 
 
-#: what forked workers read (set before the fork, copied on write): the snapshots, expectations, tables
+#: (findings, capabilities) of a reduced account before and after its batch's edits
+_Evaluated = tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables,
+                  decided: tuple[pd.DataFrame, pd.DataFrame] | None) -> _Evaluated:
+    """The reduced account of ``run`` evaluated before and after its edits.
+
+    ``decided``: the whole account's (grouped permissions, capabilities), cut to the principals and
+    repositories of every run. A representative's cells in the reduced account are those it has in
+    the whole one (the reduced snapshot keeps every policy that meets it, and the repositories it
+    keeps are decided as in the whole account), so the account before the edits is a cut of those
+    frames rather than decided again. After the edits, every principal of a run is one whose own
+    policies an edit changed (a representative is chosen among those a fix affects), so the
+    account after them is decided in full. Without ``decided`` both are (the reference the tests
+    compare with)."""
+    after = _evaluate(run.after, expectations, tables)
+    if decided is None:
+        return _evaluate(run.before, expectations, tables), after
+    grouped, capabilities = _cut(decided, run.representatives, run.repositories)
+    return (find(build_tables(run.before, reuse=tables), grouped, capabilities, expectations), capabilities), after
+
+
+def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repositories: set[str] | None,
+         compact: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(grouped permissions, capabilities) of ``principals`` on ``repositories`` (every one when
+    None): the rows of the reduced account's own, with each row's repositories those it keeps.
+    ``compact``: without the categories the rows do not hold (:func:`_compact`); a cut that is
+    cut again need not be."""
+    grouped, capabilities = decided
+    grouped = grouped.loc[isin(grouped["principal_arn"], principals)]
+    held = np.flatnonzero(isin(capabilities["principal_arn"], principals))  # then the repositories of those rows only
+    if repositories is not None:
+        kept = per_value(grouped["repositories"], lambda held: tuple(
+            repository for repository in held if repository == NO_RESOURCE or repository in repositories),
+            default=(), dtype=object)
+        grouped = grouped.assign(repositories=pd.Categorical(kept))
+        grouped = grouped.loc[per_value(grouped["repositories"], bool)]
+        held = held[isin(capabilities["repository_arn"].iloc[held], repositories)]
+    capabilities = capabilities.iloc[held]
+    if not compact:
+        return grouped, capabilities
+    return _compact(grouped), _compact(capabilities)
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (cut from a larger one) without the categories its rows do not hold: the rules
+    decide some things once per category (:func:`~ecr_audit.frames.per_value`), and the whole
+    account's frames have 10^4 of them where a reduced account holds a few hundred."""
+    return pd.DataFrame({name: column.cat.remove_unused_categories() if isinstance(column.dtype, pd.CategoricalDtype)
+                         else column for name, column in frame.reset_index(drop=True).items()})
+
+
+#: what forked workers read (set before the fork, copied on write): the runs, expectations, tables, frames
 _WORKER: dict[str, Any] = {}
 
 
-def _evaluate_one(position: int) -> tuple[int, tuple[pd.DataFrame, pd.DataFrame]]:
-    return position, _evaluate(_WORKER["snapshots"][position], _WORKER["expectations"], _WORKER["tables"])
+def _evaluate_one(position: int) -> tuple[int, _Evaluated]:
+    return position, _evaluate_run(_WORKER["runs"][position], _WORKER["expectations"], _WORKER["tables"],
+                                   _WORKER["decided"])
 
 
-def _evaluate_all(snapshots: list[dict[str, Any]], expectations: Expectations | None, tables: Tables,
-                  workers: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """:func:`_evaluate` of each snapshot, in order; spread over ``workers`` forked processes, the
+def _evaluate_all(runs: list["_Run"], expectations: Expectations | None, tables: Tables,
+                  decided: tuple[pd.DataFrame, pd.DataFrame] | None, workers: int) -> list[_Evaluated]:
+    """:func:`_evaluate_run` of each run, in order; spread over ``workers`` forked processes, the
     largest reduced accounts first."""
-    if workers <= 1 or len(snapshots) < 2:
-        return [_evaluate(snapshot, expectations, tables) for snapshot in snapshots]
-    order = sorted(range(len(snapshots)), key=lambda position: -_size(snapshots[position]))
-    _WORKER.update(snapshots=snapshots, expectations=expectations, tables=tables)
+    if workers <= 1 or len(runs) < 2:
+        return [_evaluate_run(run, expectations, tables, decided) for run in runs]
+    order = sorted(range(len(runs)), key=lambda position: -_size(runs[position].after))
+    _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided)
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(snapshots))) as pool:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(runs))) as pool:
             found = dict(pool.imap_unordered(_evaluate_one, order, chunksize=1))
     finally:
         _WORKER.clear()
-    return [found[position] for position in range(len(snapshots))]
+    return [found[position] for position in range(len(runs))]
 
 
 def _size(snapshot: dict[str, Any]) -> int:
@@ -247,6 +310,7 @@ class _Run:
     """A batch of fixes verified together: the reduced account before and after their edits."""
     jobs: list[_Job]
     representatives: list[str]
+    repositories: set[str] | None
     before: dict[str, Any]
     after: dict[str, Any]
 
@@ -268,18 +332,17 @@ def _prepare(tables: Tables, batch: list[_Job]) -> _Run:
         except KeyError as error:
             job.result = Verification(NOT_VERIFIED, f"Not verified: the fix could not be applied to the principals "
                                                     f"checked: {error}.")
-    return _Run(applied, representatives, reduced, changed)
+    return _Run(applied, representatives, repositories, reduced, changed)
 
 
 def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.DataFrame],
            after_evaluated: tuple[pd.DataFrame, pd.DataFrame], context: FindingContext) -> None:
     (before, capabilities_before), (after, capabilities_after) = before_evaluated, after_evaluated
-    gains = _gains(capabilities_before, capabilities_after)
     gains_of: dict[str, list[dict[str, Any]]] = {}
-    for gain in gains.to_dict("records"):
+    for gain in records(_gains(capabilities_before, capabilities_after)):
         gains_of.setdefault(gain["principal_arn"], []).append(gain)
     before_ids = set(before["id"])
-    new = after[~after["id"].isin(before_ids)].to_dict("records")
+    new = records(after[~after["id"].isin(before_ids)])
     after_ids = set(after["id"])
     for job in run.jobs:
         job.result = _verdict(job, before_ids, after_ids, new, gains_of, context, len(tables.principals),
@@ -288,18 +351,31 @@ def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.D
 
 def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Capability levels that rise from ``before`` to ``after`` (the login aside: it is reported
-    through the pull or push it completes), with the level and missing actions before."""
+    through the pull or push it completes), with the level and missing actions before.
+
+    The rows are paired on their keys' codes (``before``'s numbered among ``after``'s values) and
+    only the rising ones are spelled out: a reduced account has 10^5 capability rows, and a batch
+    of login fixes raises 10^4 of them."""
     keys = ["principal_arn", "repository_arn", "capability"]
-    after = after[(after["capability"] != "login").to_numpy()]
-    before = before[(before["capability"] != "login").to_numpy() & before["principal_arn"].isin(
-        set(after["principal_arn"])).to_numpy()]
-    left = before[keys + ["level"]].astype(str).assign(missing_before=list(before["missing_actions"]))
-    right = after[keys + ["level"]].astype(str)
-    merged = right.merge(left, on=keys, how="left", suffixes=("", "_before"))
-    merged["level_before"] = merged["level_before"].fillna("none")
-    rank = merged["level"].map(_LEVEL_RANK)
-    rank_before = merged["level_before"].map(_LEVEL_RANK)
-    return merged[(rank > rank_before).to_numpy()]
+    after = after[(after["capability"] != "login").to_numpy()].reset_index(drop=True)
+    values = {name: category_values(after[name]) for name in keys}
+    right = pd.DataFrame({name: recode(after[name], values[name]).astype(np.int64) for name in keys})
+    left = pd.DataFrame({name: recode(before[name], values[name]).astype(np.int64) for name in keys})
+    left["before"] = np.arange(len(before))
+    paired = right.merge(left[(left[keys] >= 0).all(axis=1).to_numpy()], on=keys, how="left")["before"].to_numpy()
+    held = ~np.isnan(paired)
+    position = np.where(held, paired, 0).astype(np.int64)
+    rank = per_value(after["level"], _LEVEL_RANK.__getitem__, dtype=np.int64)
+    rank_before = np.where(held, per_value(before["level"], _LEVEL_RANK.__getitem__, dtype=np.int64)[position]
+                           if len(before) else 0, _LEVEL_RANK["none"])
+    rising = np.flatnonzero(rank > rank_before)
+    gains = after.iloc[rising][keys + ["level"]].astype(str).reset_index(drop=True)
+    held, position = held[rising], position[rising]
+    for name, column, absent in (("level_before", "level", "none"), ("missing_before", "missing_actions", np.nan)):
+        codes, found = codes_and_values(before[column])
+        spelled = object_array([*found, absent])  # code -1 reads the last
+        gains[name] = np.where(held, spelled[codes[position] if len(before) else -1], absent)
+    return gains
 
 
 def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dict[str, Any]],
