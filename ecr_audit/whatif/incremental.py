@@ -30,6 +30,7 @@ from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilit
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
+from ecr_audit.findings.registry import NOT_TAKEN_AWAY, READ_DECISIONS
 from ecr_audit.frames import isin, per_value
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
@@ -42,9 +43,9 @@ class Recomputed(NamedTuple):
 
     grouped_permissions: pd.DataFrame
     capabilities: pd.DataFrame
-    #: ARNs of the principals whose permissions or capabilities rows may differ (those of a
-    #: principal change; those whose cells on a changed repository differ): every other
-    #: principal's rows are as before, which the findings rely on (``find_changed``)
+    #: ARNs of the principals whose rows the finding rules read may differ (those of a principal
+    #: change; those whose capabilities, or permissions cells a rule reads, on a changed repository
+    #: differ): every other principal's findings are as before (``find_changed``)
     principals: frozenset[str]
 
 #: the grouped permissions columns that are not the cell's address
@@ -139,7 +140,7 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
                          actions: frozenset[str] | None = None) -> tuple[pd.DataFrame, set[str]]:
     """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
-    there changed): ``new`` is a frame of every principal on those repositories only, of ``actions``
+    there that a finding rule reads changed): ``new`` is a frame of every principal on those repositories only, of ``actions``
     only when given; its rows of actions that take no resource are not theirs and are left out.
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
@@ -177,7 +178,8 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     cells = cells[moved]
     if not len(cells):
         return grouped, set()
-    moved_principals = set(categories["principal_arn"][np.unique(cells["principal_arn"].to_numpy())])
+    read = _read_by_rules(cells, categories, "") | _read_by_rules(cells, categories, "_new")
+    moved_principals = set(categories["principal_arn"][np.unique(cells.loc[read, "principal_arn"].to_numpy())])
     removed: dict[int, list[str]] = {}
     for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
                                     cells.loc[cells["position"].notna(), "repository"].tolist()):
@@ -223,6 +225,17 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     drop = np.zeros(len(grouped), dtype=bool)
     drop[changed_positions] = True
     return _replace_rows(grouped, drop, extra), moved_principals
+
+
+def _read_by_rules(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
+    """Per cell (codes, ``suffix`` naming the old or the new side; NaN where the cell is absent):
+    a ``principal`` finding rule reads it (:data:`~ecr_audit.findings.registry.READ_DECISIONS`, or
+    blocked). A repository policy naming the account adds its statement to every principal's cells
+    there, most of them implicit denies no rule reads: those principals' findings stay as they were."""
+    read_decisions = np.flatnonzero(categories["decision"].isin(READ_DECISIONS))
+    read_blocks = np.flatnonzero(categories["blocked_by"] != NOT_TAKEN_AWAY)
+    return np.isin(cells[f"decision{suffix}"].to_numpy(), read_decisions) | \
+        np.isin(cells[f"blocked_by{suffix}"].to_numpy(), read_blocks)
 
 
 def _rows_with_codes(codes: dict[str, np.ndarray], wanted: dict[str, np.ndarray], sizes: dict[str, int]

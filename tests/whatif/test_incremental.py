@@ -147,3 +147,31 @@ def test_incremental_what_if_equals_a_full_re_evaluation(base) -> None:
         assert _records(changed.rule_findings) == _records(full.rule_findings), described
         assert _records(changed.findings) == _records(full.findings), described
     assert tried
+
+
+@pytest.mark.slow
+def test_repository_policy_changes_re_find_only_principals_whose_read_cells_differ(base) -> None:
+    """A repository policy naming the account adds its statement to every principal's cells on the
+    repository; the rules run again only for those whose held, denied or blocked cells differ, and
+    the findings still equal those of a full re-evaluation."""
+    seed, audit = base
+    rng = random.Random(f"whatif-repository-{seed}")
+    repositories = list(audit.repositories["repository_arn"])
+    principals = list(audit.principals["principal_arn"])
+    documents = [json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "AccountPull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{audit.account_id}:root"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage"]}]})]
+    documents += [_repository_document(rng, audit.account_id, principals) for _ in range(4)]
+    for document in documents:
+        repository = rng.choice(repositories)
+        changed = audit.with_changes(SetRepositoryPolicy(repository, document))
+        full = Audit.from_snapshot(changed.snapshot).with_expectations(audit.expectations)
+        described = f"seed {seed}: {repository} {document}"
+        assert grouped_cells(changed) == grouped_cells(full), described
+        assert capability_rows(changed) == capability_rows(full), described
+        assert _records(changed.rule_findings) == _records(full.rule_findings), described
+        assert _records(changed.findings) == _records(full.findings), described
+    holders = audit.capabilities["repository_arn"].astype(str).value_counts()
+    least_held = min(repositories, key=lambda arn: (holders.get(arn, 0), arn))  # not a base image all pull
+    account_wide = audit.with_changes(SetRepositoryPolicy(least_held, documents[0]))
+    assert len(account_wide.changed_from[1]) < len(principals)
