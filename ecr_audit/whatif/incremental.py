@@ -264,13 +264,13 @@ def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray,
     ``old`` lacks appended (a missing value: -1 in both)."""
     if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
         return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
-    categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
-    new_categories = pd.Index(new.cat.categories, dtype=object, tupleize_cols=False)
+    categories, new_categories = old.cat.categories, new.cat.categories  # hashed once (see _replace_rows)
     mapping = _locate(categories, new_categories)
     unseen = np.flatnonzero(mapping < 0)
     if len(unseen):
         mapping[unseen] = len(categories) + np.arange(len(unseen))
-        categories = categories.append(pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
+        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+            pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
     codes = new.cat.codes.to_numpy().astype(np.int64)
     new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
     return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
@@ -301,32 +301,66 @@ def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> p
 
     Done on the categorical codes, column by column: ``frame``'s codes are kept as they are (a
     large account's capabilities have 10^7 rows), ``new``'s categories are found among ``frame``'s
-    or appended to them."""
-    keep = ~drop
+    or appended to them. ``frame``'s categories and dtype are reused as they are when nothing is
+    appended: a new index of them would hash every tuple again (10^5 tuples of statement ids, 10^3
+    of up to every repository), to look them up and to check they are unique."""
+    runs = _kept_runs(drop)
     columns: dict[str, Any] = {}
     for name in frame.columns:
         old, extra = frame[name], new[name]
         if not isinstance(old.dtype, pd.CategoricalDtype):
-            columns[name] = np.concatenate([old.to_numpy()[keep], extra.to_numpy().astype(old.dtype, copy=False)])
+            columns[name] = _kept_then(old.to_numpy(), runs, drop, extra.to_numpy().astype(old.dtype, copy=False))
             continue
-        categories = old.cat.categories  # its hash table is built once, not per call
+        categories, dtype = old.cat.categories, old.dtype
         if isinstance(extra.dtype, pd.CategoricalDtype):
-            extra_categories, extra_codes = extra.cat.categories, extra.cat.codes.to_numpy()
+            extra_categories, extra_codes = extra.cat.categories, extra.array.codes
         else:
             extra_codes, extra_categories = pd.factorize(extra.to_numpy(dtype=object))
-        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+            extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
         mapping = _locate(categories, extra_categories)
         unseen = np.flatnonzero(mapping < 0)
         if len(unseen):
             mapping[unseen] = len(categories) + np.arange(len(unseen))
-            categories = categories.append(pd.Index(list(extra_categories[unseen]), dtype=object,
-                                                    tupleize_cols=False))
-        dtype = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+            categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+                pd.Index(list(extra_categories[unseen]), dtype=object, tupleize_cols=False))
+            dtype = pd.CategoricalDtype(categories)
+        width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
         extra_codes = np.asarray(extra_codes, dtype=np.int64)
         mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
-        codes = np.concatenate([old.array.codes[keep].astype(dtype, copy=False), mapped.astype(dtype)])
-        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+        codes = _kept_then(old.array.codes.astype(width, copy=False), runs, drop, mapped.astype(width))
+        columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return pd.DataFrame(columns, copy=False)
+
+
+#: above this many runs of kept rows, a boolean mask copies them faster than one slice per run
+_MAX_RUNS = 10_000
+
+
+def _kept_runs(drop: np.ndarray) -> list[tuple[int, int]] | None:
+    """(start, stop) of each run of rows ``drop`` keeps, or None when there are too many: a
+    principal's rows lie in few runs, and copying runs does not read a mask of 10^7 rows again
+    for every column."""
+    dropped = np.flatnonzero(drop)
+    if len(dropped) >= _MAX_RUNS:
+        return None
+    starts = np.concatenate([[0], dropped + 1]).tolist()
+    stops = np.concatenate([dropped, [len(drop)]]).tolist()
+    return [(start, stop) for start, stop in zip(starts, stops) if stop > start]
+
+
+def _kept_then(values: np.ndarray, runs: list[tuple[int, int]] | None, drop: np.ndarray, tail: np.ndarray
+               ) -> np.ndarray:
+    """The ``values`` that ``drop`` keeps (copied run by run when ``runs`` are given), then ``tail``."""
+    if runs is None:
+        return np.concatenate([values[~drop], tail.astype(values.dtype, copy=False)])
+    kept = sum(stop - start for start, stop in runs)
+    out = np.empty(kept + len(tail), dtype=values.dtype)
+    at = 0
+    for start, stop in runs:
+        out[at:at + stop - start] = values[start:stop]
+        at += stop - start
+    out[at:] = tail
+    return out
 
 
 def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
