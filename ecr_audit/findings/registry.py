@@ -31,6 +31,16 @@ Check = Callable[["FindingContext"], Iterable[Finding]]
 
 #: see ``Rule.scope``
 SCOPES = ("principal", "principal-unless-file", "account")
+#: the decisions of the permissions cells a ``principal`` rule reads, besides the implicit denies
+#: a layer took away (``blocked_by`` set, but not to :data:`NOT_TAKEN_AWAY`): what a principal
+#: holds and what a Deny, a boundary or an organisation policy takes away. Any other implicit deny
+#: is nobody's finding, so a change that alters only such cells of a principal changes none of its
+#: findings (``Recomputed.principals`` in :mod:`ecr_audit.whatif.incremental` leaves it out)
+READ_DECISIONS = ("allowed", "conditional", "explicit_deny")
+#: the ``blocked_by`` of an implicit deny where a resource policy named only the account and no
+#: identity statement completed it: nothing took access away, it was never granted (a repository
+#: policy naming the account makes such cells for every principal)
+NOT_TAKEN_AWAY = "identity"
 _RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 RULES_PACKAGE = "ecr_audit.findings.rules"
 
@@ -50,8 +60,8 @@ class Rule:
     check: Check
     #: what a finding reads, for re-running the rule on part of an account (see
     #: :mod:`ecr_audit.findings.incremental`): ``principal`` when each finding is made of the rows of
-    #: the principals it lists (their permissions and capabilities, their principals row) and of
-    #: what no principal change alters; ``principal-unless-file`` the same, except with an
+    #: the principals it lists (their permissions cells of :data:`READ_DECISIONS` or blocked, their
+    #: capabilities, their principals row) and of what no principal change alters; ``principal-unless-file`` the same, except with an
     #: expectations file (whose entries may select nobody: a finding of no principal, about the
     #: whole account); ``account`` (the default) when it reads the whole account
     scope: str = "account"

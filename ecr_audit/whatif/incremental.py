@@ -30,6 +30,7 @@ from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilit
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
+from ecr_audit.findings.registry import NOT_TAKEN_AWAY, READ_DECISIONS
 from ecr_audit.frames import isin, per_value
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
@@ -42,9 +43,9 @@ class Recomputed(NamedTuple):
 
     grouped_permissions: pd.DataFrame
     capabilities: pd.DataFrame
-    #: ARNs of the principals whose permissions or capabilities rows may differ (those of a
-    #: principal change; those whose cells on a changed repository differ): every other
-    #: principal's rows are as before, which the findings rely on (``find_changed``)
+    #: ARNs of the principals whose rows the finding rules read may differ (those of a principal
+    #: change; those whose capabilities, or permissions cells a rule reads, on a changed repository
+    #: differ): every other principal's findings are as before (``find_changed``)
     principals: frozenset[str]
 
 #: the grouped permissions columns that are not the cell's address
@@ -83,8 +84,11 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         new_grouped, new_capabilities, actions = _evaluate(reduced, policies)
         grouped, moved = _splice_repositories(grouped, new_grouped, set(repositories), actions)
         on_repositories = isin(capabilities["repository_arn"], repositories)
-        changed |= moved | _differing_principals(capabilities.loc[on_repositories], new_capabilities)
-        capabilities = _replace_rows(capabilities, on_repositories, new_capabilities)
+        differing = _differing_principals(capabilities.loc[on_repositories], new_capabilities)
+        changed |= moved | differing
+        if differing:  # only their rows: a policy that changes no level leaves the frame as it is
+            capabilities = _replace_rows(capabilities, on_repositories & isin(capabilities["principal_arn"], differing),
+                                         new_capabilities[isin(new_capabilities["principal_arn"], differing)])
     return Recomputed(grouped, capabilities, frozenset(changed))
 
 
@@ -136,7 +140,7 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
                          actions: frozenset[str] | None = None) -> tuple[pd.DataFrame, set[str]]:
     """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
-    there changed): ``new`` is a frame of every principal on those repositories only, of ``actions``
+    there that a finding rule reads changed): ``new`` is a frame of every principal on those repositories only, of ``actions``
     only when given; its rows of actions that take no resource are not theirs and are left out.
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
@@ -174,7 +178,8 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     cells = cells[moved]
     if not len(cells):
         return grouped, set()
-    moved_principals = set(categories["principal_arn"][np.unique(cells["principal_arn"].to_numpy())])
+    read = _read_by_rules(cells, categories, "") | _read_by_rules(cells, categories, "_new")
+    moved_principals = set(categories["principal_arn"][np.unique(cells.loc[read, "principal_arn"].to_numpy())])
     removed: dict[int, list[str]] = {}
     for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
                                     cells.loc[cells["position"].notna(), "repository"].tolist()):
@@ -183,10 +188,8 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     arriving = arriving[["principal_arn", "action", "repository", *(f"{name}_new" for name in values)]].rename(
         columns={f"{name}_new": name for name in values}).astype(np.int64)
     # where each arriving cell goes: the row of its principal, action and values, if there is one
-    pair_codes = old_codes["principal_arn"].astype(np.int64) * (len(categories["action"]) + 1) + \
-        old_codes["action"].astype(np.int64)
-    wanted = arriving["principal_arn"].to_numpy() * (len(categories["action"]) + 1) + arriving["action"].to_numpy()
-    candidates = np.flatnonzero(np.isin(pair_codes, wanted))
+    candidates = _rows_with_codes(old_codes, {name: arriving[name].to_numpy() for name in names},
+                                  {name: len(categories[name]) for name in names})
     rows = pd.DataFrame({name: old_codes[name][candidates].astype(np.int64) for name in names})
     rows["target"] = candidates
     arriving = arriving.merge(rows, on=names, how="left")
@@ -224,18 +227,50 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     return _replace_rows(grouped, drop, extra), moved_principals
 
 
+def _read_by_rules(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
+    """Per cell (codes, ``suffix`` naming the old or the new side; NaN where the cell is absent):
+    a ``principal`` finding rule reads it (:data:`~ecr_audit.findings.registry.READ_DECISIONS`, or
+    blocked). A repository policy naming the account adds its statement to every principal's cells
+    there, most of them implicit denies no rule reads: those principals' findings stay as they were."""
+    read_decisions = np.flatnonzero(categories["decision"].isin(READ_DECISIONS))
+    read_blocks = np.flatnonzero(categories["blocked_by"] != NOT_TAKEN_AWAY)
+    return np.isin(cells[f"decision{suffix}"].to_numpy(), read_decisions) | \
+        np.isin(cells[f"blocked_by{suffix}"].to_numpy(), read_blocks)
+
+
+def _rows_with_codes(codes: dict[str, np.ndarray], wanted: dict[str, np.ndarray], sizes: dict[str, int]
+                     ) -> np.ndarray:
+    """Positions of the rows whose code in every column is one of the ``wanted`` codes of that
+    column (-1, a missing value, included): the rows a merge on all the columns can pair.
+
+    A column at a time, the most varied first (``allowing``: a repository policy's new statement
+    makes tuples no old row holds), each a lookup table indexed by code, so that the other
+    columns are read only on the few rows left and the merge that follows runs on those, not on
+    every row of the principals' actions (10^6 on a large account)."""
+    positions: np.ndarray | None = None
+    for name in sorted(codes, key=lambda name: -sizes[name]):
+        known = np.zeros(sizes[name] + 1, dtype=bool)
+        known[np.asarray(wanted[name], dtype=np.int64) + 1] = True
+        column = codes[name] if positions is None else codes[name][positions]
+        kept = known[column.astype(np.int64, copy=False) + 1]
+        positions = np.flatnonzero(kept) if positions is None else positions[kept]
+        if not len(positions):
+            break
+    return positions if positions is not None else np.zeros(0, dtype=np.int64)
+
+
 def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """(categories, old codes, new codes): ``new``'s values numbered among ``old``'s categories, those
     ``old`` lacks appended (a missing value: -1 in both)."""
     if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
         return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
-    categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
-    new_categories = pd.Index(new.cat.categories, dtype=object, tupleize_cols=False)
+    categories, new_categories = old.cat.categories, new.cat.categories  # hashed once (see _replace_rows)
     mapping = _locate(categories, new_categories)
     unseen = np.flatnonzero(mapping < 0)
     if len(unseen):
         mapping[unseen] = len(categories) + np.arange(len(unseen))
-        categories = categories.append(pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
+        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+            pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
     codes = new.cat.codes.to_numpy().astype(np.int64)
     new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
     return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
@@ -266,32 +301,66 @@ def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> p
 
     Done on the categorical codes, column by column: ``frame``'s codes are kept as they are (a
     large account's capabilities have 10^7 rows), ``new``'s categories are found among ``frame``'s
-    or appended to them."""
-    keep = ~drop
+    or appended to them. ``frame``'s categories and dtype are reused as they are when nothing is
+    appended: a new index of them would hash every tuple again (10^5 tuples of statement ids, 10^3
+    of up to every repository), to look them up and to check they are unique."""
+    runs = _kept_runs(drop)
     columns: dict[str, Any] = {}
     for name in frame.columns:
         old, extra = frame[name], new[name]
         if not isinstance(old.dtype, pd.CategoricalDtype):
-            columns[name] = np.concatenate([old.to_numpy()[keep], extra.to_numpy().astype(old.dtype, copy=False)])
+            columns[name] = _kept_then(old.to_numpy(), runs, drop, extra.to_numpy().astype(old.dtype, copy=False))
             continue
-        categories = pd.Index(old.cat.categories, dtype=object, tupleize_cols=False)
+        categories, dtype = old.cat.categories, old.dtype
         if isinstance(extra.dtype, pd.CategoricalDtype):
-            extra_categories, extra_codes = extra.cat.categories, extra.cat.codes.to_numpy()
+            extra_categories, extra_codes = extra.cat.categories, extra.array.codes
         else:
             extra_codes, extra_categories = pd.factorize(extra.to_numpy(dtype=object))
-        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+            extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
         mapping = _locate(categories, extra_categories)
         unseen = np.flatnonzero(mapping < 0)
         if len(unseen):
             mapping[unseen] = len(categories) + np.arange(len(unseen))
-            categories = categories.append(pd.Index(list(extra_categories[unseen]), dtype=object,
-                                                    tupleize_cols=False))
-        dtype = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+            categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+                pd.Index(list(extra_categories[unseen]), dtype=object, tupleize_cols=False))
+            dtype = pd.CategoricalDtype(categories)
+        width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
         extra_codes = np.asarray(extra_codes, dtype=np.int64)
         mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
-        codes = np.concatenate([old.cat.codes.to_numpy()[keep].astype(dtype, copy=False), mapped.astype(dtype)])
-        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+        codes = _kept_then(old.array.codes.astype(width, copy=False), runs, drop, mapped.astype(width))
+        columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return pd.DataFrame(columns, copy=False)
+
+
+#: above this many runs of kept rows, a boolean mask copies them faster than one slice per run
+_MAX_RUNS = 10_000
+
+
+def _kept_runs(drop: np.ndarray) -> list[tuple[int, int]] | None:
+    """(start, stop) of each run of rows ``drop`` keeps, or None when there are too many: a
+    principal's rows lie in few runs, and copying runs does not read a mask of 10^7 rows again
+    for every column."""
+    dropped = np.flatnonzero(drop)
+    if len(dropped) >= _MAX_RUNS:
+        return None
+    starts = np.concatenate([[0], dropped + 1]).tolist()
+    stops = np.concatenate([dropped, [len(drop)]]).tolist()
+    return [(start, stop) for start, stop in zip(starts, stops) if stop > start]
+
+
+def _kept_then(values: np.ndarray, runs: list[tuple[int, int]] | None, drop: np.ndarray, tail: np.ndarray
+               ) -> np.ndarray:
+    """The ``values`` that ``drop`` keeps (copied run by run when ``runs`` are given), then ``tail``."""
+    if runs is None:
+        return np.concatenate([values[~drop], tail.astype(values.dtype, copy=False)])
+    kept = sum(stop - start for start, stop in runs)
+    out = np.empty(kept + len(tail), dtype=values.dtype)
+    at = 0
+    for start, stop in runs:
+        out[at:at + stop - start] = values[start:stop]
+        at += stop - start
+    out[at:] = tail
+    return out
 
 
 def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:

@@ -147,3 +147,56 @@ def test_incremental_what_if_equals_a_full_re_evaluation(base) -> None:
         assert _records(changed.rule_findings) == _records(full.rule_findings), described
         assert _records(changed.findings) == _records(full.findings), described
     assert tried
+
+
+@pytest.mark.slow
+def test_repository_policy_changes_re_find_only_principals_whose_read_cells_differ(base) -> None:
+    """A repository policy naming the account adds its statement to every principal's cells on the
+    repository; the rules run again only for those whose held, denied or blocked cells differ, and
+    the findings still equal those of a full re-evaluation."""
+    seed, audit = base
+    rng = random.Random(f"whatif-repository-{seed}")
+    repositories = list(audit.repositories["repository_arn"])
+    principals = list(audit.principals["principal_arn"])
+    documents = [json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "AccountPull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{audit.account_id}:root"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage"]}]})]
+    documents += [_repository_document(rng, audit.account_id, principals) for _ in range(4)]
+    for document in documents:
+        repository = rng.choice(repositories)
+        changed = audit.with_changes(SetRepositoryPolicy(repository, document))
+        full = Audit.from_snapshot(changed.snapshot).with_expectations(audit.expectations)
+        described = f"seed {seed}: {repository} {document}"
+        assert grouped_cells(changed) == grouped_cells(full), described
+        assert capability_rows(changed) == capability_rows(full), described
+        assert _records(changed.rule_findings) == _records(full.rule_findings), described
+        assert _records(changed.findings) == _records(full.findings), described
+    holders = audit.capabilities["repository_arn"].astype(str).value_counts()
+    least_held = min(repositories, key=lambda arn: (holders.get(arn, 0), arn))  # not a base image all pull
+    account_wide = audit.with_changes(SetRepositoryPolicy(least_held, documents[0]))
+    assert len(account_wide.changed_from[1]) < len(principals)
+
+
+def test_rows_are_replaced_alike_run_by_run_and_through_a_mask(monkeypatch) -> None:
+    """``_replace_rows`` copies the kept rows run by run when they lie in few runs, and through a
+    boolean mask otherwise: both give the same frame, new categories appended."""
+    import numpy as np
+    import pandas as pd
+
+    from ecr_audit.whatif import incremental
+
+    frame = pd.DataFrame({"principal_arn": pd.Categorical([f"p{i % 7}" for i in range(50)]),
+                          "allowing": pd.Categorical([(f"s{i % 3}",) for i in range(50)]),
+                          "identity_allowed": np.arange(50) % 2 == 0})
+    new = pd.DataFrame({"principal_arn": pd.Categorical(["p1", "p9"]),
+                        "allowing": pd.Categorical([("s1",), ("s9", "s1")]),
+                        "identity_allowed": [True, False]})
+    drop = np.zeros(50, dtype=bool)
+    drop[[0, 1, 7, 30, 49]] = True
+    by_runs = incremental._replace_rows(frame, drop, new)
+    monkeypatch.setattr(incremental, "_MAX_RUNS", 0)
+    by_mask = incremental._replace_rows(frame, drop, new)
+    expected = [tuple(row) for row in frame[~drop].astype(object).itertuples(index=False)] + \
+        [tuple(row) for row in new.astype(object).itertuples(index=False)]
+    for result in (by_runs, by_mask):
+        assert [tuple(row) for row in result.astype(object).itertuples(index=False)] == expected

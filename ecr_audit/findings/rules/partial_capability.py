@@ -26,7 +26,7 @@ from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
 from ecr_audit.frames import distinct_pairs, isin, object_array
 from ecr_audit.effective.permission_frames import exploded, names_any
 from ecr_audit.findings.model import Finding, sorted_unique
-from ecr_audit.findings.registry import rule
+from ecr_audit.findings.registry import NOT_TAKEN_AWAY, rule
 from ecr_audit.findings.remediation import sid, statement, with_policy
 
 _WITH_DISTINCTIVE = {capability.name: capability for capability in CAPABILITIES if capability.distinctive_actions}
@@ -151,7 +151,8 @@ def _blocked_cells(context: FindingContext, partial: pd.DataFrame) -> set[tuple[
     permissions = context.permissions
     actions = {action for missing in partial["_missing"] for action in missing}
     mask = isin(permissions["action"], actions) & isin(permissions["principal_arn"], set(partial["principal_arn"])) \
-        & ((permissions["decision"] == "explicit_deny").to_numpy() | permissions["blocked_by"].notna().to_numpy())
+        & ((permissions["decision"] == "explicit_deny").to_numpy()
+           | (permissions["blocked_by"].notna() & (permissions["blocked_by"] != NOT_TAKEN_AWAY)).to_numpy())
     blocked = context.rows(mask, ["principal_arn", "action", "repositories"])
     return set(exploded(blocked, [], set(partial["repository_arn"])))
 

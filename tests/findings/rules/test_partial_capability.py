@@ -48,3 +48,14 @@ def test_partial_capability_accepts_batch_get_image_beside_a_push_grant() -> Non
     subject = audit(roles=[role("ci")], repositories=[repository("web")])
     rows = held(role_arn("ci"), [*PUSH, "ecr:BatchGetImage"], [WEB])  # AWS's example push policy
     assert findings_of("partial-capability", subject, rows).empty
+
+
+def test_partial_capability_reports_an_action_only_a_repository_policy_naming_the_account_allows() -> None:
+    # the repository side allows, the identity side does not: nothing takes the action away, so the
+    # grant the finding proposes is the fix (``blocked_by`` "identity" is not a Deny, boundary or SCP)
+    subject = audit(roles=[role("half", inline=GRANT)], repositories=[repository("web")])
+    rows = held(role_arn("half"), ["ecr:BatchGetImage"], [WEB])
+    rows.append(permission(role_arn("half"), "ecr:GetDownloadUrlForLayer", WEB, "implicit_deny",
+                           allowing=[f"{WEB}#policy#0:AccountPull"], blocked_by="identity", identity_allowed=True))
+    row = findings_of("partial-capability", subject, rows).iloc[0]
+    assert row.actions == ("ecr:GetDownloadUrlForLayer",) and row.principal_arn == role_arn("half")
