@@ -379,7 +379,7 @@ class FindingContext:
     def _counted(self, arns: Iterable[str], noun: str, plural: str, label: Callable[[str], str]) -> str:
         """``3 repositories ('a' (eu-west-1), ...)``, labelling only the names shown (a finding on a
         large account can cover thousands)."""
-        arns = sorted(set(arns))
+        arns = sorted(dict.fromkeys(arns))  # in order of appearance: a sorted list sorts in one pass
         shown = self.listing((label(arn) for arn in arns[:LISTED]), total=len(arns))
         return f"{len(arns)} {noun if len(arns) == 1 else plural} ({shown})"
 
@@ -390,4 +390,4 @@ class FindingContext:
         return self._counted(arns, "principal", "principals", self.principal_label)
 
     def statements_text(self, statement_ids: Iterable[str]) -> str:
-        return "; ".join(self.statement_label(sid) for sid in sorted(set(statement_ids)))
+        return "; ".join(self.statement_label(sid) for sid in sorted(dict.fromkeys(statement_ids)))

@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.context import FindingContext
-from ecr_audit.frames import isin
+from ecr_audit.frames import codes_and_values, grouped_values, isin
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 
@@ -60,10 +61,15 @@ def check(context: FindingContext) -> Iterator[Finding]:
         return
     cells = capabilities.loc[writing & isin(capabilities["principal_arn"], stale),
                              ["principal_arn", "capability", "repository_arn"]]
-    for principal, held_cells in cells.groupby("principal_arn", sort=True, observed=True):
+    # per principal, its distinct capabilities and repositories, read off the categorical codes
+    # (a group by principal would box each of a million cells as a Python string)
+    principal_codes, principal_names = codes_and_values(cells["principal_arn"])
+    held_values = grouped_values(cells, principal_codes, len(principal_names), ("capability", "repository_arn"))
+    for code in np.unique(principal_codes[principal_codes >= 0]).tolist():
+        principal = principal_names[code]
         staleness = stale[principal]
-        held = sorted(set(held_cells["capability"]))
-        repositories = sorted(set(held_cells["repository_arn"]))
+        held = sorted(held_values["capability"][code])
+        repositories = sorted(held_values["repository_arn"][code])
         yield Finding(
             key=(principal,),
             principals=(principal,),
