@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Union
 
 
@@ -90,6 +91,13 @@ class KnownKeys:
 
     def __contains__(self, key: str) -> bool:
         return key in self._names or any(regex.match(key) for regex in self._regexes)
+
+
+@lru_cache(maxsize=4096)
+def known_keys(key_patterns: tuple[KeyPattern, ...]) -> KnownKeys:
+    """One :class:`KnownKeys` per tuple of patterns (it is immutable): the cells of an account
+    repeat a few tuples, and compiling their globs for every request costs more than deciding it."""
+    return KnownKeys(key_patterns)
 
 
 class KeyLookup:
