@@ -37,7 +37,7 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 
 from ecr_audit.policy import Statement, patterns
-from ecr_audit.policy.context import KeyLookup, known_keys, normalise_context
+from ecr_audit.policy.context import KeyLookup, known_keys
 from ecr_audit.policy.principals import parse_request_principal
 from ecr_audit.frames import factorize_rows
 
@@ -113,9 +113,8 @@ class Lookups:
 
     def __init__(self, model: AccountModel) -> None:
         self.model = model
-        self._principal_context = [normalise_context(p.context) for p in model.principals]
+        self._principal_context = [model.normalised_context(p) for p in model.principals]
         self._principal: dict[int, KeyLookup] = {}
-        self._target_context: dict[tuple[str, int], dict] = {}
 
     def principal(self, principal: Principal) -> KeyLookup:
         found = self._principal.get(principal.index)
@@ -125,11 +124,7 @@ class Lookups:
         return found
 
     def target_context(self, target: Repository | Region) -> dict:
-        key = (type(target).__name__, target.index)
-        found = self._target_context.get(key)
-        if found is None:
-            found = self._target_context[key] = normalise_context(target.context)
-        return found
+        return self.model.normalised_context(target)
 
     def target(self, target: Repository | Region) -> KeyLookup:
         return KeyLookup(self.target_context(target), "audit", known_keys(target.known_keys))

@@ -67,8 +67,18 @@ def _scalar(value: Any) -> str:
                      f"not {type(value).__name__}")
 
 
-def normalise_context(context: Mapping[str, Any]) -> dict[str, KeyState]:
-    return {str(key).lower(): normalise_value(value) for key, value in context.items()}
+class NormalisedContext(dict):
+    """A context already normalised (lower-case keys, values as :func:`normalise_value` makes them):
+    :func:`normalise_context` returns it as it is. Contexts normalised in parts (a principal's and
+    a repository's, each once) and merged make a request without normalising the whole again."""
+
+    __slots__ = ()
+
+
+def normalise_context(context: Mapping[str, Any]) -> NormalisedContext:
+    if isinstance(context, NormalisedContext):
+        return context
+    return NormalisedContext({str(key).lower(): normalise_value(value) for key, value in context.items()})
 
 
 class KnownKeys:
