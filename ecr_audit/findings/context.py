@@ -26,7 +26,7 @@ from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value
+from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value, records
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -69,13 +69,6 @@ def _principal_rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
 
 def _undecided_statements(entries: Any) -> list[str]:
     return [statement_id for entry in entries or () if (statement_id := split_undecided(entry)[1])]
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """``frame.to_dict("records")``, the same values, column by column (``to_dict`` boxes each value
-    on its own: seconds for the tables of a large account, which every context reads)."""
-    columns = list(frame.columns)
-    return [dict(zip(columns, values)) for values in zip(*(frame[name].tolist() for name in columns))]
 
 
 #: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)

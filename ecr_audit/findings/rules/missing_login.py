@@ -19,7 +19,7 @@ import numpy as np
 
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.frames import codes_and_values, grouped_values, isin
+from ecr_audit.frames import codes_and_values, grouped_values, isin, records
 from ecr_audit.effective.permission_frames import names_repository, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
@@ -47,7 +47,7 @@ NEEDS_LOGIN = frozenset(action for capability in CAPABILITIES if capability.need
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions
     login_rows = context.rows((permissions["action"] == LOGIN).to_numpy())
-    login = {row["principal_arn"]: row for row in login_rows.to_dict("records")}
+    login = {row["principal_arn"]: row for row in records(login_rows)}
     cannot_log_in = {principal for principal in context.principal_rows
                      if principal not in login or login[principal]["decision"] not in ("allowed", "conditional")}
     mask = context.own_mask & isin(permissions["principal_arn"], cannot_log_in) \
