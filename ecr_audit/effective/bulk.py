@@ -396,6 +396,11 @@ class _ActionState:
         self.partitions: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
+def _codes_at(columns: list[tuple[Statement, Hashable, np.ndarray, list]], targets: np.ndarray) -> list[list[int]]:
+    """Per statement column (:meth:`BulkEvaluator._statement_columns`), its codes at ``targets``."""
+    return [column[targets].tolist() for _, _, column, _ in columns]
+
+
 class BulkEvaluator:
     def __init__(self, model: AccountModel, outcome_actions: frozenset[str] = frozenset()) -> None:
         self.model = model
@@ -609,13 +614,19 @@ class BulkEvaluator:
             columns = [c for _, _, c, _ in identity_columns] + [c for _, _, c, _ in boundary_columns or ()]
             codes, firsts = self._partition(state, columns)
 
-            def key(target: int) -> Hashable:
-                own = tuple((s, v, values[c[target]]) for s, v, c, values in identity_columns if c[target])
-                limit = None if boundary_columns is None else \
-                    tuple((s, v, values[c[target]]) for s, v, c, values in boundary_columns if c[target])
+            # each column's codes at the first targets, read as Python ints at once
+            own_at = _codes_at(identity_columns, firsts)
+            limit_at = None if boundary_columns is None else _codes_at(boundary_columns, firsts)
+
+            def key(position: int) -> Hashable:
+                own = tuple((s, v, values[at[position]]) for (s, v, _, values), at in zip(identity_columns, own_at)
+                            if at[position])
+                limit = None if limit_at is None else \
+                    tuple((s, v, values[at[position]]) for (s, v, _, values), at in zip(boundary_columns, limit_at)
+                          if at[position])
                 return own, limit
 
-            found = state.identity_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])
+            found = state.identity_parts[code] = _Part(self._canonical(codes), [key(i) for i in range(len(firsts))])
         return found
 
     def _partition(self, state: _ActionState, columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
