@@ -31,7 +31,7 @@ import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.effective.permission_frames import group_permissions, repositories_in
-from ecr_audit.frames import codes_and_values, isin, object_array, presence
+from ecr_audit.frames import codes_and_values, isin, object_array, presence, records
 from ecr_audit.yaml_files import FileEntryError, read_yaml
 
 __all__ = [
@@ -475,12 +475,20 @@ class _Access:
         self._matrix = presence(principal_codes, len(self._principals), tuple_codes, len(self._tuples))
         self.holders = {self._principals[index] for index in np.flatnonzero(self._matrix.any(axis=1))}
         self._row = {principal: index for index, principal in enumerate(self._principals)}
+        self._sets: dict[bytes, frozenset[str]] = {}
 
-    def repositories_of(self, principal: str) -> set[str]:
+    def repositories_of(self, principal: str) -> frozenset[str]:
+        """The repositories ``principal`` holds some action on: one set object per distinct row of
+        the matrix (principals granted alike share it, and callers key on it)."""
         index = self._row.get(principal)
         if index is None:
-            return set()
-        return self._repositories_in(self._tuples[column] for column in np.flatnonzero(self._matrix[index]))
+            return frozenset()
+        key = self._matrix[index].tobytes()
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = frozenset(self._repositories_in(
+                self._tuples[column] for column in np.flatnonzero(self._matrix[index])))
+        return found
 
 
 def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.DataFrame,
@@ -495,8 +503,8 @@ def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.Da
     """
     if "repositories" not in permissions.columns:  # one row per cell: group it
         permissions = group_permissions(permissions)
-    principal_rows = principals.to_dict("records")
-    repository_rows = repositories.to_dict("records")
+    principal_rows = records(principals)
+    repository_rows = records(repositories)
     if access is None:
         access = permissions["decision"].isin(HOLDING_DECISIONS).to_numpy()
     holdings = _Access(permissions, access)
@@ -514,9 +522,12 @@ def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.Da
         chosen = [row["repository_arn"] for row in repository_rows if expectation.repositories.matches(row)]
         repositories_of = {principal: chosen for principal in selected}
         if expectation.repositories.with_ecr_access:
+            among: dict[frozenset[str], list[str]] = {}  # per distinct set of accessible repositories
             for principal in selected:
                 accessible = holdings.repositories_of(principal)
-                repositories_of[principal] = [repository for repository in chosen if repository in accessible]
+                if accessible not in among:
+                    among[accessible] = [repository for repository in chosen if repository in accessible]
+                repositories_of[principal] = among[accessible]
         for capability in expectation.must:
             held = levels.held(capability, set(selected), set(chosen)) if capability != "login" else None
             for principal in selected:

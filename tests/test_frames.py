@@ -2,7 +2,9 @@
 
 import pandas as pd
 
-from ecr_audit.frames import per_value
+import numpy as np
+
+from ecr_audit.frames import grouped_values, per_value
 
 
 def test_per_value_decides_each_distinct_value_once_and_answers_missing_with_the_default():
@@ -20,3 +22,13 @@ def test_per_value_on_a_cut_categorical_decides_only_the_values_its_rows_hold():
     verdicts = per_value(cut, lambda value: asked.append(value) or value == "d")
     assert verdicts.tolist() == [False, True]
     assert sorted(asked) == ["b", "d"]
+
+
+def test_grouped_values_lists_each_keys_distinct_values_in_value_order_and_nothing_for_absent_keys():
+    frame = pd.DataFrame({"who": pd.Categorical(["b", "a", "b", "b", None], categories=["z", "a", "b"]),
+                          "what": ["x", "y", "x", "w", "v"]})
+    keys = frame["who"].array.codes.astype(np.int64)
+    found = grouped_values(frame, keys, 3, ["who", "what"])
+    assert found["who"] == [[], ["a"], ["b"]]
+    # values in the column's own numbering (order of first appearance when it is not categorical)
+    assert found["what"] == [[], ["y"], ["x", "w"]]

@@ -53,6 +53,7 @@ from ecr_audit.policy import (CONDITIONAL, EXPLICIT_DENY, IMPLICIT_DENY, UNKNOWN
                               principal_context)
 from ecr_audit.arns import NO_RESOURCE
 from ecr_audit.policy import catalogue
+from ecr_audit.policy.context import NormalisedContext, normalise_context
 from ecr_audit.policy.model import StatementRef
 from ecr_audit.tables.policies import registry_policy_id, repository_policy_id
 
@@ -165,6 +166,8 @@ class AccountModel:
         self.tables = tables
         self.account_id = tables.account_id
         self._layers: dict[tuple, Layers] = {}
+        #: each principal's and each target's part of the request context, normalised once
+        self._contexts: dict[tuple[str, int], tuple[object, NormalisedContext]] = {}
         snapshot = tables.snapshot
         organization = snapshot.get("organization")
         coverage = tables.coverage
@@ -318,12 +321,26 @@ class AccountModel:
     def request(self, principal: Principal, action: str, target: Repository | Region) -> Request:
         """The audit-mode request of one cell: ``target`` is the repository, or the region of a
         wildcard-only action."""
+        # merging the parts normalised is normalising them merged: their keys are spelt as the model
+        # spells them, so a key in both (the organisation's) takes the target's value either way
+        context = NormalisedContext({**self.normalised_context(principal), **self.normalised_context(target)})
         if isinstance(target, Repository):
-            return Request(principal.arn, action, target.arn, resource_account=target.account,
-                           context={**principal.context, **target.context},
+            return Request(principal.arn, action, target.arn, resource_account=target.account, context=context,
                            known_keys=principal.known_keys + target.known_keys)
-        return Request(principal.arn, action, NO_RESOURCE, context={**principal.context, **target.context},
+        return Request(principal.arn, action, NO_RESOURCE, context=context,
                        known_keys=principal.known_keys + target.known_keys)
+
+    def normalised_context(self, part: Principal | Repository | Region) -> NormalisedContext:
+        """``part``'s context, normalised once per principal, repository or region of this model
+        (one made elsewhere, or a region the snapshot does not list, is normalised each time)."""
+        key = (type(part).__name__, part.index)
+        found = self._contexts.get(key)
+        if found is not None and found[0] is part:
+            return found[1]
+        context = normalise_context(part.context)
+        if found is None and part.index >= 0:
+            self._contexts[key] = (part, context)
+        return context
 
     def resource_policies(self, action: str, target: Repository | Region) -> tuple[Policy, ...]:
         region = self.region_of(target) if isinstance(target, Repository) else target

@@ -42,6 +42,7 @@ from functools import lru_cache
 from typing import Hashable, NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from ecr_audit.policy import Decision, Statement, UndecidedCondition
 from ecr_audit.policy.model import StatementRef, statement_uid
@@ -86,17 +87,28 @@ class Block:
         make, so the grouped frame's per-target work is spread over them."""
         if self.entry_classes is not None:
             return
-        distinct, firsts, inverse = np.unique(self.classes, return_index=True, return_inverse=True)
-        order = np.argsort(firsts, kind="stable")
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        entry_of_target = rank[inverse.reshape(-1)]
-        fingerprints = np.zeros((len(order), 3), dtype=np.uint64)
+        classes = self.classes
         positions = self.targets.astype(np.int64) + 1
-        np.add.at(fingerprints[:, 0], entry_of_target, weights[0][positions])
-        np.add.at(fingerprints[:, 1], entry_of_target, weights[1][positions])
-        fingerprints[:, 2] = np.bincount(entry_of_target, minlength=len(order))
-        self.entry_classes = distinct[order]
+        if not len(classes) or (classes == classes[0]).all():  # most blocks: one class for every target
+            self.entry_classes = classes[:1].copy()
+            fingerprints = np.zeros((len(self.entry_classes), 3), dtype=np.uint64)
+            fingerprints[:, 0] = weights[0][positions].sum(dtype=np.uint64)
+            fingerprints[:, 1] = weights[1][positions].sum(dtype=np.uint64)
+            fingerprints[:, 2] = len(classes)
+            self.entry_fingerprints = fingerprints
+            return
+        # entries numbered in order of first appearance (a hash, not a sort of the classes); the
+        # weights summed per entry over its targets laid out together (np.add.at is slower)
+        entry_of_target, distinct = pd.factorize(classes, sort=False)
+        counts = np.bincount(entry_of_target, minlength=len(distinct))
+        starts = np.zeros(len(distinct), dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        grouped = positions[np.argsort(entry_of_target, kind="stable")]
+        fingerprints = np.empty((len(distinct), 3), dtype=np.uint64)
+        fingerprints[:, 0] = np.add.reduceat(weights[0][grouped], starts)
+        fingerprints[:, 1] = np.add.reduceat(weights[1][grouped], starts)
+        fingerprints[:, 2] = counts
+        self.entry_classes = np.asarray(distinct).astype(classes.dtype, copy=False)
         self.entry_fingerprints = fingerprints
 
 
@@ -384,6 +396,11 @@ class _ActionState:
         self.partitions: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
+def _codes_at(columns: list[tuple[Statement, Hashable, np.ndarray, list]], targets: np.ndarray) -> list[list[int]]:
+    """Per statement column (:meth:`BulkEvaluator._statement_columns`), its codes at ``targets``."""
+    return [column[targets].tolist() for _, _, column, _ in columns]
+
+
 class BulkEvaluator:
     def __init__(self, model: AccountModel, outcome_actions: frozenset[str] = frozenset()) -> None:
         self.model = model
@@ -597,13 +614,19 @@ class BulkEvaluator:
             columns = [c for _, _, c, _ in identity_columns] + [c for _, _, c, _ in boundary_columns or ()]
             codes, firsts = self._partition(state, columns)
 
-            def key(target: int) -> Hashable:
-                own = tuple((s, v, values[c[target]]) for s, v, c, values in identity_columns if c[target])
-                limit = None if boundary_columns is None else \
-                    tuple((s, v, values[c[target]]) for s, v, c, values in boundary_columns if c[target])
+            # each column's codes at the first targets, read as Python ints at once
+            own_at = _codes_at(identity_columns, firsts)
+            limit_at = None if boundary_columns is None else _codes_at(boundary_columns, firsts)
+
+            def key(position: int) -> Hashable:
+                own = tuple((s, v, values[at[position]]) for (s, v, _, values), at in zip(identity_columns, own_at)
+                            if at[position])
+                limit = None if limit_at is None else \
+                    tuple((s, v, values[at[position]]) for (s, v, _, values), at in zip(boundary_columns, limit_at)
+                          if at[position])
                 return own, limit
 
-            found = state.identity_parts[code] = _Part(self._canonical(codes), [key(int(t)) for t in firsts])
+            found = state.identity_parts[code] = _Part(self._canonical(codes), [key(i) for i in range(len(firsts))])
         return found
 
     def _partition(self, state: _ActionState, columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 
 from ecr_audit.policy import Statement, patterns
-from ecr_audit.policy.context import KeyLookup, KnownKeys, normalise_context
+from ecr_audit.policy.context import KeyLookup, known_keys
 from ecr_audit.policy.principals import parse_request_principal
 from ecr_audit.frames import factorize_rows
 
@@ -113,37 +113,25 @@ class Lookups:
 
     def __init__(self, model: AccountModel) -> None:
         self.model = model
-        self._principal_context = [normalise_context(p.context) for p in model.principals]
+        self._principal_context = [model.normalised_context(p) for p in model.principals]
         self._principal: dict[int, KeyLookup] = {}
-        self._target_context: dict[tuple[str, int], dict] = {}
-        self._known: dict[tuple, KnownKeys] = {}
-
-    def known(self, patterns: tuple) -> KnownKeys:
-        found = self._known.get(patterns)
-        if found is None:
-            found = self._known[patterns] = KnownKeys(patterns)
-        return found
 
     def principal(self, principal: Principal) -> KeyLookup:
         found = self._principal.get(principal.index)
         if found is None:
             found = self._principal[principal.index] = KeyLookup(
-                self._principal_context[principal.index], "audit", self.known(principal.known_keys))
+                self._principal_context[principal.index], "audit", known_keys(principal.known_keys))
         return found
 
     def target_context(self, target: Repository | Region) -> dict:
-        key = (type(target).__name__, target.index)
-        found = self._target_context.get(key)
-        if found is None:
-            found = self._target_context[key] = normalise_context(target.context)
-        return found
+        return self.model.normalised_context(target)
 
     def target(self, target: Repository | Region) -> KeyLookup:
-        return KeyLookup(self.target_context(target), "audit", self.known(target.known_keys))
+        return KeyLookup(self.target_context(target), "audit", known_keys(target.known_keys))
 
     def cell(self, principal: Principal, target: Repository | Region) -> KeyLookup:
         context = {**self._principal_context[principal.index], **self.target_context(target)}
-        return KeyLookup(context, "audit", self.known(principal.known_keys + target.known_keys))
+        return KeyLookup(context, "audit", known_keys(principal.known_keys + target.known_keys))
 
 
 #: how a layer reads a statement's Principal element (as the engine does)

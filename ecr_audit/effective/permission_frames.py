@@ -228,7 +228,11 @@ def _grouped_frame(model: AccountModel, cells: list[CellValues], principal: np.n
                    target_set: np.ndarray, cell_class: np.ndarray, target_sets: list[tuple[str, ...]],
                    copies: dict[int, list[int]] | None = None) -> pd.DataFrame:
     # the other actions of each action class have the same rows
-    extra = [(np.nonzero(action == source)[0], copy) for source, others in (copies or {}).items() for copy in others]
+    extra = []
+    for source, others in (copies or {}).items():
+        if others:  # the source's rows found once, whatever the number of its copies
+            positions = np.nonzero(action == source)[0]
+            extra.extend((positions, copy) for copy in others)
     if extra:
         rows = np.concatenate([np.arange(len(action))] + [positions for positions, _ in extra])
         action = np.concatenate([action] + [np.full(len(positions), copy, dtype=np.int64) for positions, copy in extra])

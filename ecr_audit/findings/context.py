@@ -26,7 +26,7 @@ from ecr_audit.effective.permission_frames import group_permissions
 from ecr_audit.findings.grants import grants_everyone
 from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
-from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value
+from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value, records
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -69,13 +69,6 @@ def _principal_rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
 
 def _undecided_statements(entries: Any) -> list[str]:
     return [statement_id for entry in entries or () if (statement_id := split_undecided(entry)[1])]
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """``frame.to_dict("records")``, the same values, column by column (``to_dict`` boxes each value
-    on its own: seconds for the tables of a large account, which every context reads)."""
-    columns = list(frame.columns)
-    return [dict(zip(columns, values)) for values in zip(*(frame[name].tolist() for name in columns))]
 
 
 #: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)
@@ -379,7 +372,7 @@ class FindingContext:
     def _counted(self, arns: Iterable[str], noun: str, plural: str, label: Callable[[str], str]) -> str:
         """``3 repositories ('a' (eu-west-1), ...)``, labelling only the names shown (a finding on a
         large account can cover thousands)."""
-        arns = sorted(set(arns))
+        arns = sorted(dict.fromkeys(arns))  # in order of appearance: a sorted list sorts in one pass
         shown = self.listing((label(arn) for arn in arns[:LISTED]), total=len(arns))
         return f"{len(arns)} {noun if len(arns) == 1 else plural} ({shown})"
 
@@ -390,4 +383,4 @@ class FindingContext:
         return self._counted(arns, "principal", "principals", self.principal_label)
 
     def statements_text(self, statement_ids: Iterable[str]) -> str:
-        return "; ".join(self.statement_label(sid) for sid in sorted(set(statement_ids)))
+        return "; ".join(self.statement_label(sid) for sid in sorted(dict.fromkeys(statement_ids)))

@@ -13,6 +13,11 @@ from functools import lru_cache
 from ecr_audit.policy import catalogue, patterns
 
 
+#: the answers of every Action element with the same patterns (lower-cased) and negation: an
+#: account repeats a few hundred elements over thousands of statements, each asked every action
+_SHARED_ANSWERS: dict[tuple[frozenset[str], bool], dict[str, bool]] = {}
+
+
 class ActionMatcher:
     """The Action (or NotAction) element of one statement."""
 
@@ -29,7 +34,7 @@ class ActionMatcher:
         if wild and not self._matches_all:
             self._regex = patterns.compile_alternatives(
                 tuple(patterns.glob_tokens(value) for value in wild))
-        self._cache: dict[str, bool] = {}
+        self._cache: dict[str, bool] = _SHARED_ANSWERS.setdefault((frozenset(lowered), negated), {})
 
     def _listed(self, action_lower: str) -> bool:
         if self._matches_all or action_lower in self._exact:

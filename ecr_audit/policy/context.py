@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Union
 
 
@@ -66,8 +67,18 @@ def _scalar(value: Any) -> str:
                      f"not {type(value).__name__}")
 
 
-def normalise_context(context: Mapping[str, Any]) -> dict[str, KeyState]:
-    return {str(key).lower(): normalise_value(value) for key, value in context.items()}
+class NormalisedContext(dict):
+    """A context already normalised (lower-case keys, values as :func:`normalise_value` makes them):
+    :func:`normalise_context` returns it as it is. Contexts normalised in parts (a principal's and
+    a repository's, each once) and merged make a request without normalising the whole again."""
+
+    __slots__ = ()
+
+
+def normalise_context(context: Mapping[str, Any]) -> NormalisedContext:
+    if isinstance(context, NormalisedContext):
+        return context
+    return NormalisedContext({str(key).lower(): normalise_value(value) for key, value in context.items()})
 
 
 class KnownKeys:
@@ -90,6 +101,13 @@ class KnownKeys:
 
     def __contains__(self, key: str) -> bool:
         return key in self._names or any(regex.match(key) for regex in self._regexes)
+
+
+@lru_cache(maxsize=4096)
+def known_keys(key_patterns: tuple[KeyPattern, ...]) -> KnownKeys:
+    """One :class:`KnownKeys` per tuple of patterns (it is immutable): the cells of an account
+    repeat a few tuples, and compiling their globs for every request costs more than deciding it."""
+    return KnownKeys(key_patterns)
 
 
 class KeyLookup:

@@ -13,7 +13,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 from ecr_audit.policy.actions import ActionMatcher
 from ecr_audit.policy.conditions import EMPTY_BLOCK, ConditionBlock
-from ecr_audit.policy.context import (STRICT, KeyLookup, KeyPattern, KeyState, KnownKeys,
+from ecr_audit.policy.context import (STRICT, KeyLookup, KeyPattern, KeyState, KnownKeys, known_keys,
                                       normalise_context)
 from ecr_audit.policy.issues import PolicyIssue
 from ecr_audit.policy.logic import Tri, tri_or
@@ -215,7 +215,7 @@ class Request:
         object.__setattr__(self, "principal_info", info)
         object.__setattr__(self, "action_key", self.action.lower())
         object.__setattr__(self, "normalised_context", normalise_context(self.context))
-        object.__setattr__(self, "known", KnownKeys(self.known_keys))
+        object.__setattr__(self, "known", known_keys(tuple(self.known_keys)))
         owner = self.resource_account
         if owner is None:
             match = _ACCOUNT_IN_ARN.match(self.resource)

@@ -218,3 +218,20 @@ def test_permission_accepts_names_and_arns_and_answers_cells_that_are_not_rows()
         audit.permission("danna", "ecr:BatchGetImage", arn)
     with pytest.raises(UnknownName, match="ecr:BatchGetImage"):
         audit.permission("dana", "ecr:BatchGetImages", arn)
+
+
+def test_a_requests_context_is_its_principals_and_targets_contexts_merged_then_normalised() -> None:
+    """The parts are normalised once each and merged; that must be the whole normalised at once."""
+    from benchmarks.synthetic import generate_account
+    from ecr_audit.audit import Audit
+    from ecr_audit.policy.context import normalise_context
+    from support.effective import SMALL_GENERATED
+
+    model = Audit.from_snapshot(generate_account(**SMALL_GENERATED)).account_model
+    targets = [*model.repositories, *model.regions]
+    assert any(p.context for p in model.principals) and any(t.context for t in targets)
+    for principal in model.principals:
+        for target in targets:
+            request = model.request(principal, "ecr:BatchGetImage", target)
+            assert request.normalised_context == normalise_context({**principal.context, **target.context})
+            assert dict(request.context) == request.normalised_context

@@ -117,6 +117,31 @@ def test_packed_blocks_unpack_to_the_blocks_with_classes_renumbered() -> None:
     assert PackedBlocks.pack([]).unpack(renumber) == []
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=40), st.integers(0, 2 ** 32))
+def test_a_block_summary_is_each_class_in_order_of_first_appearance_with_its_targets_weights_summed(
+        classes: list[int], seed: int) -> None:
+    """The fast summary equals its definition, spelled out target by target (sums modulo 2^64)."""
+    import numpy as np
+
+    from ecr_audit.effective.bulk import Block
+
+    rng = np.random.default_rng(seed)
+    targets = np.sort(rng.choice(60, size=len(classes), replace=False)).astype(np.int32)
+    weights = rng.integers(0, 2 ** 63, size=(2, 61), dtype=np.uint64)
+    block = Block(0, np.arange(3, dtype=np.int32), targets, np.array(classes, dtype=np.int32) * 7)
+    block.summarise(weights)
+    expected: dict[int, list[int]] = {}
+    for target, cell_class in zip(targets.tolist(), (np.array(classes) * 7).tolist()):
+        sums = expected.setdefault(cell_class, [0, 0, 0])
+        sums[0] = (sums[0] + int(weights[0][target + 1])) % 2 ** 64
+        sums[1] = (sums[1] + int(weights[1][target + 1])) % 2 ** 64
+        sums[2] += 1
+    assert block.entry_classes.dtype == np.int32 and block.entry_fingerprints.dtype == np.uint64
+    assert block.entry_classes.tolist() == list(expected)
+    assert block.entry_fingerprints.tolist() == list(expected.values())
+
+
 def test_classes_that_name_mostly_the_same_statements_share_a_worker_task() -> None:
     from ecr_audit.effective.bulk import worker_tasks
 

@@ -137,3 +137,14 @@ def test_deny_applies_to_a_requested_pattern_only_when_it_covers_it(policy_patte
     statement = _statement(Effect="Deny", Resource=policy_pattern)
     assert statement.matches_resource("arn:aws:s3:::example-bucket/*",
                                       resource_is_pattern=True) is applies
+
+
+def test_action_elements_with_the_same_patterns_share_answers_and_answer_as_each_alone() -> None:
+    from ecr_audit.policy.actions import ActionMatcher
+
+    asked = ["ecr:BatchGetImage", "ecr:PutImage", "ecr:GetAuthorizationToken", "s3:GetObject"]
+    first, same = ActionMatcher(("ecr:Batch*", "ecr:PutImage"), False), ActionMatcher(("ECR:PUTIMAGE", "ecr:batch*"), False)
+    negated = ActionMatcher(("ecr:Batch*", "ecr:PutImage"), True)
+    assert [first.matches(a) for a in asked] == [True, True, False, False]
+    assert [same.matches(a) for a in asked] == [True, True, False, False]
+    assert [negated.matches(a) for a in asked] == [False, False, True, True]

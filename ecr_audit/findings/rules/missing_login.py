@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
+
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext
-from ecr_audit.frames import isin
+from ecr_audit.frames import codes_and_values, grouped_values, isin, records
 from ecr_audit.effective.permission_frames import names_repository, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
@@ -45,15 +47,19 @@ NEEDS_LOGIN = frozenset(action for capability in CAPABILITIES if capability.need
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions
     login_rows = context.rows((permissions["action"] == LOGIN).to_numpy())
-    login = {row["principal_arn"]: row for row in login_rows.to_dict("records")}
+    login = {row["principal_arn"]: row for row in records(login_rows)}
     cannot_log_in = {principal for principal in context.principal_rows
                      if principal not in login or login[principal]["decision"] not in ("allowed", "conditional")}
     mask = context.own_mask & isin(permissions["principal_arn"], cannot_log_in) \
         & isin(permissions["action"], NEEDS_LOGIN) & names_repository(permissions["repositories"])
     needing = context.rows(mask, ["principal_arn", "action", "repositories"])
-    for principal, cells in needing.groupby("principal_arn", sort=True, observed=True):
-        repositories = sorted(repositories_in(set(cells["repositories"])))
-        actions = sorted(set(cells["action"]))
+    # per principal, its distinct actions and repository tuples, read off the categorical codes
+    principal_codes, principal_names = codes_and_values(needing["principal_arn"])
+    held = grouped_values(needing, principal_codes, len(principal_names), ("action", "repositories"))
+    for code in np.unique(principal_codes[principal_codes >= 0]).tolist():
+        principal = principal_names[code]
+        repositories = sorted(repositories_in(held["repositories"][code]))
+        actions = sorted(held["action"][code])
         why, remediation, statements = _why(context, principal, login.get(principal))
         yield Finding(
             key=(principal,),

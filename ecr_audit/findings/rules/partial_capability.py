@@ -49,8 +49,8 @@ RECOMMENDED_WITH = {"ecr:BatchGetImage": "push"}
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     capabilities = context.capabilities
-    partial = capabilities[(capabilities["level"] == "partial")
-                           & capabilities["capability"].isin(list(_WITH_DISTINCTIVE))]
+    partial = capabilities[(capabilities["level"] == "partial").to_numpy()
+                           & isin(capabilities["capability"], _WITH_DISTINCTIVE)]
     if partial.empty:
         return
     partial = _with_distinctive_action_held(partial)

@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.findings.context import FindingContext
-from ecr_audit.frames import isin
+from ecr_audit.frames import codes_and_values, isin, object_array, presence
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
 
@@ -49,21 +50,33 @@ WRITING = tuple(capability.name for capability in CAPABILITIES if capability.wri
 def check(context: FindingContext) -> Iterator[Finding]:
     capabilities = context.capabilities
     writing = isin(capabilities["capability"], WRITING) & isin(capabilities["level"], ("full", "conditional"))
-    if not writing.any():
+    rows = np.flatnonzero(writing)
+    if not len(rows):
         return
+    # read on the categorical codes of the writing rows only: the table has tens of millions of
+    # rows, and a principal's distinct capabilities and repositories are a presence matrix
+    principal_codes, principal_names = codes_and_values(capabilities["principal_arn"])
+    row_principals = principal_codes[rows].astype(np.int64)
     now = context.collected_at
-    holders = set(capabilities.loc[writing, "principal_arn"].unique())
-    stale = {principal: why for principal in holders
-             if principal in context.principal_rows and not context.principal_rows[principal]["is_service_linked"]
-             and (why := _staleness(context.principal_rows[principal], now)) is not None}
+    holders = np.unique(row_principals[row_principals >= 0]).tolist()
+    stale = {code: why for code in holders
+             if (row := context.principal_rows.get(principal_names[code])) is not None
+             and not row["is_service_linked"] and (why := _staleness(row, now)) is not None}
     if not stale:
         return
-    cells = capabilities.loc[writing & isin(capabilities["principal_arn"], stale),
-                             ["principal_arn", "capability", "repository_arn"]]
-    for principal, held_cells in cells.groupby("principal_arn", sort=True, observed=True):
-        staleness = stale[principal]
-        held = sorted(set(held_cells["capability"]))
-        repositories = sorted(set(held_cells["repository_arn"]))
+    is_stale = np.zeros(len(principal_names) + 1, dtype=bool)  # the last entry answers code -1
+    is_stale[list(stale)] = True
+    kept = is_stale[row_principals]
+    rows, row_principals = rows[kept], row_principals[kept]
+    held_of = {}
+    for column in ("capability", "repository_arn"):
+        codes, values = codes_and_values(capabilities[column])
+        held_of[column] = (presence(row_principals, len(principal_names), codes[rows], len(values)),
+                           object_array(values))
+    for code in sorted(stale, key=principal_names.__getitem__):
+        principal, staleness = principal_names[code], stale[code]
+        held, repositories = (sorted(values[np.flatnonzero(matrix[code])].tolist())
+                              for matrix, values in (held_of["capability"], held_of["repository_arn"]))
         yield Finding(
             key=(principal,),
             principals=(principal,),
