@@ -47,6 +47,9 @@ class Recomputed(NamedTuple):
     #: change; those whose capabilities, or permissions cells a rule reads, on a changed repository
     #: differ): every other principal's findings are as before (``find_changed``)
     principals: frozenset[str]
+    #: those of :attr:`principals` whose capabilities rows (or own policies) changed: the others'
+    #: changed only in permissions cells, which a rule of ``reads=("capabilities",)`` does not read
+    capability_principals: frozenset[str] = frozenset()
 
 #: the grouped permissions columns that are not the cell's address
 _KEY = ("principal_arn", "action", "repositories")
@@ -65,6 +68,7 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
     known_principals = set(tables.principals["principal_arn"])
     principals = sorted(set(principals) & known_principals)
     changed = set(principals)
+    changed_capabilities = set(principals)
     known_repositories = set(tables.repositories["repository_arn"])
     repositories = sorted(set(repositories) & known_repositories)
     if principals:
@@ -86,10 +90,11 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         on_repositories = isin(capabilities["repository_arn"], repositories)
         differing = _differing_principals(capabilities.loc[on_repositories], new_capabilities)
         changed |= moved | differing
+        changed_capabilities |= differing
         if differing:  # only their rows: a policy that changes no level leaves the frame as it is
             capabilities = _replace_rows(capabilities, on_repositories & isin(capabilities["principal_arn"], differing),
                                          new_capabilities[isin(new_capabilities["principal_arn"], differing)])
-    return Recomputed(grouped, capabilities, frozenset(changed))
+    return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities))
 
 
 def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:

@@ -171,6 +171,7 @@ def test_repository_policy_changes_re_find_only_principals_whose_read_cells_diff
         assert capability_rows(changed) == capability_rows(full), described
         assert _records(changed.rule_findings) == _records(full.rule_findings), described
         assert _records(changed.findings) == _records(full.findings), described
+        assert changed.changed_from[2] <= changed.changed_from[1], described
     holders = audit.capabilities["repository_arn"].astype(str).value_counts()
     least_held = min(repositories, key=lambda arn: (holders.get(arn, 0), arn))  # not a base image all pull
     account_wide = audit.with_changes(SetRepositoryPolicy(least_held, documents[0]))
