@@ -170,7 +170,8 @@ class FindingContext:
     @cached_property
     def own_mask(self) -> np.ndarray:
         """Per permissions row: held through the principal's *own* grants, an identity-based
-        statement or a resource-policy statement that names it (or its account).
+        statement or a resource-policy statement that names it (one naming only its account grants
+        nothing by itself).
 
         A repository policy open to everyone (``Principal: "*"``, usually under a network
         condition) makes every principal of the account hold its actions; rules about what a
