@@ -69,8 +69,9 @@ class Audit:
     #: every other principal x repository is that of the audit they were applied to. None: no changes
     affected: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
     #: with incremental changes: (the audit they were applied to, the principals whose rows in the
-    #: evaluated frames may differ from its); the findings of every other principal are its findings
-    changed_from: tuple[Audit, frozenset[str]] | None = field(default=None, repr=False)
+    #: evaluated frames may differ from its, those of them whose capabilities may); the findings of
+    #: every other principal are its findings
+    changed_from: tuple[Audit, frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -202,9 +203,10 @@ class Audit:
     def rule_findings(self) -> pd.DataFrame:
         """The rules' own output: every finding, suppressed or not, before causes are assigned."""
         if self.changed_from is not None:
-            previous, principals = self.changed_from
+            previous, principals, capability_principals = self.changed_from
             return find_changed(previous.rule_findings, self.tables, self.grouped_permissions, self.capabilities,
-                                principals, self.expectations, context=self.finding_context)
+                                principals, self.expectations, context=self.finding_context,
+                                capability_principals=capability_principals)
         return run_rules(self.finding_context)
 
     @cached_property
@@ -290,7 +292,7 @@ class Audit:
                                    applied.principals, applied.repositories, previous=self.tables)
             other.__dict__["grouped_permissions"] = recomputed.grouped_permissions
             other.__dict__["capabilities"] = recomputed.capabilities
-            other.changed_from = (self, recomputed.principals)
+            other.changed_from = (self, recomputed.principals, recomputed.capability_principals)
         return other
 
     def __repr__(self) -> str:

@@ -511,16 +511,26 @@ def _finding(row: dict[str, Any], old_severity: str | None = None) -> FindingCha
 
 def _diff_findings(old: pd.DataFrame, new: pd.DataFrame) -> tuple[tuple[FindingChange, ...], tuple[FindingChange, ...],
                                                                   tuple[FindingChange, ...], int]:
-    old_by_id = {row["id"]: row for row in old.to_dict("records")}
-    new_by_id = {row["id"]: row for row in new.to_dict("records")}
-    appeared = [_finding(row) for key, row in new_by_id.items() if key not in old_by_id]
-    resolved = [_finding(row) for key, row in old_by_id.items() if key not in new_by_id]
-    severity_changed = [_finding(row, old_by_id[key]["severity"]) for key, row in new_by_id.items()
-                        if key in old_by_id and old_by_id[key]["severity"] != row["severity"]]
-    unchanged = sum(1 for key, row in new_by_id.items()
-                    if key in old_by_id and old_by_id[key]["severity"] == row["severity"])
+    # compared on the id and severity columns; rows are made into records only for the findings
+    # that differ (a what-if changes a few of thousands)
+    old_at = dict(zip(old["id"].tolist(), range(len(old))))  # the last row of an id, as a dict of records keeps
+    new_at = dict(zip(new["id"].tolist(), range(len(new))))
+    old_severity, new_severity = old["severity"].tolist(), new["severity"].tolist()
+    appeared_at = [at for key, at in new_at.items() if key not in old_at]
+    resolved_at = [at for key, at in old_at.items() if key not in new_at]
+    changed_at = [(at, old_severity[old_at[key]]) for key, at in new_at.items()
+                  if key in old_at and old_severity[old_at[key]] != new_severity[at]]
+    unchanged = sum(1 for key, at in new_at.items() if key in old_at and old_severity[old_at[key]] == new_severity[at])
+    appeared = [_finding(row) for row in _records_at(new, appeared_at)]
+    resolved = [_finding(row) for row in _records_at(old, resolved_at)]
+    severity_changed = [_finding(row, severity) for row, (_, severity) in
+                        zip(_records_at(new, [at for at, _ in changed_at]), changed_at)]
     return (tuple(sorted(appeared, key=_finding_key)), tuple(sorted(resolved, key=_finding_key)),
             tuple(sorted(severity_changed, key=_finding_key)), unchanged)
+
+
+def _records_at(frame: pd.DataFrame, positions: list[int]) -> list[dict[str, Any]]:
+    return frame.iloc[positions].to_dict("records") if positions else []
 
 
 def _codes(old: pd.Series, new: pd.Series, order: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

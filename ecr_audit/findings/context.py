@@ -23,7 +23,7 @@ import pandas as pd
 
 from ecr_audit.expectations import NO_FILE, Expectations, Shortfall, evaluate_expectations
 from ecr_audit.effective.permission_frames import group_permissions
-from ecr_audit.findings.grants import grants_everyone
+from ecr_audit.findings.grants import grants_everyone, names_only_accounts
 from ecr_audit.findings.model import organization_names
 from ecr_audit.policy import Policy, PolicyParseError, Statement, parse_policy
 from ecr_audit.frames import distinct_pairs, isin, parse_timestamp, per_value, records
@@ -163,7 +163,8 @@ class FindingContext:
     @cached_property
     def own_mask(self) -> np.ndarray:
         """Per permissions row: held through the principal's *own* grants, an identity-based
-        statement or a resource-policy statement that names it (or its account).
+        statement or a resource-policy statement that names it (one naming only its account grants
+        nothing by itself).
 
         A repository policy open to everyone (``Principal: "*"``, usually under a network
         condition) makes every principal of the account hold its actions; rules about what a
@@ -193,10 +194,12 @@ class FindingContext:
     @cached_property
     def own_grant_statements(self) -> frozenset[str]:
         """Ids of the Allow statements that grant a principal its own access: identity-based ones,
-        and those of resource policies that name principals or accounts (not everyone)."""
+        and those of resource policies that name principals (not everyone, nor only accounts: those
+        grant nothing until an identity statement, itself an own grant, completes them)."""
         return frozenset(statement_id for statement_id, row in self.statement_rows.items()
                          if row["effect"] == "Allow" and (row["policy_kind"] in IDENTITY_KINDS or (
-                             row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row))))
+                             row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row)
+                             and not names_only_accounts(row))))
 
     @cached_property
     def shortfalls(self) -> list[Shortfall]:

@@ -48,6 +48,7 @@ _ONLY_WILDCARDS = re.compile(r"^[*?:/]*$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:(?:iam|sts):[^:]*:(\d{12}):")
 _ANY_ACCOUNT_IN_ARN = re.compile(r":(\d{12}):")
+_ACCOUNT_ROOT = re.compile(r"^arn:[^:]*:iam::\d{12}:root$")
 EVERYONE = "*"
 
 
@@ -103,6 +104,17 @@ def grants_everyone(row: dict[str, Any]) -> bool:
     if not principal:
         return False
     return EVERYONE in principal or EVERYONE in (principal.get("AWS") or ())
+
+
+def names_only_accounts(row: dict[str, Any]) -> bool:
+    """The statement's Principal names accounts only (``123456789012``, ``arn:aws:iam::123456789012:root``):
+    it hands the decision to each account's identity policies and grants none of their principals
+    anything by itself (the identity statement that completes it is its own grant)."""
+    principal = row.get("principal")
+    if row.get("not_principal") is not None or not principal or set(principal) != {"AWS"}:
+        return False
+    values = principal.get("AWS") or ()
+    return bool(values) and all(_ACCOUNT.match(value) or _ACCOUNT_ROOT.match(value) for value in values)
 
 
 def account_of(value: str) -> str | None:

@@ -38,14 +38,18 @@ __all__ = ["find_changed"]
 
 def find_changed(previous: pd.DataFrame, tables: "Tables", permissions: pd.DataFrame, capabilities: pd.DataFrame,
                  principals: Iterable[str], expectations: Expectations | None = None, *,
-                 context: FindingContext | None = None) -> pd.DataFrame:
+                 context: FindingContext | None = None,
+                 capability_principals: Iterable[str] | None = None) -> pd.DataFrame:
     """The findings table of the changed account (``tables``, grouped ``permissions``,
     ``capabilities``), given the rules' findings before the change (``previous``, as
     :func:`~ecr_audit.findings.find` returned them) and the ``principals`` (ARNs) whose permissions,
     capabilities or principals rows the change altered; every other principal's must be as before.
     ``context``: the changed account's :class:`FindingContext` when the caller holds it already (the
-    audit shares it with its causes), so its lookups are not built twice."""
+    audit shares it with its causes), so its lookups are not built twice. ``capability_principals``:
+    those of ``principals`` whose capabilities or principals rows changed (None: all of them); a
+    rule that reads no permissions cells (``Rule.reads``) runs again for those only."""
     changed = set(principals)
+    changed_capabilities = changed if capability_principals is None else set(capability_principals) & changed
     whole = context if context is not None else FindingContext(tables, permissions=permissions,
                                                                capabilities=capabilities, expectations=expectations)
     previous_rows = records(previous)
@@ -58,7 +62,7 @@ def find_changed(previous: pd.DataFrame, tables: "Tables", permissions: pd.DataF
             rows.extend(finding_rows(whole, [each]))
             continue
         before = before_of[each.id]
-        chosen = _closed(changed, before)
+        chosen = _closed(changed if "permissions" in each.reads else changed_capabilities, before)
         while True:
             found = [row for row in finding_rows(_reduced(whole, chosen, reduced), [each]) if row["principals"]]
             ids = {row["id"] for row in found}

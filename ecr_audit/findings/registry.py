@@ -31,6 +31,8 @@ Check = Callable[["FindingContext"], Iterable[Finding]]
 
 #: see ``Rule.scope``
 SCOPES = ("principal", "principal-unless-file", "account")
+#: what a ``principal`` rule may read of a principal's evaluated rows (see ``Rule.reads``)
+READS = ("capabilities", "permissions")
 #: the decisions of the permissions cells a ``principal`` rule reads, besides the implicit denies
 #: a layer took away (``blocked_by`` set, but not to :data:`NOT_TAKEN_AWAY`): what a principal
 #: holds and what a Deny, a boundary or an organisation policy takes away. Any other implicit deny
@@ -65,6 +67,12 @@ class Rule:
     #: expectations file (whose entries may select nobody: a finding of no principal, about the
     #: whole account); ``account`` (the default) when it reads the whole account
     scope: str = "account"
+    #: which of a principal's evaluated rows (:data:`READS`) its findings are made of: a what-if
+    #: re-runs a ``principal`` rule only for the principals whose rows it reads changed, so a rule
+    #: of ``("capabilities",)`` (besides the tables) is not run again for principals whose
+    #: permissions cells changed without changing their capabilities (a repository statement
+    #: listed beside those that already allowed)
+    reads: tuple[str, ...] = READS
 
     def __post_init__(self) -> None:
         if not _RULE_ID.match(self.id):
@@ -75,6 +83,8 @@ class Rule:
             raise ValueError(f"rule {self.id}: category {self.category!r} is not one of {tuple(CATEGORIES)}")
         if self.scope not in SCOPES:
             raise ValueError(f"rule {self.id}: scope {self.scope!r} is not one of {SCOPES}")
+        if not self.reads or not set(self.reads) <= set(READS):
+            raise ValueError(f"rule {self.id}: reads {self.reads!r} is not a non-empty subset of {READS}")
         for name in ("title", "rationale", "remediation"):
             if not getattr(self, name).strip():
                 raise ValueError(f"rule {self.id}: {name} is empty")
@@ -84,12 +94,13 @@ class Rule:
 
 
 def rule(*, id: str, severity: str, category: str, title: str, rationale: str,
-         remediation: str, scope: str = "account") -> Callable[[Check], Rule]:
+         remediation: str, scope: str = "account", reads: tuple[str, ...] = READS) -> Callable[[Check], Rule]:
     """Decorator: the check function becomes a :class:`Rule` carrying its metadata."""
 
     def wrap(check: Check) -> Rule:
         return Rule(id=id, severity=severity, category=category, title=title, rationale=" ".join(rationale.split()),
-                    remediation=" ".join(remediation.split()), check=check, scope=scope)
+                    remediation=" ".join(remediation.split()), check=check, scope=scope,
+                    reads=tuple(reads))
 
     return wrap
 

@@ -47,6 +47,9 @@ class Recomputed(NamedTuple):
     #: change; those whose capabilities, or permissions cells a rule reads, on a changed repository
     #: differ): every other principal's findings are as before (``find_changed``)
     principals: frozenset[str]
+    #: those of :attr:`principals` whose capabilities rows (or own policies) changed: the others'
+    #: changed only in permissions cells, which a rule of ``reads=("capabilities",)`` does not read
+    capability_principals: frozenset[str] = frozenset()
 
 #: the grouped permissions columns that are not the cell's address
 _KEY = ("principal_arn", "action", "repositories")
@@ -65,6 +68,7 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
     known_principals = set(tables.principals["principal_arn"])
     principals = sorted(set(principals) & known_principals)
     changed = set(principals)
+    changed_capabilities = set(principals)
     known_repositories = set(tables.repositories["repository_arn"])
     repositories = sorted(set(repositories) & known_repositories)
     if principals:
@@ -81,15 +85,24 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         before = _repository_policies(previous, repositories) if previous is not None else None
         after = _repository_policies(tables, repositories)
         policies = None if before is None or after is None or None in before + after else before + after
-        new_grouped, new_capabilities, actions = _evaluate(reduced, policies)
-        grouped, moved = _splice_repositories(grouped, new_grouped, set(repositories), actions)
-        on_repositories = isin(capabilities["repository_arn"], repositories)
-        differing = _differing_principals(capabilities.loc[on_repositories], new_capabilities)
-        changed |= moved | differing
-        if differing:  # only their rows: a policy that changes no level leaves the frame as it is
-            capabilities = _replace_rows(capabilities, on_repositories & isin(capabilities["principal_arn"], differing),
-                                         new_capabilities[isin(new_capabilities["principal_arn"], differing)])
-    return Recomputed(grouped, capabilities, frozenset(changed))
+        # the actions the policies name first: the capability levels read only whether each cell is
+        # allowed, conditional or neither, so while none of those changes the other capability
+        # actions (most of an evaluation) need not be evaluated again
+        new_grouped, new_capabilities, actions = _evaluate(reduced, policies, levels=policies is None)
+        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions)
+        changed |= moved
+        if held_changed:
+            if new_capabilities is None:
+                new_capabilities = _evaluate(reduced, policies)[1]
+            on_repositories = isin(capabilities["repository_arn"], repositories)
+            differing = _differing_principals(capabilities.loc[on_repositories], new_capabilities)
+            changed |= differing
+            changed_capabilities |= differing
+            if differing:  # only their rows: a policy that changes no level leaves the frame as it is
+                capabilities = _replace_rows(capabilities,
+                                             on_repositories & isin(capabilities["principal_arn"], differing),
+                                             new_capabilities[isin(new_capabilities["principal_arn"], differing)])
+    return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities))
 
 
 def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
@@ -100,10 +113,11 @@ def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
     return set(both.loc[unpaired, "principal_arn"])
 
 
-def _evaluate(tables: Tables, policies: list[Policy] | None = None
-              ) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str] | None]:
+def _evaluate(tables: Tables, policies: list[Policy] | None = None, levels: bool = True
+              ) -> tuple[pd.DataFrame, pd.DataFrame | None, frozenset[str] | None]:
     """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables``; with
-    ``policies``, only the action classes holding a capability action or an action they name."""
+    ``policies``, only the action classes holding an action they name, or a capability action
+    (with ``levels``; without, the capabilities are not computed: None)."""
     model = AccountModel(tables)
     evaluator = BulkEvaluator(model, CAPABILITY_ACTIONS)
     if policies is None:
@@ -111,8 +125,8 @@ def _evaluate(tables: Tables, policies: list[Policy] | None = None
         actions = None
     else:
         classes = [group for group in action_classes(model)
-                   if any(action in CAPABILITY_ACTIONS or any(policy.statements_for_action(action) for policy in policies)
-                          for action in group)]
+                   if any((levels and action in CAPABILITY_ACTIONS)
+                          or any(policy.statements_for_action(action) for policy in policies) for action in group)]
         blocks, outcomes, copies = [], {}, {}
         for group in classes:
             group_blocks, group_outcomes, group_copies = evaluator.run_actions(group)
@@ -121,7 +135,8 @@ def _evaluate(tables: Tables, policies: list[Policy] | None = None
             copies.update(group_copies)
         result = BulkResult(evaluator.classes, blocks, outcomes, evaluator.evaluations, copies)
         actions = frozenset(action for group in classes for action in group)
-    return grouped_permissions_frame(model, result), compute_capabilities(Effective(model, result)), actions
+    capabilities = compute_capabilities(Effective(model, result)) if levels else None
+    return grouped_permissions_frame(model, result), capabilities, actions
 
 
 def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Policy | None] | None:
@@ -138,9 +153,11 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 
 
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
-                         actions: frozenset[str] | None = None) -> tuple[pd.DataFrame, set[str]]:
+                         actions: frozenset[str] | None = None) -> tuple[pd.DataFrame, set[str], bool]:
     """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
-    there that a finding rule reads changed): ``new`` is a frame of every principal on those repositories only, of ``actions``
+    there that a finding rule reads changed, whether a cell of a capability action became or
+    stopped being allowed or conditional, the only thing of a cell the capability levels read):
+    ``new`` is a frame of every principal on those repositories only, of ``actions``
     only when given; its rows of actions that take no resource are not theirs and are left out.
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
@@ -177,7 +194,8 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         moved |= cells[name].fillna(-2).to_numpy() != cells[f"{name}_new"].fillna(-2).to_numpy()
     cells = cells[moved]
     if not len(cells):
-        return grouped, set()
+        return grouped, set(), False
+    held_changed = bool((_held(cells, categories, "") != _held(cells, categories, "_new")).any())
     read = _read_by_rules(cells, categories, "") | _read_by_rules(cells, categories, "_new")
     moved_principals = set(categories["principal_arn"][np.unique(cells.loc[read, "principal_arn"].to_numpy())])
     removed: dict[int, list[str]] = {}
@@ -224,7 +242,20 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     extra = extra[[bool(item) for item in extra["repositories"]]]
     drop = np.zeros(len(grouped), dtype=bool)
     drop[changed_positions] = True
-    return _replace_rows(grouped, drop, extra), moved_principals
+    return _replace_rows(grouped, drop, extra), moved_principals, held_changed
+
+
+def _held(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
+    """Per cell (codes, ``suffix`` naming the old or the new side): 1 allowed, 2 conditional, 0
+    anything else or absent, on a capability action; 0 on any other action."""
+    decisions = np.asarray(categories["decision"], dtype=object)
+    codes = np.zeros(len(decisions) + 1, dtype=np.int8)  # code + 1: a missing cell (-1 or NaN) is 0
+    codes[1:][decisions == "allowed"] = 1
+    codes[1:][decisions == "conditional"] = 2
+    decision = cells[f"decision{suffix}"].fillna(-1).to_numpy().astype(np.int64)
+    capability_action = np.isin(categories["action"].to_numpy(dtype=object)[cells["action"].to_numpy(np.int64)],
+                                list(CAPABILITY_ACTIONS))
+    return np.where(capability_action, codes[decision + 1], 0)
 
 
 def _read_by_rules(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:

@@ -42,6 +42,8 @@ def test_every_rule_carries_its_metadata_and_documents_its_key() -> None:
     ({"severity": "urgent"}, "severity 'urgent'"),
     ({"category": "misc"}, "category 'misc'"),
     ({"rationale": " "}, "rationale is empty"),
+    ({"reads": ("capabilities", "statements")}, "reads"),
+    ({"reads": ()}, "reads"),
 ])
 def test_a_rule_with_bad_metadata_is_refused(kwargs: dict, problem: str) -> None:
     fields = {"id": "ok-rule", "severity": "low", "category": "hygiene", "title": "t", "rationale": "r", "remediation": "x",

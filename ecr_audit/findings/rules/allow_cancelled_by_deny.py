@@ -1,7 +1,8 @@
 """``allow-cancelled-by-deny``: an Allow for ECR actions that an explicit Deny in another policy cancels.
 
 Fires on ``explicit_deny`` cells whose ``allowing`` statements include a grant (identity,
-repository or registry policy; SCP and boundary allows only permit) and whose ``denying``
+repository or registry policy; SCP and boundary allows only permit, and a resource statement that
+names only accounts hands the decision to the identity side) and whose ``denying``
 statements include one in a policy other than every granting one: identity, boundary, repository,
 registry, SCP or RCP. A Deny that carves an exception out of an Allow of the same policy says
 what it means and is not reported.
@@ -17,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
+from ecr_audit.findings.grants import names_only_accounts
 from ecr_audit.frames import distinct_pairs, grouped_values
 from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
@@ -46,7 +48,8 @@ def check(context: FindingContext) -> Iterator[Finding]:
     allows: dict[int, set[str]] = {}
     cause_of_pair = []
     for allowing, denying in pairs:
-        granting = [statement_id for statement_id in allowing or () if context.kind_of(statement_id) in GRANTING_KINDS]
+        granting = [statement_id for statement_id in allowing or () if context.kind_of(statement_id) in GRANTING_KINDS
+                    and not names_only_accounts(context.statement_rows.get(statement_id) or {})]
         granting_policies = {context.policy_of(statement_id) for statement_id in granting}
         cancelling = tuple(sorted(statement_id for statement_id in denying or ()
                                   if context.policy_of(statement_id) not in granting_policies))

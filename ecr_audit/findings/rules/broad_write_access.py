@@ -47,6 +47,7 @@ def write_actions(capability_name: str) -> tuple[str, ...]:
         (arn:aws:ecr:<region>:<account>:repository/<team>/*), and keep repository and policy
         administration to a few audited roles.""",
     scope="principal",
+    reads=("capabilities",),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     broad = _broad_statements(context)

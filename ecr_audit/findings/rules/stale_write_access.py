@@ -46,6 +46,7 @@ WRITING = tuple(capability.name for capability in CAPABILITIES if capability.wri
     remediation="""Remove the principal's write access (or the principal); if it is kept on purpose
         (a break-glass user), document the exception and monitor its use.""",
     scope="principal",
+    reads=("capabilities",),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     capabilities = context.capabilities

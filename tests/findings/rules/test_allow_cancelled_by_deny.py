@@ -56,3 +56,16 @@ def test_allow_cancelled_by_deny_groups_principals_under_the_same_deny() -> None
     found = findings_of("allow-cancelled-by-deny", subject, rows)
     assert len(found) == 1 and found.iloc[0].principals == (user_arn("a"), user_arn("b"))
     assert found.iloc[0].principal_arn is None
+
+
+def test_allow_cancelled_by_deny_needs_a_grant_not_just_a_repository_statement_naming_the_account() -> None:
+    """A repository statement naming only the account grants nothing until an identity statement
+    completes it: a Deny on a principal whose identity side is silent cancels nothing."""
+    account_push = {"Sid": "AccountPush", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Action": "ecr:PutImage"}
+    subject = audit(users=[user("alice", managed=[policy_arn("NoProd")])],
+                    repositories=[repository("web", policy_document=policy(account_push))],
+                    policies=[managed_policy(policy_arn("NoProd"), policy({"Sid": "NoPush", **deny("ecr:PutImage")}))])
+    cells = subject.grouped_permissions[subject.grouped_permissions["action"] == "ecr:PutImage"]
+    assert list(cells["decision"]) == ["explicit_deny"] and len(cells["allowing"].iloc[0]) == 1
+    assert subject.findings[subject.findings["rule"] == "allow-cancelled-by-deny"].empty

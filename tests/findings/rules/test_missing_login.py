@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecr_audit.effective.capabilities import LOGIN
-from support.findings import (allow, audit, deny, findings_of, GRANT, held, managed_policy, permission, policy,
+from support.findings import (ACCOUNT, allow, audit, deny, findings_of, GRANT, held, managed_policy, permission, policy,
                               policy_arn, repository, role, role_arn, user, user_arn)
 from support.rule_cases import API, policy_json, PULL, WEB
 
@@ -83,3 +83,22 @@ def test_missing_login_ignores_a_repository_open_to_everyone() -> None:
     subject = audit(users=[user("finance")], repositories=[repository("web", policy_document=named)])
     rows = [permission(user_arn("finance"), action, WEB, allowing=[f"{WEB}#policy#0:Named"]) for action in PULL]
     assert len(findings_of("missing-login", subject, rows)) == 1
+
+
+def test_missing_login_ignores_a_repository_statement_that_names_only_the_account() -> None:
+    """A statement naming the account root grants nobody anything by itself (the identity side must
+    allow too): listed among the statements of a cell held through an open one, it does not make
+    a principal without any policy an image puller that forgot its login."""
+    open_pull = {"Sid": "EveryonePulls", "Effect": "Allow", "Principal": "*", "Action": PULL}
+    account_pull = {"Sid": "AccountPulls", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": PULL}
+    subject = audit(roles=[role("finance")],
+                    repositories=[repository("base", policy_document=policy(open_pull, account_pull))])
+    held_cells = subject.grouped_permissions[subject.grouped_permissions["decision"] == "allowed"]
+    assert {statement.rsplit(":", 1)[-1] for allowing in held_cells["allowing"] for statement in allowing} == \
+        {"EveryonePulls", "AccountPulls"}
+    assert subject.findings[subject.findings["rule"] == "missing-login"].empty
+    named = {**account_pull, "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root", role_arn("finance")]}}
+    subject = audit(roles=[role("finance")],
+                    repositories=[repository("base", policy_document=policy(open_pull, named))])
+    assert list(subject.findings[subject.findings["rule"] == "missing-login"]["principals"]) == [(role_arn("finance"),)]
