@@ -16,11 +16,22 @@ call, one ``sections.<name>(report)`` per cell.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecr_audit.report.data import Report, build_report
+if TYPE_CHECKING:
+    from ecr_audit.report.data import Report, build_report
 
 __all__ = ["Report", "build_report", "load_report", "load_audit", "check_expectations", "check_suppressions"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Report`` and ``build_report`` are imported when first asked for: the package itself stays
+    light (no pandas), so that a report's kernel is started before the command imports the rest."""
+    if name in ("Report", "build_report"):
+        from ecr_audit.report import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_expectations(path: str | os.PathLike[str]) -> Any:
@@ -58,6 +69,7 @@ def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | 
     the account is evaluated once, in this kernel, for its report and the page.
     """
     from ecr_audit.findings.registry import rules_by_id
+    from ecr_audit.report.data import build_report
 
     if snapshot is None:
         raise ValueError("set the notebook's `snapshot` parameter to a snapshot file "
