@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import logging
 import os
 import secrets
 import sys
@@ -225,9 +226,36 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
             **({"org_result": org_result} if org_result is not None else {}),
         }
         title = title or default_title(account_facts(snapshot))
-        del snapshot  # the kernel reads its own copy; this one is not kept while the notebook runs
-        return render_notebook(notebook, folder, stem, parameters, title=title, pdf=pdf, log_output=log_output,
-                               kernel=kernel)
+        with tempfile.TemporaryDirectory(prefix="ecr-audit-report-") as private:
+            computed = _compute_report(snapshot, Path(private) / "report.pickle", parameters)
+            del snapshot  # not kept while the notebook runs
+            if computed is not None:
+                parameters["computed_report"] = str(computed)
+            return render_notebook(notebook, folder, stem, parameters, title=title, pdf=pdf, log_output=log_output,
+                                   kernel=kernel)
+
+
+def _compute_report(snapshot: dict[str, Any], path: Path, parameters: dict[str, Any]) -> Path | None:
+    """The report of the notebook's ``parameters``, computed here while the kernel starts, written to
+    ``path`` for the notebook's ``load_report`` to read: this process has no other thread, so the
+    stages that fork workers use them (a kernel runs threads of its own, and they do not fork
+    there), and the snapshot it has read already is not read again.
+
+    None when that fails: the notebook then evaluates the account itself, and shows the failure in
+    the executed copy, where a failing report always shows it.
+    """
+    from ecr_audit.report import report_of, write_computed_report
+
+    try:
+        report = report_of(snapshot, expectations=parameters["expectations"], suppressions=parameters["suppressions"],
+                           baseline=parameters["baseline"], min_severity=parameters["min_severity"],
+                           title=parameters["title"], org_result=parameters.get("org_result"))
+        write_computed_report(report, path)
+    except Exception as error:  # noqa: BLE001 - the notebook runs the same code and shows the error
+        logging.getLogger(__name__).warning("the account could not be evaluated ahead of the notebook (%s: %s); "
+                                            "the notebook evaluates it", type(error).__name__, error)
+        return None
+    return path
 
 
 def check_inputs(notebook: Path, expectations: str | os.PathLike[str] | None,
