@@ -1,14 +1,15 @@
 """Run the audit notebook with papermill and export it to one self-contained HTML file.
 
 Steps, each failing with a message that names what to fix: start the kernel, which is this
-interpreter (:mod:`ecr_audit.report.kernel`), so that its process starts and imports while this
-one reads the snapshot (and the baseline, expectations and suppressions files), so that a bad file
-is reported before any cell runs (the kernel is then stopped); execute
-``notebooks/ecr_access_audit.ipynb`` with the parameters in that kernel; keep the executed
-notebook next to the HTML; export with the project's own nbconvert template (no code, no prompts,
-no remote assets); optionally print a PDF with headless Chromium. Files are named
-``ecr-audit-<account>-<YYYYMMDD>`` after the snapshot's collection date, so reports of different
-days sit side by side.
+interpreter (:mod:`ecr_audit.report.kernel`), so that its process starts and imports on another
+core while this one works; read the snapshot (and the baseline, expectations and suppressions
+files), so that a bad file is reported before any cell runs (the kernel is then stopped); evaluate
+the account and compute the report here, while the kernel starts (:func:`_compute_report`), and
+hand it to the notebook; execute ``notebooks/ecr_access_audit.ipynb`` with the parameters in that
+kernel; keep the executed notebook next to the HTML; export with the project's own nbconvert
+template (no code, no prompts, no remote assets); optionally print a PDF with headless Chromium.
+Files are named ``ecr-audit-<account>-<YYYYMMDD>`` after the snapshot's collection date, so
+reports of different days sit side by side.
 
 This module imports nbconvert, nbformat, papermill and pandas only where it uses them, after the
 kernel is started.
@@ -190,11 +191,11 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
                org_result: dict[str, Any] | None = None) -> ReportFiles:
     """Execute the audit notebook on a snapshot and write ``<stem>.ipynb``, ``<stem>.html`` (and ``.pdf``).
 
-    The kernel is started first, and the inputs read while it starts: a bad input stops it before
-    any cell runs and before any file is written. ``on_start`` is called once every input is
-    checked, before the notebook runs (the command line says "Running..." there, so a bad input is
-    never announced as a run). ``org_result``: the organisation report's request to keep what its
-    page needs of this audit (passed to ``load_report`` in the kernel).
+    The kernel is started first; the inputs are read and the report computed while it starts (a
+    bad input stops it before any cell runs and before any file is written). ``on_start`` is
+    called once every input is checked, before the account is evaluated (the command line says
+    "Running..." there, so a bad input is never announced as a run). ``org_result``: the
+    organisation report's request to keep what its page needs of this audit (see ``load_report``).
 
     Raises :class:`ecr_audit.snapshot.SnapshotError` for an unusable snapshot or baseline,
     ``ExpectationsError`` / ``SuppressionsError`` for an unusable expectations or suppressions file,
@@ -226,7 +227,7 @@ def run_report(snapshot_path: str | os.PathLike[str], output_dir: str | os.PathL
             **({"org_result": org_result} if org_result is not None else {}),
         }
         title = title or default_title(account_facts(snapshot))
-        with tempfile.TemporaryDirectory(prefix="ecr-audit-report-") as private:
+        with tempfile.TemporaryDirectory(prefix="ecr-audit-report-") as private:  # only this user reads it
             computed = _compute_report(snapshot, Path(private) / "report.pickle", parameters)
             del snapshot  # not kept while the notebook runs
             if computed is not None:
