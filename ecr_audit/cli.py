@@ -63,12 +63,20 @@ def exit_codes_epilog(codes: dict[int, str]) -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command`` (one of :data:`COMMANDS`), that command's only.
+
+    Each command's module (and what its options import: pandas, boto3...) is imported to build its
+    parser, which costs about a second for all of them: a run builds the one it runs, and starts
+    its work (a report's kernel) that much sooner.
+    """
     parser = CommandParser(prog="ecr-audit", description="Audit who can use Amazon ECR.")
     parser.add_argument("--version", action="version", version=f"ecr-audit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module_name in COMMANDS.items():
+        if command in COMMANDS and name != command:
+            continue
         module = importlib.import_module(f"ecr_audit.commands.{module_name}")
         epilog = exit_codes_epilog(module.EXIT_CODES)
         if example := getattr(module, "EXAMPLE", None):
@@ -104,8 +112,15 @@ def _warnings_in_command_style(command: str) -> Iterator[None]:
         logger.removeHandler(handler)
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option (the program's own options,
+    ``--version`` and ``--help``, take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     try:
         with _warnings_in_command_style(args.command):

@@ -337,6 +337,12 @@ def write_index(index: dict[str, Any], directory: str | os.PathLike[str]) -> Pat
     return write_snapshot(index, Path(directory) / INDEX_FILE_NAME)
 
 
+def index_file(index: str | os.PathLike[str]) -> Path:
+    """The index of an organisation run, given its folder or the index file itself."""
+    path = Path(index)
+    return path / INDEX_FILE_NAME if path.is_dir() else path
+
+
 def read_index(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check an organisation index (the file, or the folder holding ``index.json``).
 

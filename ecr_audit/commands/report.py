@@ -106,7 +106,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _is_organisation_run(target: str) -> bool:
-    from ecr_audit.report.org import index_file
-    from ecr_audit.snapshot import INDEX_FILE_NAME
+    from ecr_audit.snapshot import INDEX_FILE_NAME, index_file
 
     return index_file(target).name == INDEX_FILE_NAME

@@ -22,7 +22,7 @@ from ecr_audit.policy.variables import ARN, Template, any_template_matches
 class ResourceMatcher:
     """The Resource (or NotResource) element of one statement; ``values=None`` when absent."""
 
-    __slots__ = ("values", "negated", "templates", "_constant_regex", "_variable_templates",
+    __slots__ = ("values", "negated", "templates", "_constant_tokens", "_constant_regex", "_variable_templates",
                  "_cache", "_matches_all")
 
     def __init__(self, values: tuple[str, ...] | None, negated: bool,
@@ -33,9 +33,10 @@ class ResourceMatcher:
         constant = [t.constant_tokens() for t in self.templates if not t.has_variables]
         self._matches_all = values is None or any(tokens == (patterns.RUN_ANY,)
                                                   for tokens in constant)
+        # compiled when first asked: most statements of an account are never asked about an ECR
+        # resource (their actions are other services'), and compiling is most of their parse
+        self._constant_tokens = tuple(constant) if constant and not self._matches_all else None
         self._constant_regex = None
-        if constant and not self._matches_all:
-            self._constant_regex = patterns.compile_alternatives(tuple(constant))
         self._variable_templates = tuple(t for t in self.templates if t.has_variables)
         self._cache: dict[str, bool] = {}
 
@@ -51,6 +52,8 @@ class ResourceMatcher:
             return self.values is not None or resource != "*"
         constant = self._cache.get(resource)
         if constant is None:
+            if self._constant_regex is None and self._constant_tokens is not None:
+                self._constant_regex = patterns.compile_alternatives(self._constant_tokens)
             constant = bool(self._constant_regex is not None and
                             self._constant_regex.fullmatch(resource))
             self._cache[resource] = constant

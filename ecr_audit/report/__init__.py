@@ -16,11 +16,24 @@ call, one ``sections.<name>(report)`` per cell.
 from __future__ import annotations
 
 import os
-from typing import Any
+import pickle
+from typing import TYPE_CHECKING, Any
 
-from ecr_audit.report.data import Report, build_report
+if TYPE_CHECKING:
+    from ecr_audit.report.data import Report, build_report
 
-__all__ = ["Report", "build_report", "load_report", "load_audit", "check_expectations", "check_suppressions"]
+__all__ = ["Report", "build_report", "load_report", "report_of", "load_audit", "check_expectations", "check_suppressions",
+           "write_computed_report", "read_computed_report"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Report`` and ``build_report`` are imported when first asked for: the package itself stays
+    light (no pandas), so that a report's kernel is started before the command imports the rest."""
+    if name in ("Report", "build_report"):
+        from ecr_audit.report import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_expectations(path: str | os.PathLike[str]) -> Any:
@@ -48,21 +61,42 @@ def load_audit(snapshot: str | os.PathLike[str], expectations: str | os.PathLike
 def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | os.PathLike[str] | None = None,
                 suppressions: str | os.PathLike[str] | None = None,
                 baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
-                title: str | None = None, org_result: dict[str, Any] | None = None) -> Report:
+                title: str | None = None, org_result: dict[str, Any] | None = None,
+                computed_report: str | os.PathLike[str] | None = None) -> Report:
     """Everything the report shows, for the notebook: the audit (and the baseline's) computed here.
 
     The expectations apply to both audits; the suppressions to this one only (the comparison with
     the baseline is made without them, as ``ecr-audit diff`` makes it, and marks what they accept).
     ``org_result``: set by the organisation report (:func:`ecr_audit.report.org.keep_account_result`
     says what it holds); what the organisation page needs of this audit is kept from it, so that
-    the account is evaluated once, in this kernel, for its report and the page.
+    the account is evaluated once, for its report and the page.
+    ``computed_report``: the file in which ``ecr-audit report`` left the report it computed from
+    these same inputs while this kernel started (:func:`write_computed_report`); read instead of
+    evaluating the account a second time.
     """
-    from ecr_audit.findings.registry import rules_by_id
-
+    if computed_report is not None:
+        return read_computed_report(computed_report)
     if snapshot is None:
         raise ValueError("set the notebook's `snapshot` parameter to a snapshot file "
                          "(ecr-audit collect or ecr-audit demo writes one)")
-    audit = load_audit(snapshot, expectations)
+    from ecr_audit.snapshot import read_snapshot
+
+    return report_of(read_snapshot(snapshot), expectations=expectations, suppressions=suppressions,
+                     baseline=baseline, min_severity=min_severity, title=title, org_result=org_result)
+
+
+def report_of(document: dict[str, Any], *, expectations: str | os.PathLike[str] | None = None,
+              suppressions: str | os.PathLike[str] | None = None,
+              baseline: str | os.PathLike[str] | None = None, min_severity: str = "info",
+              title: str | None = None, org_result: dict[str, Any] | None = None) -> Report:
+    """:func:`load_report` of a snapshot already read (and checked) by :func:`ecr_audit.snapshot.read_snapshot`."""
+    from ecr_audit.audit import Audit
+    from ecr_audit.findings.registry import rules_by_id
+    from ecr_audit.report.data import build_report
+
+    audit = Audit.from_snapshot(document)
+    if expectations is not None:
+        audit = audit.with_expectations(expectations)
     if suppressions is not None:
         audit = audit.with_suppressions(suppressions)
     if org_result is not None:
@@ -73,3 +107,15 @@ def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | 
     return build_report(audit, min_severity=min_severity, title=title, baseline_audit=baseline_audit,
                         rules=rules_by_id(), expectations=str(expectations) if expectations else None,
                         suppressions=str(suppressions) if suppressions else None)
+
+
+def write_computed_report(report: Report, path: str | os.PathLike[str]) -> None:
+    """Pickle ``report`` for :func:`load_report` (``computed_report``), in a folder only this user reads:
+    unpickling runs code, so the kernel reads only the file its own command wrote."""
+    with open(path, "wb") as file:
+        pickle.dump(report, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_computed_report(path: str | os.PathLike[str]) -> Report:
+    with open(path, "rb") as file:
+        return pickle.load(file)

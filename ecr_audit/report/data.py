@@ -29,6 +29,7 @@ from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import NO_RESOURCE
 from ecr_audit.arns import short_arn
 from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
+from ecr_audit.findings.context import records
 from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.findings.coverage_gate import blocking_gaps
@@ -473,7 +474,7 @@ def missing_actions(audit: AuditView, findings: pd.DataFrame, level_names: dict[
         if repository == NO_RESOURCE:
             account_wide.add((finding, action))
     rows = []
-    for position, row in enumerate(wanted.to_dict("records")):
+    for position, row in enumerate(records(wanted)):
         actions = _as_tuple(row["actions"])
         principal_count = len(_as_tuple(row.get("principals")) or _as_tuple(row["principal_arn"]))
         repository_count = len(_as_tuple(row.get("repositories")) or _as_tuple(row["repository_arn"]))
@@ -634,7 +635,7 @@ def conflicts(audit: AuditView, findings: pd.DataFrame, namer: Namer | None = No
     namer = namer or Namer(audit.account_id, audit.repositories["repository_arn"])
     attached_at = organization_attachments(audit.snapshot)
     rows = []
-    for row in wanted.to_dict("records"):
+    for row in records(wanted):
         statement_ids = _as_tuple(row["statements"])
         allows = [quotes[s] for s in statement_ids if s in quotes and quotes[s].effect == "Allow"]
         denies = [quotes[s] for s in statement_ids if s in quotes and quotes[s].effect == "Deny"]
@@ -713,7 +714,7 @@ def capability_matrix(audit: AuditView, access: Access | None = None) -> pd.Data
     with_access = set((access or principals_with_access(permissions)).any)
     with_access.update(count_row)
     info = {row["principal_arn"]: row for row in
-            principals[["principal_arn", "principal_type", "tags", "last_used", "last_used_source"]].to_dict("records")}
+            records(principals[["principal_arn", "principal_type", "tags", "last_used", "last_used_source"]])}
     nothing = np.zeros((len(shown), len(LEVELS)), dtype=np.int64)
     rows = []
     for arn in sorted(with_access):
@@ -1046,7 +1047,7 @@ def accepted_risks(result: "SuppressionResult", source: str, namer: Namer) -> Ac
         "suppression": row["suppression"],
         "rule": row["rule"],
         "id": row["id"],
-    } for row in ordered.to_dict("records")]
+    } for row in records(ordered)]
     expired = tuple(item.message() for item in result.expired)
     unused = tuple(result.unused_messages())
     return AcceptedRisks(source=source, findings=pd.DataFrame(rows, columns=ACCEPTED_COLUMNS), expired=expired,
@@ -1057,7 +1058,7 @@ def accepted_notes(result: "SuppressionResult") -> dict[str, str]:
     """Finding id -> "accepted risk (suppressions[0], owner, expires DATE)" for the suppressed findings
     (the acceptance ends *on* DATE, so "until" would read one day too long)."""
     return {row["id"]: f"accepted risk ({row['suppression']}, {row['owner']}, expires {row['expires']})"
-            for row in result.suppressed.to_dict("records")}
+            for row in records(result.suppressed)}
 
 
 # --- causes -----------------------------------------------------------------------------------------
@@ -1071,9 +1072,9 @@ def causes_view(causes: pd.DataFrame, findings: pd.DataFrame, namer: Namer) -> p
     """The causes of the ``findings`` shown (accepted risks left out), ranked as the causes table is:
     severity, then principals x repositories touched. ``explained``: (severity, title, message) of
     each finding the cause explains, among those shown."""
-    shown = {row["id"]: row for row in findings[["id", "severity", "title", "message"]].to_dict("records")}
+    shown = {row["id"]: row for row in records(findings[["id", "severity", "title", "message"]])}
     rows = []
-    for cause in causes.to_dict("records"):
+    for cause in records(causes):
         explained = [shown[finding_id] for finding_id in cause["findings"] if finding_id in shown]
         if not explained:
             continue
@@ -1160,7 +1161,7 @@ def build_report(audit: AuditView, *, findings: pd.DataFrame | None = None, min_
         rules=fired,
         missing_actions=missing_actions(audit, findings, level_names, namer,
                                         {row["id"]: plain_words(f"{row['title']}. Fix: {row['fix_summary']}")
-                                         for row in audit.causes[["id", "title", "fix_summary"]].to_dict("records")}),
+                                         for row in records(audit.causes[["id", "title", "fix_summary"]])}),
         conflicts=conflicts(audit, findings, namer),
         capability_matrix=matrix,
         repository_access=repository_frame,

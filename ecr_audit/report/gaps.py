@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from ecr_audit.findings.context import records
+
 #: (service, operation) -> what the report cannot vouch for when that call failed; "*" is a whole
 #: service not collected
 CONSEQUENCES: dict[tuple[str, str], str] = {
@@ -86,7 +88,7 @@ def _where(row: dict[str, Any]) -> str:
 def coverage_gaps(coverage: pd.DataFrame, policies: pd.DataFrame) -> pd.DataFrame:
     """One row per gap: failed or skipped calls first, in collection order, then unreadable policies."""
     rows: list[dict[str, Any]] = []
-    for row in coverage.to_dict("records"):
+    for row in records(coverage):
         operation = "everything" if row.get("operation") == "*" else row.get("operation")
         rows.append({
             "what": f"{row.get('service')}: {operation}",
@@ -97,7 +99,7 @@ def coverage_gaps(coverage: pd.DataFrame, policies: pd.DataFrame) -> pd.DataFram
             "emulator": is_emulator_limitation(row.get("error_code"), row.get("message")),
         })
     unreadable = policies[policies["parse_error"].notna()] if "parse_error" in policies else policies.iloc[:0]
-    for row in unreadable.to_dict("records"):
+    for row in records(unreadable):
         rows.append({
             "what": f"{row.get('policy_kind')} policy {row.get('name') or row.get('policy_id')}",
             "where": str(row.get("owner_arn") or row.get("arn") or row.get("policy_id")),

@@ -5,17 +5,25 @@ A kernelspec is looked up by name in the user's Jupyter folders before the envir
 with an interpreter that lacks ecr-audit (or has another version of it). The report therefore
 never looks one up: its kernel manager is given a spec built from ``sys.executable``, which works
 in a fresh ``.venv`` run without activation and needs no ``ipykernel install`` step.
+
+A report starts its kernel first (:func:`started_kernel`), before it reads its inputs: the kernel's
+process starts and imports what the notebook needs (:mod:`ecr_audit.report.kernel_launcher`) on
+another core while this process reads and checks the snapshot. This module imports no more than
+jupyter_client, so that the kernel starts before this process imports pandas and nbconvert.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
+from typing import Any, Iterator
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.localinterfaces import localhost
 from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import run_sync
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from traitlets import default
 
@@ -24,7 +32,7 @@ KERNEL_NAME = "ecr-audit-python"
 
 def current_interpreter_spec() -> KernelSpec:
     return KernelSpec(
-        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        argv=[sys.executable, "-m", "ecr_audit.report.kernel_launcher", "-f", "{connection_file}"],
         display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (ecr-audit)",
         language="python",
         metadata={"debugger": False},
@@ -73,3 +81,45 @@ class CurrentInterpreterKernelManager(AsyncKernelManager):
         runtime = jupyter_runtime_dir()
         os.makedirs(runtime, exist_ok=True)
         return os.path.join(runtime, f"ecr-audit-{uuid.uuid4().hex[:12]}-ipc")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: the clients made for this kernel (nbclient makes one), closed by :meth:`stop`
+        self.clients: list[Any] = []
+        self._stop_requested = False
+
+    def client(self, **kwargs: Any) -> Any:
+        made = super().client(**kwargs)
+        self.clients.append(made)
+        return made
+
+    def request_stop(self) -> None:
+        """Ask the kernel to exit, and return at once: it frees its memory while this process works on."""
+        if self.has_kernel and not self._stop_requested:
+            self._stop_requested = True
+            with contextlib.suppress(Exception):  # already gone: stop() cleans up what is left
+                run_sync(self.request_shutdown)()
+
+    def stop(self) -> None:
+        """Close the clients, wait for the kernel to exit (ending it when it does not), remove its files."""
+        for made in self.clients:
+            made.stop_channels()
+        self.clients.clear()
+        try:
+            self.request_stop()
+            if self.has_kernel:
+                run_sync(self.finish_shutdown)()
+        finally:
+            run_sync(self.cleanup_resources)()
+
+
+@contextlib.contextmanager
+def started_kernel() -> Iterator[CurrentInterpreterKernelManager]:
+    """A report kernel, started now (its process keeps starting after this returns) and stopped on
+    leaving the block. Give it to :func:`ecr_audit.report.runner.execute_notebook` as ``kernel``."""
+    manager = CurrentInterpreterKernelManager(kernel_name=KERNEL_NAME)
+    run_sync(manager.start_kernel)()
+    try:
+        yield manager
+    finally:
+        manager.stop()

@@ -53,7 +53,7 @@ from ecr_audit.report.html import Markup, Section, TableColumn, bar_chart_svg, d
 # the account report's fact list, dates, counts and cards, so that the two reports read alike
 from ecr_audit.report.sections import FINDING_COLUMNS, GAP_COLUMNS, OUT_OF_SCOPE, card, counted, facts_list, when_text
 from ecr_audit.report.notebook_files import notebook_path
-from ecr_audit.snapshot import COLLECTED, INDEX_FILE_NAME, SnapshotError, read_index, read_snapshot
+from ecr_audit.snapshot import COLLECTED, INDEX_FILE_NAME, SnapshotError, index_file, read_index, read_snapshot
 
 if TYPE_CHECKING:
     from ecr_audit.audit import Audit
@@ -432,12 +432,6 @@ def _concat(frames: list[pd.DataFrame], columns: Iterable[str]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=list(columns))
     return pd.concat(frames, ignore_index=True)
-
-
-def index_file(index: str | os.PathLike[str]) -> Path:
-    """The index of an organisation run, given its folder or the index file itself."""
-    path = Path(index)
-    return path / INDEX_FILE_NAME if path.is_dir() else path
 
 
 def _audit_here(snapshot: Path, account_id: str, *, members: Mapping[str, str | None],

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.arns import short_arn
+from ecr_audit.findings.context import records
 from ecr_audit.frames import CHUNK_ROWS, codes_and_values, isin
 
 #: the actions that stand for each access group in the views: holding the action means holding
@@ -179,7 +180,7 @@ def principal_view(matrix: pd.DataFrame, grant: Grants, account_id: str, labels:
     :func:`ecr_audit.report.data.capability_matrix`."""
     rows = []
     granted_names = {short_arn(arn, account_id): arn for arn in grant.granted}
-    for record in matrix.to_dict("records"):
+    for record in records(matrix):
         arn = granted_names.get(record["principal"])
         if arn is None:
             continue

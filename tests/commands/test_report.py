@@ -115,7 +115,8 @@ def test_the_report_notebook_takes_the_documented_parameters_in_a_tagged_cell():
     assert len(tagged) == 1
     names = {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
              for target in node.targets}
-    assert names == {"snapshot", "expectations", "suppressions", "baseline", "min_severity", "title", "org_result"}
+    assert names == {"snapshot", "expectations", "suppressions", "baseline", "min_severity", "title", "org_result",
+                     "computed_report"}
 
 
 def test_the_report_notebook_only_calls_into_the_package():

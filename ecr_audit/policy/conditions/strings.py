@@ -24,7 +24,7 @@ class TemplateValues:
     operator (``StringNotEquals``, ``StringNotLike``) is true against it.
     """
 
-    __slots__ = ("_dialect", "_ignore_case", "_exact", "_regex", "_variable_templates")
+    __slots__ = ("_dialect", "_ignore_case", "_exact", "_patterns", "_regex", "_variable_templates")
 
     def __init__(self, values: tuple[str, ...], dialect: str, variables_enabled: bool,
                  ignore_case: bool = False) -> None:
@@ -33,11 +33,13 @@ class TemplateValues:
         templates = [Template(value, dialect, variables_enabled) for value in values]
         constant = [t.constant_tokens() for t in templates if not t.has_variables]
         self._exact: frozenset[str] | None = None
+        #: the constant patterns, compiled into ``_regex`` when first asked (many clauses never are)
+        self._patterns = None
         self._regex = None
         if dialect == LITERAL:
             self._exact = frozenset(self._fold("".join(tokens)) for tokens in constant)
         elif constant:
-            self._regex = patterns.compile_alternatives(tuple(constant), ignore_case)
+            self._patterns = tuple(constant)
         self._variable_templates = tuple(t for t in templates if t.has_variables)
 
     def _fold(self, text: str) -> str:
@@ -46,8 +48,11 @@ class TemplateValues:
     def __call__(self, value: str, lookup: KeyLookup) -> Tri:
         if self._exact is not None and self._fold(value) in self._exact:
             return True
-        if self._regex is not None and self._regex.fullmatch(value):
-            return True
+        if self._patterns is not None:
+            if self._regex is None:
+                self._regex = patterns.compile_alternatives(self._patterns, self._ignore_case)
+            if self._regex.fullmatch(value):
+                return True
         return any_template_matches(
             self._variable_templates, lookup,
             lambda tokens: patterns.compile_tokens(tokens, self._ignore_case).fullmatch(value) is not None)
