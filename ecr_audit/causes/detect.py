@@ -25,7 +25,8 @@ from ecr_audit.causes.edits import aws_managed_arn
 from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Cause, Edit, Fix, statement_text
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
-from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext, records, split_undecided
+from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext, split_undecided
+from ecr_audit.frames import records
 from ecr_audit.findings.grants import SECURITY_KEYS
 from ecr_audit.findings.model import SEVERITY_RANK
 from ecr_audit.findings.remediation import login_statement, sid, statement

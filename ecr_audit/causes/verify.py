@@ -38,9 +38,9 @@ from ecr_audit.effective import compute_capabilities, compute_effective
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
-from ecr_audit.findings.context import FindingContext, records
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import SEVERITY_RANK
-from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode
+from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode, records
 from ecr_audit.tables import Tables, build_tables
 
 #: representatives kept per fix, and per batch of fixes verified together

@@ -27,7 +27,8 @@ import pandas as pd
 
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import finding_rows, findings_frame
-from ecr_audit.findings.context import FindingContext, records
+from ecr_audit.findings.context import FindingContext
+from ecr_audit.frames import records
 from ecr_audit.findings.registry import Rule, all_rules
 
 if TYPE_CHECKING:

@@ -28,8 +28,7 @@ import pandas as pd
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import NO_RESOURCE
 from ecr_audit.arns import short_arn
-from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin
-from ecr_audit.findings.context import records
+from ecr_audit.frames import CHUNK_ROWS, codes_and_values, distinct_values, isin, records
 from ecr_audit.findings.grants import EVERYONE
 from ecr_audit.findings.model import SEVERITIES, SEVERITY_RANK, severity_problem
 from ecr_audit.findings.coverage_gate import blocking_gaps

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ecr_audit.findings.context import records
+from ecr_audit.frames import records
 
 #: (service, operation) -> what the report cannot vouch for when that call failed; "*" is a whole
 #: service not collected

@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.arns import short_arn
-from ecr_audit.findings.context import records
-from ecr_audit.frames import CHUNK_ROWS, codes_and_values, isin
+from ecr_audit.frames import CHUNK_ROWS, codes_and_values, isin, records
 
 #: the actions that stand for each access group in the views: holding the action means holding
 #: the group on that repository (the capabilities frame says whether the whole capability is held)

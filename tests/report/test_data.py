@@ -402,7 +402,7 @@ def test_an_organisation_level_quotes_the_one_statement_that_leaves_the_actions_
 def test_the_views_read_the_rows_to_dict_gives_whatever_the_dtypes():
     """The views read frames with ``records`` (column by column) for speed: the same values as
     ``to_dict("records")``, timestamps, categories, lists, missing values and numbers alike."""
-    from ecr_audit.findings.context import records
+    from ecr_audit.frames import records
 
     frame = pd.DataFrame({
         "arn": ["a", "b", None],
