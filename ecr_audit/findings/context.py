@@ -264,6 +264,15 @@ class FindingContext:
         match = _STATEMENT_ID.match(statement_id)
         return match.group("policy") if match else statement_id
 
+    def grants(self, statement_id: str) -> bool:
+        """The Allow statement grants access by itself, so a finding names it among the granting
+        statements: a statement of a granting kind (:data:`GRANTING_KINDS`), except a resource
+        statement that names only accounts, which hands the decision to the identity side (the
+        identity statement that completes it is the grant; a repository policy naming the account
+        would otherwise be listed beside every grant on that repository)."""
+        return self.kind_of(statement_id) in GRANTING_KINDS and \
+            not names_only_accounts(self.statement_rows.get(statement_id) or {})
+
     def kind_of(self, statement_id: str) -> str | None:
         row = self.statement_rows.get(statement_id)
         if row is not None:

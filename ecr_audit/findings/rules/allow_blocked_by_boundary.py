@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.effective.permission_frames import NO_RESOURCE, repositories_in
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
@@ -49,7 +49,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
                                       if repositories == (NO_RESOURCE,))
         group["repositories"].update(repositories_in(set(cells["repositories"])))
         group["allowing"].update(statement_id for allowing in set(cells["allowing"]) for statement_id in allowing or ()
-                                 if context.kind_of(statement_id) in GRANTING_KINDS)
+                                 if context.grants(statement_id))
     for boundary, group in sorted(groups.items()):
         principals, actions = sorted(group["principals"]), sorted(group["actions"])
         repositories = sorted(group["repositories"])

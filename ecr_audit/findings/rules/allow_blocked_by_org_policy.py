@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.frames import per_value
 from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
@@ -49,7 +49,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
         repositories = sorted(repositories_in(set(cells["repositories"])))
         allowing = sorted_unique(statement_id for statement_ids in set(cells["allowing"])
                                  for statement_id in statement_ids or ()
-                                 if context.kind_of(statement_id) in GRANTING_KINDS)
+                                 if context.grants(statement_id))
         level_policies = _level_policies(context, level)
         names = ", ".join(context.policy_label(policy_id) for policy_id in level_policies) or "no readable policy"
         on = f" on {context.repositories_text(repositories)}" if repositories else ""

@@ -17,8 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
-from ecr_audit.findings.grants import names_only_accounts
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.frames import distinct_pairs, grouped_values
 from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.model import Finding, sorted_unique
@@ -47,9 +46,12 @@ def check(context: FindingContext) -> Iterator[Finding]:
     causes: dict[tuple[str, ...], int] = {}
     allows: dict[int, set[str]] = {}
     cause_of_pair = []
+    granting_of: dict[tuple[str, ...] | None, list[str]] = {}  # tens of thousands of pairs share few lists
     for allowing, denying in pairs:
-        granting = [statement_id for statement_id in allowing or () if context.kind_of(statement_id) in GRANTING_KINDS
-                    and not names_only_accounts(context.statement_rows.get(statement_id) or {})]
+        granting = granting_of.get(allowing)
+        if granting is None:
+            granting = granting_of[allowing] = [
+                statement_id for statement_id in allowing or () if context.grants(statement_id)]
         granting_policies = {context.policy_of(statement_id) for statement_id in granting}
         cancelling = tuple(sorted(statement_id for statement_id in denying or ()
                                   if context.policy_of(statement_id) not in granting_policies))

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.expectations import EXCEEDED, Shortfall
-from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.frames import isin
 from ecr_audit.effective.permission_frames import NO_RESOURCE, exploded, names_any
 from ecr_audit.findings.model import Finding, sorted_unique
@@ -78,7 +78,7 @@ def _finding(context: FindingContext, shortfall: Shortfall, grants: dict) -> Fin
     statements = sorted_unique(
         statement_id for cell in cells for action in capability.actions
         for statement_id in grants.get((principal, action, "*" if action == LOGIN else cell.repository_arn), ())
-        if context.kind_of(statement_id) in GRANTING_KINDS)
+        if context.grants(statement_id))
     where = ("" if shortfall.capability == "login" else f" on {context.repositories_text(repositories)}")
     how = ""
     if conditional:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.effective.capabilities import CAPABILITIES, LOGIN
-from ecr_audit.findings.context import GRANTING_KINDS, FindingContext
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.frames import distinct_pairs, isin, object_array
 from ecr_audit.effective.permission_frames import exploded, names_any
 from ecr_audit.findings.model import Finding, sorted_unique
@@ -167,7 +167,7 @@ def _allowing_statements(context: FindingContext, partial: pd.DataFrame) -> dict
     cells = context.rows(mask, ["principal_arn", "action", "repositories", "allowing"])
     found: dict[tuple[str, str, str], set[str]] = {}
     for principal, action, repository, allowing in exploded(cells, ["allowing"], wanted):
-        granting = {statement_id for statement_id in allowing or () if context.kind_of(statement_id) in GRANTING_KINDS}
+        granting = {statement_id for statement_id in allowing or () if context.grants(statement_id)}
         if granting:
             found[(principal, action, repository)] = granting
     return found

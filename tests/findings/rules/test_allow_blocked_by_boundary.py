@@ -32,3 +32,20 @@ def test_allow_blocked_by_boundary_leaves_an_explicit_deny_in_the_boundary_to_th
     rows = [permission(role_arn("r"), "ecr:PutImage", WEB, "explicit_deny", denying=[f"{policy_arn('B')}#0"],
                        blocked_by="boundary", identity_allowed=True)]
     assert findings_of("allow-blocked-by-boundary", subject, rows).empty
+
+
+def test_allow_blocked_by_boundary_names_the_identity_grant_not_a_repository_statement_naming_the_account() -> None:
+    """A repository statement naming only the account grants nothing by itself (the identity
+    statement that completes it is the grant), so the finding does not list it among the grants."""
+    boundary = policy_arn("PullOnlyBoundary")
+    account_push = {"Sid": "AccountPush", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Action": "ecr:PutImage"}
+    subject = audit(roles=[role("contractor", managed=[policy_arn("Push")], boundary=boundary)],
+                    repositories=[repository("web", policy_document=policy(account_push))],
+                    policies=[managed_policy(boundary, policy(allow(PULL))),
+                              managed_policy(policy_arn("Push"), policy(allow(PUSH)))])
+    cells = subject.grouped_permissions[(subject.grouped_permissions["action"] == "ecr:PutImage").to_numpy()]
+    assert any("AccountPush" in statement for statement in cells["allowing"].iloc[0])
+    row = subject.findings[subject.findings["rule"] == "allow-blocked-by-boundary"].iloc[0]
+    assert f"{policy_arn('Push')}#0" in row.statements
+    assert not any("AccountPush" in statement for statement in row.statements)
