@@ -30,8 +30,9 @@ from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilit
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
+from ecr_audit.findings.grants import names_only_accounts
 from ecr_audit.findings.registry import NOT_TAKEN_AWAY, READ_DECISIONS
-from ecr_audit.frames import isin, per_value
+from ecr_audit.frames import isin, per_value, records
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
 
@@ -89,7 +90,10 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         # allowed, conditional or neither, so while none of those changes the other capability
         # actions (most of an evaluation) need not be evaluated again
         new_grouped, new_capabilities, actions = _evaluate(reduced, policies, levels=policies is None)
-        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions)
+        unread = _account_only_statements(tables, repositories)
+        if previous is not None:
+            unread |= _account_only_statements(previous, repositories)
+        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions, unread)
         changed |= moved
         if held_changed:
             if new_capabilities is None:
@@ -153,12 +157,15 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 
 
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
-                         actions: frozenset[str] | None = None) -> tuple[pd.DataFrame, set[str], bool]:
+                         actions: frozenset[str] | None = None, unread: frozenset[str] = frozenset()
+                         ) -> tuple[pd.DataFrame, set[str], bool]:
     """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
     there that a finding rule reads changed, whether a cell of a capability action became or
     stopped being allowed or conditional, the only thing of a cell the capability levels read):
     ``new`` is a frame of every principal on those repositories only, of ``actions``
     only when given; its rows of actions that take no resource are not theirs and are left out.
+    A cell whose only change is in ``unread`` statements of its ``allowing`` counts as unchanged
+    for the rules (it still moves).
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
     bisect) into the row of the same principal and action with their new values, or a new row.
@@ -197,6 +204,8 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         return grouped, set(), False
     held_changed = bool((_held(cells, categories, "") != _held(cells, categories, "_new")).any())
     read = _read_by_rules(cells, categories, "") | _read_by_rules(cells, categories, "_new")
+    if unread:
+        read &= ~_differ_only_in(cells, categories, values, unread)
     moved_principals = set(categories["principal_arn"][np.unique(cells.loc[read, "principal_arn"].to_numpy())])
     removed: dict[int, list[str]] = {}
     for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
@@ -256,6 +265,38 @@ def _held(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> 
     capability_action = np.isin(categories["action"].to_numpy(dtype=object)[cells["action"].to_numpy(np.int64)],
                                 list(CAPABILITY_ACTIONS))
     return np.where(capability_action, codes[decision + 1], 0)
+
+
+def _account_only_statements(tables: Tables, repositories: Iterable[str]) -> frozenset[str]:
+    """Ids of the statements of these repositories' policies that name only accounts: a finding
+    rule never reads them (``FindingContext.grants``, ``own_grant_statements``), since they grant
+    nothing until an identity statement completes them."""
+    policy_ids = set(tables.repositories.loc[tables.repositories["repository_arn"].isin(list(repositories)),
+                                             "policy_id"].dropna())
+    rows = tables.statements[tables.statements["policy_id"].isin(policy_ids)]
+    return frozenset(row["statement_id"] for row in records(rows[["statement_id", "principal", "not_principal"]])
+                     if names_only_accounts(row))
+
+
+def _differ_only_in(cells: pd.DataFrame, categories: dict[str, pd.Index], values: list[str],
+                    unread: frozenset[str]) -> np.ndarray:
+    """Per moved cell (codes, old and ``_new`` side): every value is the same on both sides but
+    ``allowing``, which differs only by ``unread`` statements (a repository statement naming the
+    account joins the allowing statements of every principal there, and no rule reads it)."""
+    same = np.ones(len(cells), dtype=bool)
+    for name in values:
+        if name != "allowing":
+            same &= cells[name].fillna(-2).to_numpy() == cells[f"{name}_new"].fillna(-2).to_numpy()
+    old = cells["allowing"].fillna(-2).to_numpy().astype(np.int64)  # -1: no statement; -2: no cell
+    new = cells["allowing_new"].fillna(-2).to_numpy().astype(np.int64)
+    seen: dict[tuple[str, ...], int] = {}
+    read_part = np.arange(-2, len(categories["allowing"]), dtype=np.int64)  # by code + 2
+    for code in np.unique(np.concatenate([old[same], new[same]])).tolist():  # the tuples these cells hold
+        if code >= 0:
+            item = categories["allowing"][code]
+            read_part[code + 2] = len(categories["allowing"]) + seen.setdefault(
+                tuple(statement for statement in item or () if statement not in unread), len(seen))
+    return same & (read_part[old + 2] == read_part[new + 2])
 
 
 def _read_by_rules(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:

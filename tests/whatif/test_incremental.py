@@ -179,6 +179,17 @@ def test_repository_policy_changes_re_find_only_principals_whose_read_cells_diff
     # a statement naming the account allows nothing the identity side did not: no cell becomes or
     # stops being held, so the capability actions it does not name are not evaluated again
     assert account_wide.capabilities is audit.capabilities and not account_wide.changed_from[2]
+    # its statement joins the allowing statements of every principal there, which no rule reads (it
+    # grants nothing by itself): on the repository most principals pull, the rules run again only
+    # for those with a cell that changed otherwise (one a Deny now meets, say)
+    without_policy = list(audit.repositories.loc[~audit.repositories["has_policy"].astype(bool), "repository_arn"])
+    most_held = max(without_policy, key=lambda arn: (holders.get(arn, 0), arn))
+    everyone_pulls = audit.with_changes(SetRepositoryPolicy(most_held, documents[0]))
+    holding = set(audit.capabilities.loc[(audit.capabilities["repository_arn"] == most_held).to_numpy()
+                                         & audit.capabilities["level"].isin(["full", "partial", "conditional"]).to_numpy(),
+                                         "principal_arn"].astype(str))
+    assert len(everyone_pulls.changed_from[1] & holding) < len(holding)
+    assert _records(everyone_pulls.rule_findings) == _records(audit.rule_findings)
 
 
 def test_rows_are_replaced_alike_run_by_run_and_through_a_mask(monkeypatch) -> None:
