@@ -72,9 +72,11 @@ def load_report(snapshot: str | os.PathLike[str] | None, *, expectations: str | 
     the account is evaluated once, for its report and the page.
     ``computed_report``: the file in which ``ecr-audit report`` left the report it computed from
     these same inputs while this kernel started (:func:`write_computed_report`); read instead of
-    evaluating the account a second time.
+    evaluating the account a second time. The executed notebook kept beside the page names that
+    file after the command removed it: run again, it evaluates the account itself, and it never
+    reads a file of that name that is not this user's own, in a folder only this user can write.
     """
-    if computed_report is not None:
+    if computed_report is not None and _written_by_this_user(computed_report):
         return read_computed_report(computed_report)
     if snapshot is None:
         raise ValueError("set the notebook's `snapshot` parameter to a snapshot file "
@@ -114,6 +116,16 @@ def write_computed_report(report: Report, path: str | os.PathLike[str]) -> None:
     unpickling runs code, so the kernel reads only the file its own command wrote."""
     with open(path, "wb") as file:
         pickle.dump(report, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _written_by_this_user(path: str | os.PathLike[str]) -> bool:
+    """The file exists, is this user's, and its folder is this user's and closed to others (as
+    :func:`write_computed_report`'s folder is): only then is unpickling it safe."""
+    try:
+        file, folder = os.stat(path), os.stat(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return file.st_uid == folder.st_uid == os.geteuid() and not folder.st_mode & 0o077
 
 
 def read_computed_report(path: str | os.PathLike[str]) -> Report:

@@ -42,3 +42,18 @@ def test_when_the_command_cannot_compute_the_report_the_notebook_does(tmp_path, 
     assert "computed_report" not in injected.source
     assert "a bug ahead of the notebook" in caplog.text and "the notebook evaluates it" in caplog.text
     assert all(_shown(executed))
+
+
+def test_the_kept_notebook_run_again_evaluates_the_account_when_the_computed_report_is_gone(tmp_path):
+    """The executed notebook names the file the command removed; load_report then evaluates the
+    snapshot itself, and it never unpickles a file of that name in a folder others can write."""
+    missing = tmp_path / "private" / "report.pickle"
+    itself = ecr_audit.report.load_report(SMALL, computed_report=missing)
+    assert itself.title
+
+    open_folder = tmp_path / "shared"
+    open_folder.mkdir(mode=0o777)
+    open_folder.chmod(0o777)
+    planted = open_folder / "report.pickle"
+    planted.write_bytes(b"not a pickle: reading it would raise")
+    assert ecr_audit.report.load_report(SMALL, computed_report=planted).title == itself.title
