@@ -4,7 +4,7 @@ import pandas as pd
 
 import numpy as np
 
-from ecr_audit.frames import grouped_values, per_value
+from ecr_audit.frames import grouped_values, per_value, records
 
 
 def test_per_value_decides_each_distinct_value_once_and_answers_missing_with_the_default():
@@ -32,3 +32,19 @@ def test_grouped_values_lists_each_keys_distinct_values_in_value_order_and_nothi
     assert found["who"] == [[], ["a"], ["b"]]
     # values in the column's own numbering (order of first appearance when it is not categorical)
     assert found["what"] == [[], ["y"], ["x", "w"]]
+
+
+def test_records_gives_the_rows_to_dict_gives_whatever_the_dtypes():
+    """``records`` reads a frame column by column, for speed: the same values as
+    ``to_dict("records")``, timestamps, categories, lists, missing values and numbers alike."""
+    frame = pd.DataFrame({
+        "arn": ["a", "b", None],
+        "when": pd.to_datetime(["2024-01-02T03:04:05Z", None, "2023-05-06T00:00:00Z"], utc=True),
+        "level": pd.Categorical(["full", "partial", "full"]),
+        "tags": [{"team": "x"}, {}, None],
+        "count": [1, 2, 3],
+        "share": [0.5, float("nan"), 1.0],
+        "repositories": [("r1", "r2"), (), ("r3",)],
+    })
+
+    assert repr(records(frame)) == repr(frame.to_dict("records"))

@@ -398,20 +398,3 @@ def test_an_organisation_level_quotes_the_one_statement_that_leaves_the_actions_
                                    "OU 'Workloads' (ou-kb6o-qixkx5e1): its NotAction leaves these actions out")
     assert row["block"].count('"Sid"') == 1  # one statement, not the level's three policies
 
-
-def test_the_views_read_the_rows_to_dict_gives_whatever_the_dtypes():
-    """The views read frames with ``records`` (column by column) for speed: the same values as
-    ``to_dict("records")``, timestamps, categories, lists, missing values and numbers alike."""
-    from ecr_audit.frames import records
-
-    frame = pd.DataFrame({
-        "arn": ["a", "b", None],
-        "when": pd.to_datetime(["2024-01-02T03:04:05Z", None, "2023-05-06T00:00:00Z"], utc=True),
-        "level": pd.Categorical(["full", "partial", "full"]),
-        "tags": [{"team": "x"}, {}, None],
-        "count": [1, 2, 3],
-        "share": [0.5, float("nan"), 1.0],
-        "repositories": [("r1", "r2"), (), ("r3",)],
-    })
-
-    assert repr(records(frame)) == repr(frame.to_dict("records"))
