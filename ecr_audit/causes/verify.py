@@ -84,9 +84,9 @@ def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectation
                   context: FindingContext, workers: int | None = None, incremental: bool = True
                   ) -> dict[str, Verification]:
     """The verification of every cause's fix, by cause id. ``workers``: how many forked processes
-    evaluate the reduced accounts (default :func:`verification_workers`); ``incremental``: the
-    reduced accounts are cut from ``context``'s evaluated frames and only what the edits change is
-    decided again (:func:`_evaluate_run`), else each is evaluated in full. The verdicts are the same
+    evaluate the reduced accounts (default :func:`verification_workers`); ``incremental``: each
+    reduced account's state before the edits is cut from ``context``'s evaluated frames and only
+    the state after them is decided (:func:`_evaluate_run`), else both are decided. The verdicts are the same
     either way, and for any number of workers."""
     with long_lived_frozen():
         return _verify(tables, causes, expectations, context, workers, incremental)
