@@ -219,7 +219,8 @@ class Audit:
     def causes(self) -> pd.DataFrame:
         """The causes of every finding (suppressed or not), each with its fix verified by re-evaluating
         the account with the fix applied (see :mod:`ecr_audit.causes`); ranked by severity and reach."""
-        verdicts = verify_causes(self.tables, self.cause_list, self.expectations, self.finding_context)
+        verdicts = verify_causes(self.tables, self.cause_list, self.expectations, self.finding_context,
+                                 effective=self.__dict__.get("effective"))  # decided here, not spliced by a what-if
         return with_verdicts(self.unverified_causes, verdicts)
 
     @cached_property

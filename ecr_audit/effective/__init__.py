@@ -121,8 +121,10 @@ def compute_effective(tables: "Tables", workers: int | None = None, model: Accou
         return Effective(model, BulkEvaluator(model, CAPABILITY_ACTIONS).run())
 
 
-def compute_capabilities(effective: Effective) -> pd.DataFrame:
-    """Principal x repository x capability levels of a decided snapshot (see :mod:`.levels`)."""
+def compute_capabilities(effective: Effective, principals: np.ndarray | None = None,
+                         repositories: np.ndarray | None = None) -> pd.DataFrame:
+    """Principal x repository x capability levels of a decided snapshot (see :mod:`.levels`);
+    of only ``principals`` and ``repositories`` (indices into ``effective.model``'s) when given."""
     from ecr_audit.effective.levels import capability_frame
 
-    return capability_frame(effective)
+    return capability_frame(effective, principals, repositories)

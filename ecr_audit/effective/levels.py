@@ -54,14 +54,16 @@ class _Profiles:
     """Principals with the same outcomes on every capability action, computed once per profile:
     each action's outcomes are stored per principal group, so a profile is a combination of groups."""
 
-    def __init__(self, effective: "Effective") -> None:
+    def __init__(self, effective: "Effective", principals: np.ndarray, repositories: np.ndarray) -> None:
         self.effective = effective
+        self.repositories = repositories
         model = effective.model
         actions = sorted({action for capability in CAPABILITIES for action in capability.actions})
-        self.profile_of, self.firsts = factorize_rows([effective.outcomes[a].group_of for a in actions],
-                                                      len(model.principals))
+        self.profile_of, firsts = factorize_rows([effective.outcomes[a].group_of[principals] for a in actions],
+                                                 len(principals))
+        self.firsts = principals[firsts]  # a principal (index in the model) of each profile
         column_of = {region.name: region.index for region in model.regions}
-        self.region_of_repository = np.array([column_of.get(r.region, -1) for r in model.repositories],
+        self.region_of_repository = np.array([column_of.get(model.repositories[r].region, -1) for r in repositories],
                                              dtype=np.int64)
         self._rows: dict[str, np.ndarray] = {}
 
@@ -71,6 +73,8 @@ class _Profiles:
         if found is None:
             outcome = self.effective.outcomes[action]
             found = outcome.rows[outcome.group_of[self.firsts]]
+            if action != LOGIN and len(self.repositories) < found.shape[1]:
+                found = found[:, self.repositories]
             if action == LOGIN:
                 found = found[:, np.maximum(self.region_of_repository, 0)]
                 found[:, self.region_of_repository < 0] = 0
@@ -81,7 +85,7 @@ class _Profiles:
 def capability_levels(profiles: _Profiles, capability: Capability) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(level code, missing-action bitmask, conditional-action bitmask) per (profile, repository);
     bit i stands for ``capability.actions[i]``."""
-    shape = (len(profiles.firsts), len(profiles.effective.model.repositories))
+    shape = (len(profiles.firsts), len(profiles.repositories))
     missing = np.zeros(shape, dtype=np.uint8)
     conditional = np.zeros(shape, dtype=np.uint8)
     held_repository_action = np.zeros(shape, dtype=bool)
@@ -111,18 +115,26 @@ def _code_dtype(count: int) -> type:
     return np.int8 if count < 127 else np.int16 if count < 32767 else np.int32
 
 
-def capability_frame(effective: "Effective") -> pd.DataFrame:
+def capability_frame(effective: "Effective", principals: np.ndarray | None = None,
+                     repositories: np.ndarray | None = None) -> pd.DataFrame:
     """The capabilities frame; levels are computed per principal profile, then every principal of
-    a profile gets its profile's rows (block by block, like the permissions frame)."""
+    a profile gets its profile's rows (block by block, like the permissions frame).
+
+    ``principals`` and ``repositories`` (indices into the model's, ascending): the rows of those
+    only, as a cut of the whole frame would hold them (in another order), without computing the
+    levels of the others: what the verification of a fix needs of a large account."""
     model = effective.model
+    principals = np.arange(len(model.principals)) if principals is None else np.asarray(principals, dtype=np.int64)
+    repositories = (np.arange(len(model.repositories)) if repositories is None
+                    else np.asarray(repositories, dtype=np.int64))
     computed = []
     members: list[np.ndarray] = []
-    if model.repositories and model.principals:
-        profiles = _Profiles(effective)
+    if len(repositories) and len(principals):
+        profiles = _Profiles(effective, principals, repositories)
         computed = [capability_levels(profiles, capability) for capability in CAPABILITIES]
         order = np.argsort(profiles.profile_of, kind="stable")
         bounds = np.searchsorted(profiles.profile_of[order], np.arange(len(profiles.firsts) + 1))
-        members = [order[bounds[i]:bounds[i + 1]] for i in range(len(profiles.firsts))]
+        members = [principals[order[bounds[i]:bounds[i + 1]]] for i in range(len(profiles.firsts))]
         del profiles
     sizes = np.array([len(m) for m in members], dtype=np.int64)
     total = int(sum(int(((level != NONE).sum(axis=1) * sizes).sum()) for level, _, _ in computed))
@@ -146,7 +158,7 @@ def capability_frame(effective: "Effective") -> pd.DataFrame:
             shape = (len(profile_members), len(stored))
             end = position + shape[0] * shape[1]
             principal_codes[position:end].reshape(shape)[:] = profile_members[:, None]
-            for column, values in ((repository_codes, stored), (level_codes, level[profile, stored]),
+            for column, values in ((repository_codes, repositories[stored]), (level_codes, level[profile, stored]),
                                    (missing_codes, as_tuple[missing[profile, stored]]),
                                    (conditional_codes, as_tuple[conditional[profile, stored]])):
                 column[position:end].reshape(shape)[:] = values[None, :]

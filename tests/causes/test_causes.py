@@ -257,24 +257,29 @@ def test_fixes_verified_in_forked_workers_get_the_verdicts_of_one_process(genera
 
 
 def _incremental_and_full_verdicts(audit):
+    """The verdicts with the state before the edits cut from the audit's frames, with its capability
+    levels computed from the audit's outcomes, and with every reduced account decided in full."""
     arguments = (audit.tables, audit.cause_list, audit.expectations, audit.finding_context)
     return (verify_causes(*arguments, workers=1),
+            verify_causes(*arguments, workers=1, effective=audit.effective),
             verify_causes(*arguments, workers=1, incremental=False))
 
 
 def test_verdicts_cut_from_the_evaluated_account_are_those_of_evaluating_each_reduced_account_in_full(demo):
-    incremental, full = _incremental_and_full_verdicts(demo)
+    cut, from_outcomes, full = _incremental_and_full_verdicts(demo)
 
     assert any(verdict.status == "verified" for verdict in full.values())
-    assert incremental == full
+    assert cut == full
+    assert from_outcomes == full
 
 
 @pytest.mark.slow
 def test_verdicts_cut_from_a_generated_account_are_those_of_evaluating_each_reduced_account_in_full(generated_audit):
-    incremental, full = _incremental_and_full_verdicts(generated_audit)
+    cut, from_outcomes, full = _incremental_and_full_verdicts(generated_audit)
 
     assert any(verdict.status == "verified" for verdict in full.values())
-    assert incremental == full
+    assert cut == full
+    assert from_outcomes == full
 
 
 def test_the_audit_groups_once_and_verifies_that_grouping_as_find_causes_does(fixture_audit):
