@@ -108,6 +108,7 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
             verdicts[cause.id] = Verification(NO_CHANGE, NOTHING_TO_VERIFY)
         else:
             jobs.append(_job(tables, cause, context))
+    _share_repositories(jobs)
     runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
     if workers is None:
         workers = verification_workers()
@@ -170,6 +171,22 @@ def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
                          if policy.startswith("arn:") and policy.endswith("#policy")}
     wide = fix.affects is None
     return _Job(cause, list(chosen.values()), repositories, edited, set(fix.affects or ()) | set(chosen.values()), wide)
+
+
+def _share_repositories(jobs: list[_Job]) -> None:
+    """Fixes of resource or organisation policies checked on the same representatives are checked on
+    the same repositories too (those of each, together): their reduced accounts are then the same
+    before the edits, evaluated once (:func:`_evaluate_all`), and each is checked on more
+    repositories. Two such fixes that edit one repository policy cannot be verified together."""
+    alike: dict[tuple[str, ...], list[_Job]] = {}
+    for job in jobs:
+        if job.wide:
+            alike.setdefault(tuple(job.representatives), []).append(job)
+    for group in alike.values():
+        repositories = None if any(job.repositories is None for job in group) else set().union(
+            *(job.repositories for job in group))
+        for job in group:
+            job.repositories = repositories
 
 
 def _policies_of(tables: Tables) -> dict[str, tuple[str, ...]]:
@@ -241,7 +258,8 @@ _Evaluated = tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.Dat
 
 
 def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables,
-                  decided: tuple[pd.DataFrame, pd.DataFrame] | None) -> _Evaluated:
+                  decided: tuple[pd.DataFrame, pd.DataFrame] | None,
+                  befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> _Evaluated:
     """The reduced account of ``run`` evaluated before and after its edits.
 
     ``decided``: the whole account's (grouped permissions, capabilities), cut to the principals and
@@ -251,12 +269,19 @@ def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables
     frames rather than decided again. After the edits, every principal of a run is one whose own
     policies an edit changed (a representative is chosen among those a fix affects), so the
     account after them is decided in full. Without ``decided`` both are (the reference the tests
-    compare with)."""
+    compare with). ``befores``: the state before of reduced accounts already evaluated, by
+    :attr:`_Run.before_key`, shared by the runs whose reduced accounts are the same before."""
     after = _evaluate(run.after, expectations, tables)
-    if decided is None:
-        return _evaluate(run.before, expectations, tables), after
-    grouped, capabilities = _cut(decided, run.representatives, run.repositories)
-    return (find(build_tables(run.before, reuse=tables), grouped, capabilities, expectations), capabilities), after
+    befores = {} if befores is None else befores
+    before = befores.get(run.before_key)
+    if before is None:
+        if decided is None:
+            before = _evaluate(run.before, expectations, tables)
+        else:
+            grouped, capabilities = _cut(decided, run.representatives, run.repositories)
+            before = find(build_tables(run.before, reuse=tables), grouped, capabilities, expectations), capabilities
+        befores[run.before_key] = before
+    return before, after
 
 
 def _decided(context: FindingContext, effective: Effective | None, principals: list[str],
@@ -320,7 +345,8 @@ def _evaluate_all(runs: list["_Run"], expectations: Expectations | None, tables:
     """:func:`_evaluate_run` of each run, in order; spread over ``workers`` forked processes, the
     largest reduced accounts first."""
     if workers <= 1 or len(runs) < 2:
-        return [_evaluate_run(run, expectations, tables, decided) for run in runs]
+        befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+        return [_evaluate_run(run, expectations, tables, decided, befores) for run in runs]
     order = sorted(range(len(runs)), key=lambda position: -_size(runs[position].after))
     _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided)
     try:
@@ -347,6 +373,13 @@ class _Run:
     repositories: set[str] | None
     before: dict[str, Any]
     after: dict[str, Any]
+
+    @property
+    def before_key(self) -> tuple:
+        """What the reduced account before the edits holds: its principals, repositories and policies."""
+        iam = self.before.get("iam") or {}
+        return (tuple(self.representatives), None if self.repositories is None else frozenset(self.repositories),
+                tuple(sorted(str(policy.get("Arn")) for policy in iam.get("Policies") or ())))
 
 
 def _prepare(tables: Tables, batch: list[_Job]) -> _Run:
