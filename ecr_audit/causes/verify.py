@@ -21,8 +21,6 @@ repositories).
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -34,12 +32,13 @@ from ecr_audit.causes.edits import apply_edits, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
 from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED, Cause
-from ecr_audit.effective import Effective, compute_capabilities, compute_effective
+from ecr_audit.effective import Effective, compute_capabilities, compute_effective, workers_for
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import SEVERITY_RANK
+from ecr_audit.policy import catalogue
 from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode, records
 from ecr_audit.tables import Tables, build_tables
 
@@ -111,32 +110,26 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
     _share_repositories(jobs)
     runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
     if workers is None:
-        workers = verification_workers()
+        workers = verification_workers(tables)
     decided = None
     if incremental and runs:
         everyone = sorted({principal for run in runs for principal in run.representatives})
         repositories = None if any(run.repositories is None for run in runs) else set().union(
             *(run.repositories for run in runs))
         decided = _decided(context, effective, everyone, repositories)
-    for run, (before, after) in zip(runs, _evaluate_all(runs, expectations, tables, decided, workers)):
-        _judge(tables, run, before, after, context)
+    _verify_runs(runs, expectations, tables, decided, context, workers)
     for job in jobs:
         verdicts[job.cause.id] = job.result
     return verdicts
 
 
-def verification_workers() -> int:
-    """``ECR_AUDIT_WORKERS`` if set (forked only where ``fork`` exists and this process runs no other
-    thread, as for the effective permissions, :func:`ecr_audit.effective.default_workers`), else 1.
-
-    Forking does not pay here: on the large synthetic account on 2 cores, one batch (the login
-    fixes) is most of the work, which one process does either way, and forking the audit's process
-    and sending the evaluated frames back cost what the second process saves (with the machine
-    busy, the forked runs took half as long again)."""
-    configured = os.environ.get("ECR_AUDIT_WORKERS")
-    if not configured or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        return 1
-    return max(1, int(configured))
+def verification_workers(tables: Tables) -> int:
+    """:func:`ecr_audit.effective.workers_for` the account's cells (``ECR_AUDIT_WORKERS`` if set,
+    else 2 processes on a large account where ``fork`` exists and this process runs no other
+    thread, else 1). Each process takes a share of the reduced accounts and sends back only the
+    verdicts: on the large synthetic account, one process verifies the login fixes (one reduced
+    account of a few hundred principals) while the other verifies the rest."""
+    return workers_for(len(tables.principals) * max(1, len(tables.repositories)) * len(catalogue.action_names("ecr")))
 
 
 def _signature(context: FindingContext, principal: str, policies_of: dict[str, tuple[str, ...]]) -> tuple:
@@ -176,7 +169,7 @@ def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
 def _share_repositories(jobs: list[_Job]) -> None:
     """Fixes of resource or organisation policies checked on the same representatives are checked on
     the same repositories too (those of each, together): their reduced accounts are then the same
-    before the edits, evaluated once (:func:`_evaluate_all`), and each is checked on more
+    before the edits, evaluated once (:func:`_judge_share`), and each is checked on more
     repositories. Two such fixes that edit one repository policy cannot be verified together."""
     alike: dict[tuple[str, ...], list[_Job]] = {}
     for job in jobs:
@@ -331,30 +324,61 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
                          else column for name, column in frame.reset_index(drop=True).items()})
 
 
-#: what forked workers read (set before the fork, copied on write): the runs, expectations, tables, frames
+#: what forked workers read (set before the fork, copied on write): the runs, expectations, tables,
+#: frames and context
 _WORKER: dict[str, Any] = {}
 
 
-def _evaluate_one(position: int) -> tuple[int, _Evaluated]:
-    return position, _evaluate_run(_WORKER["runs"][position], _WORKER["expectations"], _WORKER["tables"],
-                                   _WORKER["decided"])
-
-
-def _evaluate_all(runs: list["_Run"], expectations: Expectations | None, tables: Tables,
-                  decided: tuple[pd.DataFrame, pd.DataFrame] | None, workers: int) -> list[_Evaluated]:
-    """:func:`_evaluate_run` of each run, in order; spread over ``workers`` forked processes, the
-    largest reduced accounts first."""
-    if workers <= 1 or len(runs) < 2:
-        befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
-        return [_evaluate_run(run, expectations, tables, decided, befores) for run in runs]
-    order = sorted(range(len(runs)), key=lambda position: -_size(runs[position].after))
-    _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided)
+def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: Tables,
+                 decided: tuple[pd.DataFrame, pd.DataFrame] | None, context: FindingContext, workers: int) -> None:
+    """Each run evaluated (:func:`_evaluate_run`) and its fixes judged (:func:`_judge`): in this
+    process, or spread over it and ``workers - 1`` forked ones, each taking a share of the runs
+    (runs alike before the edits together) and sending back only the verdicts."""
+    shares = _shares(runs, workers)
+    if len(shares) < 2:
+        _judge_share(runs, list(range(len(runs))), expectations, tables, decided, context)
+        return
+    _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided, context=context)
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(runs))) as pool:
-            found = dict(pool.imap_unordered(_evaluate_one, order, chunksize=1))
+        with multiprocessing.get_context("fork").Pool(len(shares) - 1) as pool:
+            pending = [pool.apply_async(_judge_forked, (share,)) for share in shares[1:]]
+            _judge_share(runs, shares[0], expectations, tables, decided, context)
+            verdicts = {cause_id: verdict for waiting in pending for cause_id, verdict in waiting.get()}
     finally:
         _WORKER.clear()
-    return [found[position] for position in range(len(runs))]
+    for position in (position for share in shares[1:] for position in share):
+        for job in runs[position].jobs:
+            job.result = verdicts[job.cause.id]
+
+
+def _shares(runs: list["_Run"], workers: int) -> list[list[int]]:
+    """Positions of ``runs`` in ``workers`` shares of about equal cost, largest first; runs alike
+    before the edits in one share (that state is evaluated once). Fewer shares when there are fewer
+    sets of runs alike."""
+    alike: dict[tuple, list[int]] = {}
+    for position, run in enumerate(runs):
+        alike.setdefault(run.before_key, []).append(position)
+    units = sorted(alike.values(), key=lambda positions: -sum(_size(runs[p].after) for p in positions))
+    shares: list[tuple[int, list[int]]] = [(0, []) for _ in range(max(1, min(workers, len(units))))]
+    for unit in units:  # each unit to the share that costs least so far
+        cheapest = min(range(len(shares)), key=lambda index: shares[index][0])
+        cost, positions = shares[cheapest]
+        shares[cheapest] = (cost + sum(_size(runs[p].after) for p in unit), positions + unit)
+    return [sorted(positions) for _, positions in sorted(shares, key=lambda share: -share[0]) if positions]
+
+
+def _judge_share(runs: list["_Run"], positions: list[int], expectations: Expectations | None, tables: Tables,
+                 decided: tuple[pd.DataFrame, pd.DataFrame] | None, context: FindingContext) -> None:
+    befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    for position in positions:
+        before, after = _evaluate_run(runs[position], expectations, tables, decided, befores)
+        _judge(tables, runs[position], before, after, context)
+
+
+def _judge_forked(positions: list[int]) -> list[tuple[str, Verification]]:
+    runs = _WORKER["runs"]
+    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], _WORKER["decided"], _WORKER["context"])
+    return [(job.cause.id, job.result) for position in positions for job in runs[position].jobs]
 
 
 def _size(snapshot: dict[str, Any]) -> int:

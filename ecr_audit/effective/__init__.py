@@ -93,7 +93,13 @@ PARALLEL_THRESHOLD = 20_000_000
 
 
 def default_workers(model: AccountModel) -> int:
-    """``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) for large accounts, else 1.
+    """:func:`workers_for` the model's cells."""
+    return workers_for(len(model.principals) * max(1, len(model.repositories)) * len(model.actions))
+
+
+def workers_for(cells: int) -> int:
+    """How many processes work on an account of ``cells`` (principals x repositories x actions):
+    ``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) for large accounts, else 1.
 
     This process is one of them; the others are forked (they read the model without copying it),
     so they are only used where ``fork`` exists and this process runs no other thread: forking a threaded process (a Jupyter
@@ -102,7 +108,6 @@ def default_workers(model: AccountModel) -> int:
     configured = os.environ.get("ECR_AUDIT_WORKERS")
     if configured:
         return max(1, int(configured))
-    cells = len(model.principals) * max(1, len(model.repositories)) * len(model.actions)
     if cells < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods() or \
             threading.active_count() > 1:
         return 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ecr_audit.causes.verify import _batches, _Job, _share_repositories
+from ecr_audit.causes.verify import _batches, _Job, _share_repositories, _shares
 
 NO_TABLES = SimpleNamespace(policies={"policy_id": [], "policy_kind": []})
 
@@ -47,3 +47,19 @@ def test_resource_fixes_checked_on_the_same_principals_are_checked_on_the_same_r
 
     assert first.repositories == second.repositories == {"r1", "r2"}
     assert elsewhere.repositories == {"r3"}
+
+
+def _run(before: str, principals: int, repositories: int) -> SimpleNamespace:
+    after = {"iam": {"RoleDetailList": [{}] * principals},
+             "ecr": {"us-east-1": {"repositories": [{}] * repositories}}}
+    return SimpleNamespace(before_key=before, after=after)
+
+
+def test_runs_alike_before_the_edits_share_a_process_and_the_largest_run_stays_in_this_one():
+    runs = [_run("small", 2, 40), _run("large", 300, 90), _run("small", 2, 40), _run("other", 2, 30)]
+
+    shares = _shares(runs, 2)
+
+    assert shares[0] == [1]
+    assert sorted(shares[1]) == [0, 2, 3]
+    assert _shares(runs, 1) == [[0, 1, 2, 3]]
