@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterable
 
 import pandas as pd
@@ -59,16 +60,41 @@ class _Grouping:
         self._by_id: dict[str, Cause] = {}
         #: principal -> ids of its missing-access findings, built on first use
         self._missing_index: dict[str, list[str]] | None = None
-        attachments = context.tables.attachments
-        self.boundaries = frozenset(attachments.loc[attachments["via"] == "boundary", "policy_id"])
-        self.reached_by: dict[str, set[str]] = {}
-        for policy_id, principal in zip(attachments["policy_id"], attachments["principal_arn"]):
-            self.reached_by.setdefault(policy_id, set()).add(principal)
-        identity = attachments[attachments["policy_kind"].isin(IDENTITY_KINDS) & (attachments["via"] != "boundary")]
-        self.policies_of: dict[str, set[str]] = {}
-        for policy_id, principal in zip(identity["policy_id"], identity["principal_arn"]):
-            self.policies_of.setdefault(principal, set()).add(policy_id)
-        self.all_repositories = frozenset(context.tables.repositories["repository_arn"])
+        self._reached_by: dict[str, frozenset[str]] = {}
+        self._statement_texts: dict[str, str] = {}
+
+    # What follows reads the attachments table (10^5 rows on a large account, most of them the
+    # organisation policies' attachments to every principal) only as far as the detectors ask.
+    @cached_property
+    def boundaries(self) -> frozenset[str]:
+        """Ids of the policies attached to some principal as its permissions boundary."""
+        attachments = self.context.tables.attachments
+        return frozenset(attachments["policy_id"].to_numpy()[attachments["via"].to_numpy() == "boundary"].tolist())
+
+    def reached_by(self, policy_id: str) -> frozenset[str]:
+        """The principals ``policy_id`` is attached to, in any way (grant, group, boundary,
+        organisation policy). Read per policy: the detectors ask about a few policies, of a thousand."""
+        found = self._reached_by.get(policy_id)
+        if found is None:
+            attachments = self.context.tables.attachments
+            found = frozenset(attachments["principal_arn"].to_numpy()[
+                attachments["policy_id"].to_numpy() == policy_id].tolist())
+            self._reached_by[policy_id] = found
+        return found
+
+    @cached_property
+    def policies_of(self) -> dict[str, set[str]]:
+        """principal -> the identity policies that grant to it (attached directly, inline or through
+        a group; not its boundary): the context's :attr:`~FindingContext.attached_to` turned round."""
+        found: dict[str, set[str]] = {}
+        for policy_id, principals in self.context.attached_to.items():
+            for principal in principals:
+                found.setdefault(principal, set()).add(policy_id)
+        return found
+
+    @cached_property
+    def all_repositories(self) -> frozenset[str]:
+        return frozenset(self.context.tables.repositories["repository_arn"])
 
     def missing_of(self, principals: Iterable[str]) -> list[str]:
         """Ids of pending missing-access findings that cover some of ``principals``."""
@@ -116,10 +142,18 @@ class _Grouping:
         engine_statement = self.context.engine_statement(statement_id)
         return dict(engine_statement.raw) if engine_statement is not None and engine_statement.raw else None
 
+    def statement_text(self, statement_id: str) -> str:
+        """The statement's content as a cause subject names it (:func:`statement_text`), written once:
+        a Deny that cancels grants is named by each of its thousand findings."""
+        found = self._statement_texts.get(statement_id)
+        if found is None:
+            found = self._statement_texts[statement_id] = statement_text(self.raw_statement(statement_id))
+        return found
+
     def statement_subject(self, statement_id: str) -> tuple[str, str]:
         row = self.context.statement_rows.get(statement_id)
         policy = self.stable_policy(row["policy_id"]) if row else statement_id
-        return policy, statement_text(self.raw_statement(statement_id))
+        return policy, self.statement_text(statement_id)
 
     def document(self, policy_id: str) -> dict[str, Any] | None:
         """A copy of the policy's document (dict), None when it cannot be read."""
@@ -158,7 +192,7 @@ class _Grouping:
         row = self.context.policy_rows.get(policy_id)
         if row is None or row["policy_kind"] not in (*IDENTITY_KINDS,):
             return None
-        return tuple(sorted(self.reached_by.get(policy_id, ())))
+        return tuple(sorted(self.reached_by(policy_id)))
 
 
 def _statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -187,6 +221,9 @@ def _free_sid(document: dict[str, Any], wanted: str) -> str:
 
 
 # ---- 1. misspellings -------------------------------------------------------------------------
+# The near matches are functions of the spelling alone (the catalogue and the operators are fixed):
+# each distinct action or operator of the account is matched once, not once per statement naming it.
+@lru_cache(maxsize=None)
 def _near_action(action: str) -> str | None:
     service, colon, name = action.partition(":")
     if not colon or not service.lower().startswith("ecr") or any(char in name for char in "*?"):
@@ -198,6 +235,7 @@ def _near_action(action: str) -> str | None:
     return names[close[0]] if close else None
 
 
+@lru_cache(maxsize=None)
 def _near_operator(operator: str) -> str | None:
     prefix, colon, name = operator.rpartition(":")
     base = name[:-len("IfExists")] if name.lower().endswith("ifexists") else name
@@ -223,7 +261,7 @@ def _misspellings(grouping: _Grouping) -> None:
         words = ", ".join(f"{wrong} (for {right})" for wrong, right in corrections.items())
         cause = Cause("misspelling", ("misspelling", *grouping.statement_subject(statement_id)),
                       f"{context.statement_label(statement_id)} misspells {words}")
-        principals = grouping.reached_by.get(policy_id, set())
+        principals = grouping.reached_by(policy_id)
 
         def fix_statement(document: dict[str, Any], index: int = row["index"]) -> None:
             statements = _statements_of(document)
@@ -279,7 +317,7 @@ def _scoped_logins(grouping: _Grouping) -> None:
             cause.fix = Fix("split-login", f"Move {LOGIN} out of {context.statement_label(statement_id)} into its own "
                             f"statement with Resource \"*\" (the repository actions stay scoped).", (edit,),
                             grouping.affects(policy_id))
-        reached = grouping.reached_by.get(policy_id, ())
+        reached = grouping.reached_by(policy_id)
         grouping.add(cause, [finding], grouping.missing_within(reached, [LOGIN]), grouping.missing_of(reached))
 
 
@@ -292,7 +330,7 @@ def _conflicts(grouping: _Grouping) -> None:
         if finding["rule"] == "allow-cancelled-by-deny":
             blocking = sorted(statement_id for statement_id in finding["statements"]
                               if context.statement_rows.get(statement_id, {}).get("effect") == "Deny")
-            subject = ("deny", *sorted(statement_text(grouping.raw_statement(item)) for item in blocking))
+            subject = ("deny", *sorted(grouping.statement_text(item) for item in blocking))
             title = f"The Deny of {context.statements_text(blocking)} cancels grants"
         elif finding["rule"] == "allow-blocked-by-boundary":
             blocking = [policy for policy in finding["policies"] if policy in grouping.boundaries]
@@ -655,7 +693,7 @@ def _exceeded_expectations(grouping: _Grouping) -> None:
     for (capability, *statements), rows in sorted(by_grant.items()):
         principals = sorted({p for row in rows for p in row["principals"]})
         subject = ("exceeded", capability, *sorted(grouping.stable_policy(context.policy_of(s)) + "#"
-                                                   + statement_text(grouping.raw_statement(s)) for s in statements))
+                                                   + grouping.statement_text(s) for s in statements))
         cause = Cause("excess-grant", subject, f"{context.statements_text(statements) or 'A grant'} gives "
                       f"{capability} to {context.principals_text(principals)}, which the expectations forbid")
         definition = CAPABILITY_BY_NAME.get(capability)
@@ -679,7 +717,7 @@ def _exceeded_expectations(grouping: _Grouping) -> None:
 def _conditional_access(grouping: _Grouping) -> None:
     for finding in grouping.rows("conditional-access"):
         subject = ("conditional", *sorted(grouping.stable_policy(grouping.context.policy_of(s)) + "#"
-                                          + statement_text(grouping.raw_statement(s)) for s in finding["statements"]))
+                                          + grouping.statement_text(s) for s in finding["statements"]))
         cause = Cause("conditional-access", subject, "Access depends on " + (
             grouping.context.statements_text(finding["statements"]) or "conditions the audit cannot decide"))
         if any(statement in grouping.context.statement_rows for statement in finding["statements"]):
@@ -698,7 +736,7 @@ def _stable_subject(grouping: _Grouping, finding: dict[str, Any]) -> tuple[str, 
     if not kinds & {"scp", "rcp"}:
         return (finding["rule"], finding["id"])
     return (finding["rule"], *sorted(grouping.stable_policy(policy) for policy in finding["policies"]),
-            *sorted(statement_text(grouping.raw_statement(s)) for s in finding["statements"]),
+            *sorted(grouping.statement_text(s) for s in finding["statements"]),
             finding["grantee"] or "", finding["capability"] or "", finding["layer"] or "")
 
 
