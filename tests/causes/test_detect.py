@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ecr_audit.audit import Audit
-from ecr_audit.causes.detect import _Grouping
+from ecr_audit.causes.detect import _Grouping, _conditional_repositories
 from ecr_audit.findings.context import IDENTITY_KINDS
 from support.cause_snapshots import ACCOUNTS, RECORD, cause_record
 
@@ -61,3 +61,22 @@ def test_the_policies_of_a_principal_and_the_boundaries_are_those_of_the_attachm
     assert generated_grouping.boundaries == frozenset(attachments.loc[attachments["via"] == "boundary", "policy_id"])
     assert generated_grouping.boundaries
 
+
+
+def test_the_conditional_repositories_are_those_the_capabilities_table_says(generated_grouping):
+    context = generated_grouping.context
+    capabilities = context.capabilities
+    conditional = capabilities[(capabilities["level"] == "conditional").to_numpy()]
+    principals = set(conditional["principal_arn"].astype(str)[::2]) | set(capabilities["principal_arn"].astype(str)[:50])
+    expected: dict[tuple[str, str], set[str]] = {}
+    for principal in principals:
+        for capability in set(conditional["capability"].astype(str)):
+            rows = conditional[(conditional["principal_arn"] == principal) & (conditional["capability"] == capability)]
+            if len(rows):
+                expected[(principal, capability)] = set(rows["repository_arn"].astype(str))
+
+    found = _conditional_repositories(context, principals)
+
+    assert len(conditional) and expected
+    assert found == expected
+    assert _conditional_repositories(context, set()) == {}
