@@ -15,6 +15,7 @@ is applied to a copy of the snapshot: :mod:`ecr_audit.causes.edits`. How it is v
 
 from __future__ import annotations
 
+import itertools
 import operator
 from typing import TYPE_CHECKING, Iterable
 
@@ -137,10 +138,10 @@ def _union(findings: list[dict], column: str, known: dict[tuple[str, ...], tuple
     :func:`ecr_audit.findings.find` builds them, and ``known`` keeps it for the next cause that
     holds it too (a cause with one finding that covers thousands of principals is most of the
     causes' rows)."""
-    distinct = list(dict.fromkeys(values if isinstance(values, tuple) else tuple(values)
-                                  for values in (row[column] for row in findings)))
+    held = [values if isinstance(values, tuple) else tuple(values) for values in (row[column] for row in findings)]
+    distinct = held if len(held) == 1 else list(dict.fromkeys(held))
     if len(distinct) != 1:
-        return sorted_unique(value for values in distinct for value in values)
+        return sorted_unique(itertools.chain.from_iterable(distinct))
     values = distinct[0]
     found = known.get(values)
     if found is None:

@@ -57,6 +57,11 @@ class _Grouping:
     def __init__(self, context: FindingContext, findings: pd.DataFrame) -> None:
         self.context = context
         self.pending: dict[str, dict[str, Any]] = {row["id"]: row for row in records(findings)}
+        #: each finding's place in the findings, and the ids of each rule's findings in that order
+        self._position = {finding_id: index for index, finding_id in enumerate(self.pending)}
+        self._ids_by_rule: dict[str, list[str]] = {}
+        for finding_id, row in self.pending.items():
+            self._ids_by_rule.setdefault(row["rule"], []).append(finding_id)
         self.causes: list[Cause] = []
         self._by_id: dict[str, Cause] = {}
         #: principal -> ids of its missing-access findings, built on first use
@@ -108,7 +113,16 @@ class _Grouping:
         return sorted({f for p in principals for f in self._missing_index.get(p, ()) if f in self.pending})
 
     def rows(self, rule: str) -> list[dict[str, Any]]:
-        return [row for row in self.pending.values() if row["rule"] == rule]
+        """The pending findings of ``rule``, in the findings' order."""
+        return [self.pending[finding_id] for finding_id in self._ids_by_rule.get(rule, ()) if finding_id in self.pending]
+
+    def pending_of(self, *rules: str) -> list[str]:
+        """Ids of the pending findings of ``rules``, in the findings' order: where :meth:`add` looks
+        for the findings a cause claims when its claim accepts only these rules (a claim asked of
+        every pending finding, for each of hundreds of causes, was most of the grouping)."""
+        found = [finding_id for rule in rules for finding_id in self._ids_by_rule.get(rule, ())
+                 if finding_id in self.pending]
+        return found if len(rules) == 1 else sorted(found, key=self._position.__getitem__)
 
     def add(self, cause: Cause, first: Iterable[dict[str, Any]] = (),
             also: Callable[[dict[str, Any]], bool] | None = None, among: Iterable[str] | None = None) -> Cause:
@@ -156,8 +170,8 @@ class _Grouping:
         policy = self.stable_policy(row["policy_id"]) if row else statement_id
         return policy, self.statement_text(statement_id)
 
-    def document(self, policy_id: str) -> dict[str, Any] | None:
-        """A copy of the policy's document (dict), None when it cannot be read."""
+    def _readable_document(self, policy_id: str) -> dict[str, Any] | None:
+        """The policy's document (dict) as the tables hold it, None when it cannot be read: not to edit."""
         row = self.context.policy_rows.get(policy_id)
         document = row["document"] if row else None
         if isinstance(document, str):
@@ -165,12 +179,18 @@ class _Grouping:
                 document = json.loads(document)
             except ValueError:
                 return None
-        return copy.deepcopy(document) if isinstance(document, dict) else None
+        return document if isinstance(document, dict) else None
+
+    def document(self, policy_id: str) -> dict[str, Any] | None:
+        """A copy of the policy's document (dict), None when it cannot be read."""
+        document = self._readable_document(policy_id)
+        return copy.deepcopy(document) if document is not None else None
 
     def editable(self, policy_id: str) -> bool:
         row = self.context.policy_rows.get(policy_id)
         return (row is not None and row["policy_kind"] != "aws_managed" and not row["parse_error"]
-                and policy_id in self.context.tables.parsed_policies and self.document(policy_id) is not None)
+                and policy_id in self.context.tables.parsed_policies
+                and self._readable_document(policy_id) is not None)
 
     def missing_within(self, principals: Iterable[str], actions: Iterable[str]) -> Callable[[dict], bool]:
         """A missing-access finding of these principals whose missing actions are among ``actions``."""
@@ -248,11 +268,24 @@ def _near_operator(operator: str) -> str | None:
     return f"{prefix}{colon}{spellings[close[0]]}" if close else None
 
 
+@lru_cache(maxsize=4096)
+def _misspells_an_action(actions: tuple[str, ...]) -> bool:
+    return any(_near_action(action) for action in actions)
+
+
+def _misspelt(row: dict[str, Any]) -> bool:
+    """The statement (a row of the statements table) misspells an action or a condition operator:
+    decided once per tuple of actions (statements share a few hundred of them)."""
+    actions = row["action"] or ()
+    return (_misspells_an_action(actions if isinstance(actions, tuple) else tuple(actions))
+            or any(_near_operator(operator) for operator in row["condition"] or {}))
+
+
 def _misspellings(grouping: _Grouping) -> None:
     context = grouping.context
-    for statement_id, row in sorted(context.statement_rows.items()):
-        if row["policy_kind"] == "aws_managed":
-            continue
+    misspelt = [(statement_id, row) for statement_id, row in context.statement_rows.items()
+                if row["policy_kind"] != "aws_managed" and _misspelt(row)]
+    for statement_id, row in sorted(misspelt, key=lambda item: item[0]):
         actions = {action: right for action in row["action"] or () if (right := _near_action(action))}
         operators = {operator: right for operator in (row["condition"] or {}) if (right := _near_operator(operator))}
         if not actions and not operators:
@@ -279,14 +312,17 @@ def _misspellings(grouping: _Grouping) -> None:
                             + ", ".join(f"{right} for {wrong}" for wrong, right in corrections.items())
                             + ".", (edit,), grouping.affects(policy_id))
 
+        restored = grouping.missing_within(principals, actions.values()) if actions else None
+
         def explained(finding: dict[str, Any], statement_id: str = statement_id) -> bool:
             if finding["rule"] == "unrecognized-policy-element":
                 return statement_id in finding["statements"] and any(wrong in finding["message"] for wrong in corrections)
             if finding["rule"] == "conditional-access" and operators:
                 return bool(finding["statements"]) and set(finding["statements"]) <= {statement_id}
-            return bool(actions) and grouping.missing_within(principals, actions.values())(finding)
+            return restored is not None and restored(finding)
 
-        grouping.add(cause, also=explained)
+        grouping.add(cause, also=explained,
+                     among=grouping.pending_of("unrecognized-policy-element", "conditional-access", *MISSING_RULES))
 
 
 # ---- 2. login scoped to repositories ---------------------------------------------------------
@@ -332,19 +368,17 @@ def _conflicts(grouping: _Grouping) -> None:
             blocking = sorted(statement_id for statement_id in finding["statements"]
                               if context.statement_rows.get(statement_id, {}).get("effect") == "Deny")
             subject = ("deny", *sorted(grouping.statement_text(item) for item in blocking))
-            title = f"The Deny of {context.statements_text(blocking)} cancels grants"
         elif finding["rule"] == "allow-blocked-by-boundary":
             blocking = [policy for policy in finding["policies"] if policy in grouping.boundaries]
             subject = ("boundary", *blocking)
-            title = f"The permissions boundary {', '.join(context.policy_label(p) for p in blocking)} blocks grants"
         else:
             blocking = sorted(policy for policy in finding["policies"]
                               if context.policy_rows.get(policy, {}).get("policy_kind") in ("scp", "rcp"))
             subject = ("organisation", *sorted(grouping.stable_policy(policy) for policy in blocking))
-            title = f"The organisation policies {', '.join(context.policy_label(p) for p in blocking)} block grants"
-        cause, rows = by_subject.setdefault(subject, (Cause("blocked-grant", subject, title,
-                                                            facts={"rule": finding["rule"], "blocking": blocking}), []))
-        rows.append(finding)
+        if subject not in by_subject:  # the cause is named after its first finding's blocking statements
+            by_subject[subject] = (Cause("blocked-grant", subject, _blocking_title(context, finding["rule"], blocking),
+                                         facts={"rule": finding["rule"], "blocking": blocking}), [])
+        by_subject[subject][1].append(finding)
     intended = ("No expectation wants this access: the blocking policy does what it says. Remove the cancelled "
                 "actions from the granting statements so that they say what is granted, or record the finding as "
                 "an accepted risk.")
@@ -365,6 +399,14 @@ def _conflicts(grouping: _Grouping) -> None:
             wanted = []
         grouping.add(cause, rows, claims if wanted else None, [row["id"] for row in wanted])
         cause.fix = _unblock(grouping, cause, wanted) if wanted else Fix("none", intended)
+
+
+def _blocking_title(context: FindingContext, rule: str, blocking: list[str]) -> str:
+    if rule == "allow-cancelled-by-deny":
+        return f"The Deny of {context.statements_text(blocking)} cancels grants"
+    if rule == "allow-blocked-by-boundary":
+        return f"The permissions boundary {', '.join(context.policy_label(p) for p in blocking)} blocks grants"
+    return f"The organisation policies {', '.join(context.policy_label(p) for p in blocking)} block grants"
 
 
 def _unblock(grouping: _Grouping, cause: Cause, wanted: list[dict[str, Any]]) -> Fix:
@@ -491,7 +533,7 @@ def _exposures(grouping: _Grouping) -> None:
         elif guarded:
             cause.fix = Fix("none", f"The grant is limited by {', '.join(sorted(guarded))}: confirm it is still "
                                     "needed. A fix never removes such a condition.")
-            grouping.add(cause, [finding], _same_statements(statements))
+            grouping.add(cause, [finding], _same_statements(statements), grouping.pending_of(*_SAME_STATEMENT_RULES))
             continue
         else:
             def remove(document: dict[str, Any], indices: list[int]) -> None:
@@ -509,13 +551,16 @@ def _exposures(grouping: _Grouping) -> None:
                 edits.append(edit)
         cause.fix = Fix(kind, summary, tuple(edits), None) if len(edits) == len(by_policy) else Fix(
             "none", "The policy cannot be edited here (not readable): " + summary)
-        grouping.add(cause, [finding], _same_statements(statements))
+        grouping.add(cause, [finding], _same_statements(statements), grouping.pending_of(*_SAME_STATEMENT_RULES))
+
+
+_SAME_STATEMENT_RULES = ("conditional-access", "cross-account-access")
 
 
 def _same_statements(statements: list[str]) -> Callable[[dict[str, Any]], bool]:
     """A conditional-access or cross-account finding about these statements only."""
     wanted = set(statements)
-    return lambda other: other["rule"] in ("conditional-access", "cross-account-access") \
+    return lambda other: other["rule"] in _SAME_STATEMENT_RULES \
         and bool(other["statements"]) and set(other["statements"]) <= wanted
 
 
@@ -543,7 +588,8 @@ def _missing_logins(grouping: _Grouping) -> None:
 def _unmet_expectations(grouping: _Grouping) -> None:
     context = grouping.context
     unmet = grouping.rows("expectation-unmet")
-    conditional = _conditional_repositories(context, {p for finding in unmet for p in finding["principals"]})
+    conditional = _conditional_repositories(context, {(principal, finding["capability"] or "") for finding in unmet
+                                                      for principal in finding["principals"][:1]})
     for finding in unmet:
         principals, capability = list(finding["principals"]), finding["capability"] or ""
         if not principals:
@@ -568,27 +614,36 @@ def _unmet_expectations(grouping: _Grouping) -> None:
 _CONDITIONAL_STEP = 1 << 18
 
 
-def _conditional_repositories(context: FindingContext, principals: set[str]) -> dict[tuple[str, str], set[str]]:
-    """(principal, capability) -> the repositories where ``principals`` hold the capability only
-    conditionally.
+def _conditional_repositories(context: FindingContext, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """(principal, capability) -> the repositories where the principal holds the capability only
+    conditionally, for the (principal, capability) pairs ``wanted`` (and perhaps others).
 
     The capabilities of a large account are 3*10^7 rows. Comparing every row's principal to a set
-    costs a lookup of every row's code (0.03-0.05 s); the levels are one narrow comparison, and
-    only the rows found conditional (a quarter) have their principal looked up."""
+    costs a lookup of every row's code (0.03-0.05 s); the level and the capability are narrow
+    codes, compared first, and only the rows they leave (a few percent) have their principal
+    looked up."""
     capabilities = context.capabilities
-    if not principals or not len(capabilities):
+    if not wanted or not len(capabilities):
         return {}
+    principals = {principal for principal, _ in wanted}
     level_codes, levels = codes_and_values(capabilities["level"])
+    capability_codes, capability_names = codes_and_values(capabilities["capability"])
     principal_codes, arns = codes_and_values(capabilities["principal_arn"])
     if "conditional" not in levels:
         return {}
     conditional = levels.index("conditional")
-    wanted = np.zeros(len(arns) + 1, dtype=bool)  # the last entry answers code -1 (no principal)
-    wanted[[code for code, arn in enumerate(arns) if arn in principals]] = True
+    needed = [code for code, name in enumerate(capability_names) if name in {capability for _, capability in wanted}]
+    chosen = np.zeros(len(arns) + 1, dtype=bool)  # the last entry answers code -1 (no principal)
+    chosen[[code for code, arn in enumerate(arns) if arn in principals]] = True
     rows = []
     for start in range(0, len(level_codes), _CONDITIONAL_STEP):
-        at = np.flatnonzero(level_codes[start:start + _CONDITIONAL_STEP] == conditional)
-        rows.append(at[wanted[principal_codes[start:start + _CONDITIONAL_STEP][at]]] + start)
+        step = slice(start, start + _CONDITIONAL_STEP)
+        kept = level_codes[step] == conditional
+        capability_kept = np.zeros(len(kept), dtype=bool)
+        for code in needed:
+            capability_kept |= capability_codes[step] == code
+        at = np.flatnonzero(kept & capability_kept)
+        rows.append(at[chosen[principal_codes[step][at]]] + start)
     capabilities = capabilities.take(np.concatenate(rows))
     found: dict[tuple[str, str], set[str]] = {}
     for principal, capability, repository in zip(capabilities["principal_arn"], capabilities["capability"],
@@ -740,7 +795,8 @@ def _exceeded_expectations(grouping: _Grouping) -> None:
                                            f"{context.principals_text(principals)} (the grant stays for the others).",
                             tuple(edits), tuple(principals))
         grouping.add(cause, rows, lambda other: other["rule"] == "broad-write-access" and bool(other["principals"])
-                     and set(other["principals"]) <= set(principals) and set(other["statements"]) <= set(statements))
+                     and set(other["principals"]) <= set(principals) and set(other["statements"]) <= set(statements),
+                     grouping.pending_of("broad-write-access"))
 
 
 # ---- 9. conditional access -----------------------------------------------------------------------
