@@ -105,6 +105,8 @@ class Fix:
         written: dict[int, tuple[Any, str]] = {}  # id -> (the value, kept so that its id stays its own; text)
 
         def text(value: Any) -> str:
+            if isinstance(value, str):  # written alike at any indent, by the encoder in C
+                return json.dumps(value)
             found = written.get(id(value))
             if found is None:
                 found = written[id(value)] = (value, json.dumps(value, indent=2).replace("\n", "\n    "))
