@@ -67,6 +67,10 @@ class _Grouping:
         #: principal -> ids of its missing-access findings, built on first use
         self._missing_index: dict[str, list[str]] | None = None
         self._reached_by: dict[str, frozenset[str]] = {}
+        #: every finding by id, claimed or not
+        self._findings = dict(self.pending)
+        self._policies_known: set[str] = set()
+        self._policies_of: dict[str, set[str]] | None = None
         self._statement_texts: dict[str, str] = {}
 
     # What follows reads the attachments table (10^5 rows on a large account, most of them the
@@ -88,13 +92,26 @@ class _Grouping:
             self._reached_by[policy_id] = found
         return found
 
-    @cached_property
-    def policies_of(self) -> dict[str, set[str]]:
-        """principal -> the identity policies that grant to it (attached directly, inline or through
-        a group; not its boundary): the context's :attr:`~FindingContext.attached_to` turned round."""
+    def policies_of(self, principal: str) -> set[str]:
+        """The identity policies that grant to ``principal`` (attached directly, inline or through a
+        group; not its boundary): the context's :attr:`~FindingContext.attached_to` turned round.
+
+        Turned round for the principals of the missing-access findings (whose fixes read it) at
+        once, and for any other principal when asked: the account's 20,000 (policy, principal)
+        pairs are matched to those principals in C, not visited one by one."""
+        if self._policies_of is None:
+            self._policies_known = {principal for rule in MISSING_RULES for finding_id in self._ids_by_rule.get(rule, ())
+                                    for principal in self._findings[finding_id]["principals"] or ()}
+            self._policies_of = self._policies_reaching(self._policies_known)
+        if principal not in self._policies_known:
+            self._policies_known.add(principal)
+            self._policies_of.update(self._policies_reaching({principal}))
+        return self._policies_of.get(principal, set())
+
+    def _policies_reaching(self, principals: set[str]) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
-        for policy_id, principals in self.context.attached_to.items():
-            for principal in principals:
+        for policy_id, reached in self.context.attached_to.items():
+            for principal in principals.intersection(reached):
                 found.setdefault(principal, set()).add(policy_id)
         return found
 
@@ -465,7 +482,7 @@ def _partial_grants(grouping: _Grouping) -> None:
         cause = Cause("partial-grant", ("partial-grant", principal, finding["capability"] or "", *finding["actions"]),
                       f"{context.principal_label(principal)} holds part of {finding['capability']}: "
                       f"{', '.join(finding['actions'])} missing")
-        own = grouping.policies_of.get(principal, set())
+        own = grouping.policies_of(principal)
         granting = [s for s in finding["statements"] if context.statement_rows.get(s, {}).get("effect") == "Allow"
                     and (context.statement_rows[s]["policy_id"] in own
                          or context.statement_rows[s]["policy_kind"] in ("repository", "registry"))
@@ -579,7 +596,7 @@ def _missing_logins(grouping: _Grouping) -> None:
     by_policies: dict[tuple[str, ...], list[dict]] = {}
     for finding in grouping.rows("missing-login"):
         principal = finding["principals"][0]
-        by_policies.setdefault(tuple(sorted(grouping.policies_of.get(principal, ()))), []).append(finding)
+        by_policies.setdefault(tuple(sorted(grouping.policies_of(principal))), []).append(finding)
     for policies, rows in sorted(by_policies.items()):
         principals = sorted({p for row in rows for p in row["principals"]})
         cause = Cause("missing-login", ("missing-login", *policies) if policies else ("missing-login", *principals),
@@ -665,7 +682,7 @@ def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, A
     name = MANAGED_FOR.get(finding["capability"] or "")
     missing = list(finding["actions"])
     repositories = list(finding["repositories"])
-    own = [grouping.context.tables.parsed_policies.get(policy_id) for policy_id in grouping.policies_of.get(principal, ())]
+    own = [grouping.context.tables.parsed_policies.get(policy_id) for policy_id in grouping.policies_of(principal)]
     ungranted = [action for action in missing if not _allowed_by(own, action, repositories)]
     everywhere = set(repositories) >= grouping.all_repositories
     fix: Fix | None = None

@@ -57,7 +57,10 @@ def test_the_policies_of_a_principal_and_the_boundaries_are_those_of_the_attachm
     for policy_id, principal in zip(identity["policy_id"], identity["principal_arn"]):
         policies_of.setdefault(principal, set()).add(policy_id)
 
-    assert generated_grouping.policies_of == policies_of
+    principals = set(attachments["principal_arn"])
+    assert {principal: generated_grouping.policies_of(principal) for principal in principals} == \
+        {principal: policies_of.get(principal, set()) for principal in principals}
+    assert generated_grouping.policies_of("arn:aws:iam::111122223333:role/nobody") == set()
     assert generated_grouping.boundaries == frozenset(attachments.loc[attachments["via"] == "boundary", "policy_id"])
     assert generated_grouping.boundaries
 
