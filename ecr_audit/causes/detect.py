@@ -640,9 +640,9 @@ def _conditional_repositories(context: FindingContext, wanted: set[tuple[str, st
     conditionally, for the (principal, capability) pairs ``wanted`` (and perhaps others).
 
     The capabilities of a large account are 3*10^7 rows. Comparing every row's principal to a set
-    costs a lookup of every row's code (0.03-0.05 s); the level and the capability are narrow
-    codes, compared first, and only the rows they leave (a few percent) have their principal
-    looked up."""
+    costs a lookup of every row's code (0.03-0.05 s). For a few principals, their rows are found by
+    comparing codes (a stream each); for more, the level and the capability, narrow codes, are
+    compared first, and only the rows they leave (a few percent) have their principal looked up."""
     capabilities = context.capabilities
     if not wanted or not len(capabilities):
         return {}
@@ -654,18 +654,30 @@ def _conditional_repositories(context: FindingContext, wanted: set[tuple[str, st
         return {}
     conditional = levels.index("conditional")
     needed = [code for code, name in enumerate(capability_names) if name in {capability for _, capability in wanted}]
+    principal_codes_chosen = [code for code, arn in enumerate(arns) if arn in principals]
     chosen = np.zeros(len(arns) + 1, dtype=bool)  # the last entry answers code -1 (no principal)
-    chosen[[code for code, arn in enumerate(arns) if arn in principals]] = True
+    chosen[principal_codes_chosen] = True
     rows = []
+    few = len(principal_codes_chosen) <= 4
     for start in range(0, len(level_codes), _CONDITIONAL_STEP):
         step = slice(start, start + _CONDITIONAL_STEP)
+        if few:  # a few principals: their rows first, by equal codes; level and capability below
+            kept = np.zeros(len(principal_codes[step]), dtype=bool)
+            for code in principal_codes_chosen:
+                kept |= principal_codes[step] == code
+            rows.append(np.flatnonzero(kept) + start)
+            continue
         kept = level_codes[step] == conditional
         capability_kept = np.zeros(len(kept), dtype=bool)
         for code in needed:
             capability_kept |= capability_codes[step] == code
         at = np.flatnonzero(kept & capability_kept)
         rows.append(at[chosen[principal_codes[step][at]]] + start)
-    capabilities = capabilities.take(np.concatenate(rows))
+    found_rows = np.concatenate(rows)
+    if few:
+        found_rows = found_rows[level_codes[found_rows] == conditional]
+        found_rows = found_rows[np.isin(capability_codes[found_rows], needed)]
+    capabilities = capabilities.take(found_rows)
     found: dict[tuple[str, str], set[str]] = {}
     for principal, capability, repository in zip(capabilities["principal_arn"], capabilities["capability"],
                                                  capabilities["repository_arn"]):

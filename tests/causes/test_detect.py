@@ -85,3 +85,6 @@ def test_the_conditional_repositories_are_those_the_capabilities_table_says(gene
     found = _conditional_repositories(context, pull_only)
     assert {pair: found.get(pair) for pair in pull_only} == {pair: expected.get(pair) for pair in pull_only}
     assert _conditional_repositories(context, set()) == {}
+    few = sorted({principal for principal, _ in expected})[:3]  # found by another path: their codes compared
+    assert _conditional_repositories(context, {(p, c) for p in few for c in names}) == \
+        {pair: repositories for pair, repositories in expected.items() if pair[0] in few}
