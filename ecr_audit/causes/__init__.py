@@ -141,7 +141,8 @@ def _union(findings: list[dict], column: str, known: dict[tuple[str, ...], tuple
     held = [values if isinstance(values, tuple) else tuple(values) for values in (row[column] for row in findings)]
     distinct = held if len(held) == 1 else list(dict.fromkeys(held))
     if len(distinct) != 1:
-        return sorted_unique(itertools.chain.from_iterable(distinct))
+        merged = dict.fromkeys(itertools.chain.from_iterable(distinct))  # sorted_unique's, without a pass in Python
+        return tuple(sorted(merged)) if all(merged) else sorted_unique(merged)
     values = distinct[0]
     found = known.get(values)
     if found is None:
