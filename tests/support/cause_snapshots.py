@@ -4,7 +4,8 @@ titles, fixes and their JSON, which findings each cause explains, their order, t
 shows up as a difference against that record.
 
 When a change to the rules or to the grouping is meant to change the causes, write the record again
-(``python -m support.cause_snapshots`` from the ``tests`` folder) and review its diff.
+(``PYTHONPATH=.. ../.venv/bin/python -m support.cause_snapshots`` from the ``tests`` folder) and
+review its diff.
 """
 
 from __future__ import annotations
