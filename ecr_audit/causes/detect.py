@@ -17,8 +17,10 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from ecr_audit.causes.edits import aws_managed_arn
@@ -26,7 +28,7 @@ from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Cause, Edit, Fix, statement_text
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME, LOGIN
 from ecr_audit.findings.context import IDENTITY_KINDS, FindingContext, split_undecided
-from ecr_audit.frames import records
+from ecr_audit.frames import codes_and_values, records
 from ecr_audit.findings.grants import SECURITY_KEYS
 from ecr_audit.findings.model import SEVERITY_RANK
 from ecr_audit.findings.remediation import login_statement, sid, statement
@@ -55,20 +57,67 @@ class _Grouping:
     def __init__(self, context: FindingContext, findings: pd.DataFrame) -> None:
         self.context = context
         self.pending: dict[str, dict[str, Any]] = {row["id"]: row for row in records(findings)}
+        #: each finding's place in the findings, and the ids of each rule's findings in that order
+        self._position = {finding_id: index for index, finding_id in enumerate(self.pending)}
+        self._ids_by_rule: dict[str, list[str]] = {}
+        for finding_id, row in self.pending.items():
+            self._ids_by_rule.setdefault(row["rule"], []).append(finding_id)
         self.causes: list[Cause] = []
         self._by_id: dict[str, Cause] = {}
         #: principal -> ids of its missing-access findings, built on first use
         self._missing_index: dict[str, list[str]] | None = None
-        attachments = context.tables.attachments
-        self.boundaries = frozenset(attachments.loc[attachments["via"] == "boundary", "policy_id"])
-        self.reached_by: dict[str, set[str]] = {}
-        for policy_id, principal in zip(attachments["policy_id"], attachments["principal_arn"]):
-            self.reached_by.setdefault(policy_id, set()).add(principal)
-        identity = attachments[attachments["policy_kind"].isin(IDENTITY_KINDS) & (attachments["via"] != "boundary")]
-        self.policies_of: dict[str, set[str]] = {}
-        for policy_id, principal in zip(identity["policy_id"], identity["principal_arn"]):
-            self.policies_of.setdefault(principal, set()).add(policy_id)
-        self.all_repositories = frozenset(context.tables.repositories["repository_arn"])
+        self._reached_by: dict[str, frozenset[str]] = {}
+        #: every finding by id, claimed or not
+        self._findings = dict(self.pending)
+        self._policies_known: set[str] = set()
+        self._policies_of: dict[str, set[str]] | None = None
+        self._statement_texts: dict[str, str] = {}
+
+    # What follows reads the attachments table (10^5 rows on a large account, most of them the
+    # organisation policies' attachments to every principal) only as far as the detectors ask.
+    @cached_property
+    def boundaries(self) -> frozenset[str]:
+        """Ids of the policies attached to some principal as its permissions boundary."""
+        attachments = self.context.tables.attachments
+        return frozenset(attachments["policy_id"].to_numpy()[attachments["via"].to_numpy() == "boundary"].tolist())
+
+    def reached_by(self, policy_id: str) -> frozenset[str]:
+        """The principals ``policy_id`` is attached to, in any way (grant, group, boundary,
+        organisation policy). Read per policy: the detectors ask about a few policies, of a thousand."""
+        found = self._reached_by.get(policy_id)
+        if found is None:
+            attachments = self.context.tables.attachments
+            found = frozenset(attachments["principal_arn"].to_numpy()[
+                attachments["policy_id"].to_numpy() == policy_id].tolist())
+            self._reached_by[policy_id] = found
+        return found
+
+    def policies_of(self, principal: str) -> set[str]:
+        """The identity policies that grant to ``principal`` (attached directly, inline or through a
+        group; not its boundary): the context's :attr:`~FindingContext.attached_to` turned round.
+
+        Turned round for the principals of the missing-access findings (whose fixes read it) at
+        once, and for any other principal when asked: the account's 20,000 (policy, principal)
+        pairs are matched to those principals in C, not visited one by one."""
+        if self._policies_of is None:
+            self._policies_known = {principal for rule in MISSING_RULES for finding_id in self._ids_by_rule.get(rule, ())
+                                    for principal in self._findings[finding_id]["principals"] or ()}
+            self._policies_of = self._policies_reaching(self._policies_known)
+        if principal not in self._policies_known:
+            self._policies_known.add(principal)
+            self._policies_of.update(self._policies_reaching({principal}))
+        return self._policies_of.get(principal, set())
+
+    def _policies_reaching(self, principals: set[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for policy_id, reached in self.context.attached_to.items():
+            for principal in principals.intersection(reached):
+                found.setdefault(principal, set()).add(policy_id)
+        return found
+
+    @cached_property
+    def all_repositories(self) -> frozenset[str]:
+        return frozenset(self.context.tables.repositories["repository_arn"])
 
     def missing_of(self, principals: Iterable[str]) -> list[str]:
         """Ids of pending missing-access findings that cover some of ``principals``."""
@@ -78,10 +127,21 @@ class _Grouping:
                 if row["rule"] in MISSING_RULES:
                     for principal in row["principals"]:
                         self._missing_index.setdefault(principal, []).append(finding_id)
-        return sorted({f for p in principals for f in self._missing_index.get(p, ()) if f in self.pending})
+        # the principals with missing-access findings are a few hundred; those asked about, thousands
+        return sorted({f for p in self._missing_index.keys() & principals for f in self._missing_index[p]
+                       if f in self.pending})
 
     def rows(self, rule: str) -> list[dict[str, Any]]:
-        return [row for row in self.pending.values() if row["rule"] == rule]
+        """The pending findings of ``rule``, in the findings' order."""
+        return [self.pending[finding_id] for finding_id in self._ids_by_rule.get(rule, ()) if finding_id in self.pending]
+
+    def pending_of(self, *rules: str) -> list[str]:
+        """Ids of the pending findings of ``rules``, in the findings' order: where :meth:`add` looks
+        for the findings a cause claims when its claim accepts only these rules (a claim asked of
+        every pending finding, for each of hundreds of causes, was most of the grouping)."""
+        found = [finding_id for rule in rules for finding_id in self._ids_by_rule.get(rule, ())
+                 if finding_id in self.pending]
+        return found if len(rules) == 1 else sorted(found, key=self._position.__getitem__)
 
     def add(self, cause: Cause, first: Iterable[dict[str, Any]] = (),
             also: Callable[[dict[str, Any]], bool] | None = None, among: Iterable[str] | None = None) -> Cause:
@@ -116,13 +176,21 @@ class _Grouping:
         engine_statement = self.context.engine_statement(statement_id)
         return dict(engine_statement.raw) if engine_statement is not None and engine_statement.raw else None
 
+    def statement_text(self, statement_id: str) -> str:
+        """The statement's content as a cause subject names it (:func:`statement_text`), written once:
+        a Deny that cancels grants is named by each of its thousand findings."""
+        found = self._statement_texts.get(statement_id)
+        if found is None:
+            found = self._statement_texts[statement_id] = statement_text(self.raw_statement(statement_id))
+        return found
+
     def statement_subject(self, statement_id: str) -> tuple[str, str]:
         row = self.context.statement_rows.get(statement_id)
         policy = self.stable_policy(row["policy_id"]) if row else statement_id
-        return policy, statement_text(self.raw_statement(statement_id))
+        return policy, self.statement_text(statement_id)
 
-    def document(self, policy_id: str) -> dict[str, Any] | None:
-        """A copy of the policy's document (dict), None when it cannot be read."""
+    def _readable_document(self, policy_id: str) -> dict[str, Any] | None:
+        """The policy's document (dict) as the tables hold it, None when it cannot be read: not to edit."""
         row = self.context.policy_rows.get(policy_id)
         document = row["document"] if row else None
         if isinstance(document, str):
@@ -130,12 +198,18 @@ class _Grouping:
                 document = json.loads(document)
             except ValueError:
                 return None
-        return copy.deepcopy(document) if isinstance(document, dict) else None
+        return document if isinstance(document, dict) else None
+
+    def document(self, policy_id: str) -> dict[str, Any] | None:
+        """A copy of the policy's document (dict), None when it cannot be read."""
+        document = self._readable_document(policy_id)
+        return copy.deepcopy(document) if document is not None else None
 
     def editable(self, policy_id: str) -> bool:
         row = self.context.policy_rows.get(policy_id)
         return (row is not None and row["policy_kind"] != "aws_managed" and not row["parse_error"]
-                and policy_id in self.context.tables.parsed_policies and self.document(policy_id) is not None)
+                and policy_id in self.context.tables.parsed_policies
+                and self._readable_document(policy_id) is not None)
 
     def missing_within(self, principals: Iterable[str], actions: Iterable[str]) -> Callable[[dict], bool]:
         """A missing-access finding of these principals whose missing actions are among ``actions``."""
@@ -158,7 +232,7 @@ class _Grouping:
         row = self.context.policy_rows.get(policy_id)
         if row is None or row["policy_kind"] not in (*IDENTITY_KINDS,):
             return None
-        return tuple(sorted(self.reached_by.get(policy_id, ())))
+        return tuple(sorted(self.reached_by(policy_id)))
 
 
 def _statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -187,6 +261,9 @@ def _free_sid(document: dict[str, Any], wanted: str) -> str:
 
 
 # ---- 1. misspellings -------------------------------------------------------------------------
+# The near matches are functions of the spelling alone (the catalogue and the operators are fixed):
+# each distinct action or operator of the account is matched once, not once per statement naming it.
+@lru_cache(maxsize=None)
 def _near_action(action: str) -> str | None:
     service, colon, name = action.partition(":")
     if not colon or not service.lower().startswith("ecr") or any(char in name for char in "*?"):
@@ -198,6 +275,7 @@ def _near_action(action: str) -> str | None:
     return names[close[0]] if close else None
 
 
+@lru_cache(maxsize=None)
 def _near_operator(operator: str) -> str | None:
     prefix, colon, name = operator.rpartition(":")
     base = name[:-len("IfExists")] if name.lower().endswith("ifexists") else name
@@ -211,9 +289,18 @@ def _near_operator(operator: str) -> str | None:
 
 def _misspellings(grouping: _Grouping) -> None:
     context = grouping.context
-    for statement_id, row in sorted(context.statement_rows.items()):
-        if row["policy_kind"] == "aws_managed":
-            continue
+    # the near matches are looked for once per distinct action and operator of the account's
+    # statements (28,000 actions, a few hundred distinct, on the large synthetic account), and the
+    # statements scanned for those misspelt only when there are any
+    own = [row for row in context.statement_rows.values() if row["policy_kind"] != "aws_managed"]
+    wrong_actions = {action for action in set().union(*(row["action"] for row in own if row["action"]))
+                     if _near_action(action)}
+    wrong_operators = {operator for operator in set().union(*(row["condition"] for row in own if row["condition"]))
+                       if _near_operator(operator)}
+    misspelt = [(row["statement_id"], row) for row in own if (
+        (wrong_actions and row["action"] and not wrong_actions.isdisjoint(row["action"]))
+        or (wrong_operators and row["condition"] and not wrong_operators.isdisjoint(row["condition"])))]
+    for statement_id, row in sorted(misspelt, key=lambda item: item[0]):
         actions = {action: right for action in row["action"] or () if (right := _near_action(action))}
         operators = {operator: right for operator in (row["condition"] or {}) if (right := _near_operator(operator))}
         if not actions and not operators:
@@ -223,7 +310,7 @@ def _misspellings(grouping: _Grouping) -> None:
         words = ", ".join(f"{wrong} (for {right})" for wrong, right in corrections.items())
         cause = Cause("misspelling", ("misspelling", *grouping.statement_subject(statement_id)),
                       f"{context.statement_label(statement_id)} misspells {words}")
-        principals = grouping.reached_by.get(policy_id, set())
+        principals = grouping.reached_by(policy_id)
 
         def fix_statement(document: dict[str, Any], index: int = row["index"]) -> None:
             statements = _statements_of(document)
@@ -240,14 +327,17 @@ def _misspellings(grouping: _Grouping) -> None:
                             + ", ".join(f"{right} for {wrong}" for wrong, right in corrections.items())
                             + ".", (edit,), grouping.affects(policy_id))
 
+        restored = grouping.missing_within(principals, actions.values()) if actions else None
+
         def explained(finding: dict[str, Any], statement_id: str = statement_id) -> bool:
             if finding["rule"] == "unrecognized-policy-element":
                 return statement_id in finding["statements"] and any(wrong in finding["message"] for wrong in corrections)
             if finding["rule"] == "conditional-access" and operators:
                 return bool(finding["statements"]) and set(finding["statements"]) <= {statement_id}
-            return bool(actions) and grouping.missing_within(principals, actions.values())(finding)
+            return restored is not None and restored(finding)
 
-        grouping.add(cause, also=explained)
+        grouping.add(cause, also=explained,
+                     among=grouping.pending_of("unrecognized-policy-element", "conditional-access", *MISSING_RULES))
 
 
 # ---- 2. login scoped to repositories ---------------------------------------------------------
@@ -279,7 +369,7 @@ def _scoped_logins(grouping: _Grouping) -> None:
             cause.fix = Fix("split-login", f"Move {LOGIN} out of {context.statement_label(statement_id)} into its own "
                             f"statement with Resource \"*\" (the repository actions stay scoped).", (edit,),
                             grouping.affects(policy_id))
-        reached = grouping.reached_by.get(policy_id, ())
+        reached = grouping.reached_by(policy_id)
         grouping.add(cause, [finding], grouping.missing_within(reached, [LOGIN]), grouping.missing_of(reached))
 
 
@@ -287,31 +377,35 @@ def _scoped_logins(grouping: _Grouping) -> None:
 def _conflicts(grouping: _Grouping) -> None:
     context = grouping.context
     by_subject: dict[tuple[str, ...], tuple[Cause, list[dict]]] = {}
+    statement_rows = context.statement_rows
+    #: the blocking Deny statements -> the subject they make: a Deny's thousand findings name the same
+    deny_subjects: dict[tuple[str, ...], tuple[str, ...]] = {}
     for finding in [*grouping.rows("allow-cancelled-by-deny"), *grouping.rows("allow-blocked-by-boundary"),
                     *grouping.rows("allow-blocked-by-org-policy")]:
         if finding["rule"] == "allow-cancelled-by-deny":
-            blocking = sorted(statement_id for statement_id in finding["statements"]
-                              if context.statement_rows.get(statement_id, {}).get("effect") == "Deny")
-            subject = ("deny", *sorted(statement_text(grouping.raw_statement(item)) for item in blocking))
-            title = f"The Deny of {context.statements_text(blocking)} cancels grants"
+            blocking = sorted([statement_id for statement_id in finding["statements"]
+                               if (row := statement_rows.get(statement_id)) is not None and row.get("effect") == "Deny"])
+            subject = deny_subjects.get(tuple(blocking))
+            if subject is None:
+                subject = deny_subjects[tuple(blocking)] = (
+                    "deny", *sorted(grouping.statement_text(item) for item in blocking))
         elif finding["rule"] == "allow-blocked-by-boundary":
             blocking = [policy for policy in finding["policies"] if policy in grouping.boundaries]
             subject = ("boundary", *blocking)
-            title = f"The permissions boundary {', '.join(context.policy_label(p) for p in blocking)} blocks grants"
         else:
             blocking = sorted(policy for policy in finding["policies"]
                               if context.policy_rows.get(policy, {}).get("policy_kind") in ("scp", "rcp"))
             subject = ("organisation", *sorted(grouping.stable_policy(policy) for policy in blocking))
-            title = f"The organisation policies {', '.join(context.policy_label(p) for p in blocking)} block grants"
-        cause, rows = by_subject.setdefault(subject, (Cause("blocked-grant", subject, title,
-                                                            facts={"rule": finding["rule"], "blocking": blocking}), []))
-        rows.append(finding)
+        if subject not in by_subject:  # the cause is named after its first finding's blocking statements
+            by_subject[subject] = (Cause("blocked-grant", subject, _blocking_title(context, finding["rule"], blocking),
+                                         facts={"rule": finding["rule"], "blocking": blocking}), [])
+        by_subject[subject][1].append(finding)
     intended = ("No expectation wants this access: the blocking policy does what it says. Remove the cancelled "
                 "actions from the granting statements so that they say what is granted, or record the finding as "
                 "an accepted risk.")
     for cause, rows in by_subject.values():
-        principals = {p for row in rows for p in row["principals"]}
-        actions = {a for row in rows for a in row["actions"]}
+        principals = set().union(*(row["principals"] for row in rows))
+        actions = set().union(*(row["actions"] for row in rows))
         claims = grouping.missing_within(principals, actions)
         wanted = [grouping.pending[f] for f in grouping.missing_of(principals) if claims(grouping.pending[f])]
         wanted_principals = {p for row in wanted for p in row["principals"]}
@@ -326,6 +420,14 @@ def _conflicts(grouping: _Grouping) -> None:
             wanted = []
         grouping.add(cause, rows, claims if wanted else None, [row["id"] for row in wanted])
         cause.fix = _unblock(grouping, cause, wanted) if wanted else Fix("none", intended)
+
+
+def _blocking_title(context: FindingContext, rule: str, blocking: list[str]) -> str:
+    if rule == "allow-cancelled-by-deny":
+        return f"The Deny of {context.statements_text(blocking)} cancels grants"
+    if rule == "allow-blocked-by-boundary":
+        return f"The permissions boundary {', '.join(context.policy_label(p) for p in blocking)} blocks grants"
+    return f"The organisation policies {', '.join(context.policy_label(p) for p in blocking)} block grants"
 
 
 def _unblock(grouping: _Grouping, cause: Cause, wanted: list[dict[str, Any]]) -> Fix:
@@ -380,7 +482,7 @@ def _partial_grants(grouping: _Grouping) -> None:
         cause = Cause("partial-grant", ("partial-grant", principal, finding["capability"] or "", *finding["actions"]),
                       f"{context.principal_label(principal)} holds part of {finding['capability']}: "
                       f"{', '.join(finding['actions'])} missing")
-        own = grouping.policies_of.get(principal, set())
+        own = grouping.policies_of(principal)
         granting = [s for s in finding["statements"] if context.statement_rows.get(s, {}).get("effect") == "Allow"
                     and (context.statement_rows[s]["policy_id"] in own
                          or context.statement_rows[s]["policy_kind"] in ("repository", "registry"))
@@ -452,7 +554,7 @@ def _exposures(grouping: _Grouping) -> None:
         elif guarded:
             cause.fix = Fix("none", f"The grant is limited by {', '.join(sorted(guarded))}: confirm it is still "
                                     "needed. A fix never removes such a condition.")
-            grouping.add(cause, [finding], _same_statements(statements))
+            grouping.add(cause, [finding], _same_statements(statements), grouping.pending_of(*_SAME_STATEMENT_RULES))
             continue
         else:
             def remove(document: dict[str, Any], indices: list[int]) -> None:
@@ -470,13 +572,16 @@ def _exposures(grouping: _Grouping) -> None:
                 edits.append(edit)
         cause.fix = Fix(kind, summary, tuple(edits), None) if len(edits) == len(by_policy) else Fix(
             "none", "The policy cannot be edited here (not readable): " + summary)
-        grouping.add(cause, [finding], _same_statements(statements))
+        grouping.add(cause, [finding], _same_statements(statements), grouping.pending_of(*_SAME_STATEMENT_RULES))
+
+
+_SAME_STATEMENT_RULES = ("conditional-access", "cross-account-access")
 
 
 def _same_statements(statements: list[str]) -> Callable[[dict[str, Any]], bool]:
     """A conditional-access or cross-account finding about these statements only."""
     wanted = set(statements)
-    return lambda other: other["rule"] in ("conditional-access", "cross-account-access") \
+    return lambda other: other["rule"] in _SAME_STATEMENT_RULES \
         and bool(other["statements"]) and set(other["statements"]) <= wanted
 
 
@@ -491,7 +596,7 @@ def _missing_logins(grouping: _Grouping) -> None:
     by_policies: dict[tuple[str, ...], list[dict]] = {}
     for finding in grouping.rows("missing-login"):
         principal = finding["principals"][0]
-        by_policies.setdefault(tuple(sorted(grouping.policies_of.get(principal, ()))), []).append(finding)
+        by_policies.setdefault(tuple(sorted(grouping.policies_of(principal))), []).append(finding)
     for policies, rows in sorted(by_policies.items()):
         principals = sorted({p for row in rows for p in row["principals"]})
         cause = Cause("missing-login", ("missing-login", *policies) if policies else ("missing-login", *principals),
@@ -504,11 +609,8 @@ def _missing_logins(grouping: _Grouping) -> None:
 def _unmet_expectations(grouping: _Grouping) -> None:
     context = grouping.context
     unmet = grouping.rows("expectation-unmet")
-    capabilities = context.capabilities
-    if len(capabilities) and unmet:
-        wanted = {p for finding in unmet for p in finding["principals"]}
-        capabilities = capabilities[capabilities["principal_arn"].isin(wanted)]
-        capabilities = capabilities[(capabilities["level"] == "conditional").to_numpy()]
+    conditional = _conditional_repositories(context, {(principal, finding["capability"] or "") for finding in unmet
+                                                      for principal in finding["principals"][:1]})
     for finding in unmet:
         principals, capability = list(finding["principals"]), finding["capability"] or ""
         if not principals:
@@ -520,13 +622,67 @@ def _unmet_expectations(grouping: _Grouping) -> None:
         cause = Cause("unmet-expectation", ("unmet", principal, capability),
                       f"{context.principal_label(principal)} lacks {capability} on "
                       f"{context.repositories_text(finding['repositories'])}")
-        conditional = capabilities[(capabilities["principal_arn"] == principal)
-                                   & (capabilities["capability"] == capability)] if len(capabilities) else capabilities
-        if len(conditional) and set(finding["repositories"]) <= set(conditional["repository_arn"].astype(str)):
+        held = conditional.get((principal, capability))
+        if held and set(finding["repositories"]) <= held:
             cause.fix = _satisfy(grouping, _conditions_of(grouping, principal))
         else:
             cause.fix = _managed_or_inline(grouping, principal, finding)
         grouping.add(cause, [finding])
+
+
+#: rows of the capabilities read per step by :func:`_conditional_repositories`: its temporaries
+#: (the positions of a step's conditional rows) stay in the processor's cache
+_CONDITIONAL_STEP = 1 << 18
+
+
+def _conditional_repositories(context: FindingContext, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """(principal, capability) -> the repositories where the principal holds the capability only
+    conditionally, for the (principal, capability) pairs ``wanted`` (and perhaps others).
+
+    The capabilities of a large account are 3*10^7 rows. Comparing every row's principal to a set
+    costs a lookup of every row's code (0.03-0.05 s). For a few principals, their rows are found by
+    comparing codes (a stream each); for more, the level and the capability, narrow codes, are
+    compared first, and only the rows they leave (a few percent) have their principal looked up."""
+    capabilities = context.capabilities
+    if not wanted or not len(capabilities):
+        return {}
+    principals = {principal for principal, _ in wanted}
+    level_codes, levels = codes_and_values(capabilities["level"])
+    capability_codes, capability_names = codes_and_values(capabilities["capability"])
+    principal_codes, arns = codes_and_values(capabilities["principal_arn"])
+    if "conditional" not in levels:
+        return {}
+    conditional = levels.index("conditional")
+    needed = [code for code, name in enumerate(capability_names) if name in {capability for _, capability in wanted}]
+    principal_codes_chosen = [code for code, arn in enumerate(arns) if arn in principals]
+    chosen = np.zeros(len(arns) + 1, dtype=bool)  # the last entry answers code -1 (no principal)
+    chosen[principal_codes_chosen] = True
+    rows = []
+    few = len(principal_codes_chosen) <= 4
+    for start in range(0, len(level_codes), _CONDITIONAL_STEP):
+        step = slice(start, start + _CONDITIONAL_STEP)
+        if few:  # a few principals: their rows first, by equal codes; level and capability below
+            kept = np.zeros(len(principal_codes[step]), dtype=bool)
+            for code in principal_codes_chosen:
+                kept |= principal_codes[step] == code
+            rows.append(np.flatnonzero(kept) + start)
+            continue
+        kept = level_codes[step] == conditional
+        capability_kept = np.zeros(len(kept), dtype=bool)
+        for code in needed:
+            capability_kept |= capability_codes[step] == code
+        at = np.flatnonzero(kept & capability_kept)
+        rows.append(at[chosen[principal_codes[step][at]]] + start)
+    found_rows = np.concatenate(rows)
+    if few:
+        found_rows = found_rows[level_codes[found_rows] == conditional]
+        found_rows = found_rows[np.isin(capability_codes[found_rows], needed)]
+    capabilities = capabilities.take(found_rows)
+    found: dict[tuple[str, str], set[str]] = {}
+    for principal, capability, repository in zip(capabilities["principal_arn"], capabilities["capability"],
+                                                 capabilities["repository_arn"]):
+        found.setdefault((principal, capability), set()).add(str(repository))
+    return found
 
 
 def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, Any]) -> Fix:
@@ -538,7 +694,7 @@ def _managed_or_inline(grouping: _Grouping, principal: str, finding: dict[str, A
     name = MANAGED_FOR.get(finding["capability"] or "")
     missing = list(finding["actions"])
     repositories = list(finding["repositories"])
-    own = [grouping.context.tables.parsed_policies.get(policy_id) for policy_id in grouping.policies_of.get(principal, ())]
+    own = [grouping.context.tables.parsed_policies.get(policy_id) for policy_id in grouping.policies_of(principal)]
     ungranted = [action for action in missing if not _allowed_by(own, action, repositories)]
     everywhere = set(repositories) >= grouping.all_repositories
     fix: Fix | None = None
@@ -655,7 +811,7 @@ def _exceeded_expectations(grouping: _Grouping) -> None:
     for (capability, *statements), rows in sorted(by_grant.items()):
         principals = sorted({p for row in rows for p in row["principals"]})
         subject = ("exceeded", capability, *sorted(grouping.stable_policy(context.policy_of(s)) + "#"
-                                                   + statement_text(grouping.raw_statement(s)) for s in statements))
+                                                   + grouping.statement_text(s) for s in statements))
         cause = Cause("excess-grant", subject, f"{context.statements_text(statements) or 'A grant'} gives "
                       f"{capability} to {context.principals_text(principals)}, which the expectations forbid")
         definition = CAPABILITY_BY_NAME.get(capability)
@@ -672,14 +828,15 @@ def _exceeded_expectations(grouping: _Grouping) -> None:
                                            f"{context.principals_text(principals)} (the grant stays for the others).",
                             tuple(edits), tuple(principals))
         grouping.add(cause, rows, lambda other: other["rule"] == "broad-write-access" and bool(other["principals"])
-                     and set(other["principals"]) <= set(principals) and set(other["statements"]) <= set(statements))
+                     and set(other["principals"]) <= set(principals) and set(other["statements"]) <= set(statements),
+                     grouping.pending_of("broad-write-access"))
 
 
 # ---- 9. conditional access -----------------------------------------------------------------------
 def _conditional_access(grouping: _Grouping) -> None:
     for finding in grouping.rows("conditional-access"):
         subject = ("conditional", *sorted(grouping.stable_policy(grouping.context.policy_of(s)) + "#"
-                                          + statement_text(grouping.raw_statement(s)) for s in finding["statements"]))
+                                          + grouping.statement_text(s) for s in finding["statements"]))
         cause = Cause("conditional-access", subject, "Access depends on " + (
             grouping.context.statements_text(finding["statements"]) or "conditions the audit cannot decide"))
         if any(statement in grouping.context.statement_rows for statement in finding["statements"]):
@@ -698,7 +855,7 @@ def _stable_subject(grouping: _Grouping, finding: dict[str, Any]) -> tuple[str, 
     if not kinds & {"scp", "rcp"}:
         return (finding["rule"], finding["id"])
     return (finding["rule"], *sorted(grouping.stable_policy(policy) for policy in finding["policies"]),
-            *sorted(statement_text(grouping.raw_statement(s)) for s in finding["statements"]),
+            *sorted(grouping.statement_text(s) for s in finding["statements"]),
             finding["grantee"] or "", finding["capability"] or "", finding["layer"] or "")
 
 

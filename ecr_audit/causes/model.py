@@ -95,9 +95,29 @@ class Fix:
         return self.to_json()
 
     def to_json(self) -> str | None:
+        """``json.dumps([edit.to_dict() ...], indent=2)``, each document encoded once: the edits of a
+        fix often carry the same document (one inline policy for each of 500 principals), and
+        Python's indenting encoder is pure Python. A value two levels deep (in the list, in the
+        edit) reads as its own indented text with every line break followed by four more spaces
+        (an encoded string holds no raw line break)."""
         if not self.edits:
             return None
-        return json.dumps([edit.to_dict() for edit in self.edits], indent=2)
+        written: dict[int, tuple[Any, str]] = {}  # id -> (the value, kept so that its id stays its own; text)
+
+        def text(value: Any) -> str:
+            if isinstance(value, str):  # written alike at any indent, by the encoder in C
+                return json.dumps(value)
+            found = written.get(id(value))
+            if found is None:
+                found = written[id(value)] = (value, json.dumps(value, indent=2).replace("\n", "\n    "))
+            return found[1]
+
+        def edit_text(fields: dict[str, Any]) -> str:
+            if not fields:
+                return "  {}"
+            return "  {\n" + ",\n".join(f"    {json.dumps(key)}: {text(value)}" for key, value in fields.items()) + "\n  }"
+
+        return "[\n" + ",\n".join(edit_text(edit.to_dict()) for edit in self.edits) + "\n]"
 
 
 @dataclass

@@ -299,10 +299,17 @@ def test_a_cause_lists_its_principals_sorted_and_unique_whatever_its_findings_ho
     one = Cause("x", ("one",), "one", findings=[finding("f1", ("b", "a", "b"), ())])
     sorted_already = Cause("x", ("two",), "two", findings=[finding("f2", ("a", "b"), ("r",))])
 
-    frame = causes_frame([one, sorted_already], {}).set_index("title")
+    same_twice = Cause("x", ("three",), "three", findings=[finding("f3", ("c", "a"), ("r",)),
+                                                             finding("f4", ("c", "a"), ("r",))])
+    shared = Cause("x", ("four",), "four", findings=[finding("f5", ("c", "a"), ("r", "s")),
+                                                     finding("f6", ["b", "", "a"], ("s", "r"))])
+
+    frame = causes_frame([one, sorted_already, same_twice, shared], {}).set_index("title")
 
     assert frame.at["one", "principals"] == ("a", "b")
     assert frame.at["two", "principals"] == ("a", "b") and frame.at["two", "repositories"] == ("r",)
+    assert frame.at["three", "principals"] == ("a", "c") and frame.at["three", "repositories"] == ("r",)
+    assert frame.at["four", "principals"] == ("a", "b", "c") and frame.at["four", "repositories"] == ("r", "s")
 
 
 @pytest.mark.moto
