@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Any, Iterable, NamedTuple
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,9 @@ from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilit
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
+from ecr_audit.findings.context import HOLDING, grants_by_itself
 from ecr_audit.findings.grants import names_only_accounts
-from ecr_audit.findings.registry import NOT_TAKEN_AWAY, READ_DECISIONS
+from ecr_audit.findings.registry import CELL_KINDS, NOT_TAKEN_AWAY
 from ecr_audit.frames import isin, per_value, records
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
@@ -51,6 +53,10 @@ class Recomputed(NamedTuple):
     #: those of :attr:`principals` whose capabilities rows (or own policies) changed: the others'
     #: changed only in permissions cells, which a rule of ``reads=("capabilities",)`` does not read
     capability_principals: frozenset[str] = frozenset()
+    #: per kind of permissions cells (:data:`~ecr_audit.findings.registry.CELL_KINDS`), those of
+    #: :attr:`principals` with a cell that is of that kind before or after the change and differs
+    #: (those of a principal change: every kind); a rule re-runs for the kinds it reads (``Rule.reads``)
+    cell_principals: Mapping[str, frozenset[str]] = MappingProxyType({})
 
 #: the grouped permissions columns that are not the cell's address
 _KEY = ("principal_arn", "action", "repositories")
@@ -70,6 +76,7 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
     principals = sorted(set(principals) & known_principals)
     changed = set(principals)
     changed_capabilities = set(principals)
+    changed_cells = {kind: set(principals) for kind in CELL_KINDS}
     known_repositories = set(tables.repositories["repository_arn"])
     repositories = sorted(set(repositories) & known_repositories)
     if principals:
@@ -93,8 +100,12 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         unread = _account_only_statements(tables, repositories)
         if previous is not None:
             unread |= _account_only_statements(previous, repositories)
-        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions, unread)
-        changed |= moved
+        grants = (_grants_in(previous), _grants_in(tables))
+        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions, unread,
+                                                            grants)
+        for kind, kind_principals in moved.items():
+            changed |= kind_principals
+            changed_cells[kind] |= kind_principals
         if held_changed:
             if new_capabilities is None:
                 new_capabilities = _evaluate(reduced, policies)[1]
@@ -106,7 +117,23 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
                 capabilities = _replace_rows(capabilities,
                                              on_repositories & isin(capabilities["principal_arn"], differing),
                                              new_capabilities[isin(new_capabilities["principal_arn"], differing)])
-    return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities))
+    return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities),
+                      MappingProxyType({kind: frozenset(found) for kind, found in changed_cells.items()}))
+
+
+def _grants_in(tables: Tables | None) -> Callable[[set[str]], set[str]]:
+    """Of some statement ids, those that grant by themselves in ``tables``
+    (:func:`~ecr_audit.findings.context.grants_by_itself`); an id the tables do not hold (or
+    without tables) counts as granting: the rules then look at its cells again, which is never wrong."""
+    def granting(statement_ids: set[str]) -> set[str]:
+        if tables is None or not statement_ids:
+            return set(statement_ids)
+        statements = tables.statements
+        rows = statements.loc[statements["statement_id"].isin(list(statement_ids)).to_numpy(),
+                              ["statement_id", "policy_kind", "principal", "not_principal"]]
+        known = {row["statement_id"]: grants_by_itself(row) for row in records(rows)}
+        return {statement_id for statement_id in statement_ids if known.get(statement_id, True)}
+    return granting
 
 
 def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
@@ -157,15 +184,18 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 
 
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
-                         actions: frozenset[str] | None = None, unread: frozenset[str] = frozenset()
-                         ) -> tuple[pd.DataFrame, set[str], bool]:
-    """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
-    there that a finding rule reads changed, whether a cell of a capability action became or
+                         actions: frozenset[str] | None = None, unread: frozenset[str] = frozenset(),
+                         grants: tuple[Callable[[set[str]], set[str]], Callable[[set[str]], set[str]]] | None = None
+                         ) -> tuple[pd.DataFrame, dict[str, set[str]], bool]:
+    """(``grouped`` with the cells on ``repositories`` those of ``new``, per kind of cells a finding
+    rule reads (:data:`~ecr_audit.findings.registry.CELL_KINDS`) the principals with a changed cell
+    of that kind before or after, whether a cell of a capability action became or
     stopped being allowed or conditional, the only thing of a cell the capability levels read):
     ``new`` is a frame of every principal on those repositories only, of ``actions``
     only when given; its rows of actions that take no resource are not theirs and are left out.
     A cell whose only change is in ``unread`` statements of its ``allowing`` counts as unchanged
-    for the rules (it still moves).
+    for the rules (it still moves). ``grants``: (before, after) which of some statement ids grant
+    by themselves (default: all), for the ``cancelled`` kind.
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
     bisect) into the row of the same principal and action with their new values, or a new row.
@@ -201,12 +231,12 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         moved |= cells[name].fillna(-2).to_numpy() != cells[f"{name}_new"].fillna(-2).to_numpy()
     cells = cells[moved]
     if not len(cells):
-        return grouped, set(), False
+        return grouped, {}, False
     held_changed = bool((_held(cells, categories, "") != _held(cells, categories, "_new")).any())
-    read = _read_by_rules(cells, categories, "") | _read_by_rules(cells, categories, "_new")
-    if unread:
-        read &= ~_differ_only_in(cells, categories, values, unread)
-    moved_principals = set(categories["principal_arn"][np.unique(cells.loc[read, "principal_arn"].to_numpy())])
+    kinds = _changed_kinds(cells, categories, values, unread, grants if grants is not None else (set, set))
+    principal_codes = cells["principal_arn"].to_numpy()
+    moved_principals = {kind: set(categories["principal_arn"][np.unique(principal_codes[(kinds & (1 << bit)) != 0])])
+                        for bit, kind in enumerate(CELL_KINDS)}
     removed: dict[int, list[str]] = {}
     for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
                                     cells.loc[cells["position"].notna(), "repository"].tolist()):
@@ -299,15 +329,66 @@ def _differ_only_in(cells: pd.DataFrame, categories: dict[str, pd.Index], values
     return same & (read_part[old + 2] == read_part[new + 2])
 
 
-def _read_by_rules(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
+_BITS = {kind: np.int8(1 << index) for index, kind in enumerate(CELL_KINDS)}
+
+
+def _changed_kinds(cells: pd.DataFrame, categories: dict[str, pd.Index], values: list[str], unread: frozenset[str],
+                   grants: tuple[Callable[[set[str]], set[str]], Callable[[set[str]], set[str]]]) -> np.ndarray:
+    """Per moved cell (codes, old and ``_new`` side), the kinds of
+    :data:`~ecr_audit.findings.registry.CELL_KINDS` for which it changed, bit ``i`` for the
+    ``i``-th: of that kind on either side and differing in what a rule reads of that kind
+    (``Rule.reads``). ``held`` and ``blocked`` cells: any value, less statements of ``unread``
+    (:func:`_differ_only_in`); ``denied``: whether the cell is an explicit deny;
+    ``cancelled``: that, its granting statements (``grants``: before, after), its denying
+    statements and its deciding layer. The cells are on repositories: none is ``account-wide``.
+
+    A repository policy naming the account adds its statement to every principal's cells there:
+    most are implicit denies of no kind, and the explicit denies it makes (a boundary's Deny now
+    meets the action) grant nothing: only the rules reading denies run again for them."""
+    keys: dict[frozenset[str], int] = {}  # the granting statements of an allowing tuple, numbered
+    old, old_granting = _cell_kinds(cells, categories, "", grants[0], keys)
+    new, new_granting = _cell_kinds(cells, categories, "_new", grants[1], keys)
+    changed = old | new
+    if unread:
+        changed[_differ_only_in(cells, categories, values, unread)] = 0
+    denied, cancelled = _BITS["denied"], _BITS["cancelled"]
+    changed = (changed & ~(denied | cancelled)) | ((old ^ new) & (denied | cancelled))
+    both = np.flatnonzero(old & new & cancelled)
+    if len(both):
+        same = old_granting[both] == new_granting[both]
+        for name in ("denying", "deciding_layer"):
+            same &= cells[name].fillna(-2).to_numpy()[both] == cells[f"{name}_new"].fillna(-2).to_numpy()[both]
+        changed[both[~same]] |= cancelled
+    return changed
+
+
+def _cell_kinds(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str,
+                grants: Callable[[set[str]], set[str]], keys: dict[frozenset[str], int]
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Per cell (codes, ``suffix`` naming the old or the new side; NaN where the cell is absent):
-    a ``principal`` finding rule reads it (:data:`~ecr_audit.findings.registry.READ_DECISIONS`, or
-    blocked). A repository policy naming the account adds its statement to every principal's cells
-    there, most of them implicit denies no rule reads: those principals' findings stay as they were."""
-    read_decisions = np.flatnonzero(categories["decision"].isin(READ_DECISIONS))
-    read_blocks = np.flatnonzero(categories["blocked_by"] != NOT_TAKEN_AWAY)
-    return np.isin(cells[f"decision{suffix}"].to_numpy(), read_decisions) | \
-        np.isin(cells[f"blocked_by{suffix}"].to_numpy(), read_blocks)
+    (the kinds it is of, bit ``i`` for the ``i``-th of :data:`~ecr_audit.findings.registry.CELL_KINDS`;
+    for the explicit denies, the number in ``keys`` of the set of its allowing statements that
+    ``grants`` picks, -1 for the other cells)."""
+    decisions = np.asarray(categories["decision"], dtype=object)
+    decision = cells[f"decision{suffix}"].fillna(-1).to_numpy().astype(np.int64)
+    by_decision = np.zeros(len(decisions) + 1, dtype=np.int8)  # code + 1: a missing cell (-1) is 0
+    by_decision[1:][np.isin(decisions, HOLDING)] = _BITS["held"]
+    by_decision[1:][decisions == "explicit_deny"] = _BITS["denied"]
+    kinds = by_decision[decision + 1]
+    blocked = np.flatnonzero(np.asarray(categories["blocked_by"] != NOT_TAKEN_AWAY))
+    kinds[np.isin(cells[f"blocked_by{suffix}"].to_numpy(), blocked)] |= _BITS["blocked"]
+    granting_key = np.full(len(cells), -1, dtype=np.int64)
+    denied = np.flatnonzero(kinds & _BITS["denied"])
+    if len(denied):
+        allowing = cells[f"allowing{suffix}"].fillna(-1).to_numpy().astype(np.int64)[denied]  # -1: none
+        tuples = {code: categories["allowing"][code] or () for code in np.unique(allowing[allowing >= 0]).tolist()}
+        granting = grants({statement_id for item in tuples.values() for statement_id in item})
+        key_of = np.full(len(categories["allowing"]) + 1, keys.setdefault(frozenset(), len(keys)), dtype=np.int64)
+        for code, item in tuples.items():
+            key_of[code + 1] = keys.setdefault(frozenset(granting.intersection(item)), len(keys))
+        granting_key[denied] = key_of[allowing + 1]
+        kinds[denied[granting_key[denied] != keys[frozenset()]]] |= _BITS["cancelled"]
+    return kinds, granting_key
 
 
 def _rows_with_codes(codes: dict[str, np.ndarray], wanted: dict[str, np.ndarray], sizes: dict[str, int]
