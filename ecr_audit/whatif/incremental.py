@@ -256,32 +256,57 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         added.setdefault(target, []).append(ordered[repository])
     created = arriving[arriving["target"].isna()]
     changed_positions = sorted(removed.keys() | added.keys())
-    sets = []
-    for position in changed_positions:
-        members = list(old_sets[set_codes[position]])
-        for repository in removed.get(position, ()):
-            del members[bisect.bisect_left(members, repository)]
-        for repository in added.get(position, ()):
-            bisect.insort(members, repository)
-        sets.append(tuple(members))
+    # the new repository set of each changed row, made once per (old set, cells out, cells in):
+    # most rows hold the same long tuples (up to every repository) and lose the same repository
+    old_set_list = list(old_sets)
+    set_numbers: dict[tuple, int] = {}  # the distinct new sets, numbered (a tuple hashed once)
+    made: dict[tuple, int] = {}
+    set_of_row = []
+    for position, code in zip(changed_positions, set_codes[changed_positions].tolist()):
+        key = (code, tuple(removed.get(position, ())), tuple(added.get(position, ())))
+        number = made.get(key)
+        if number is None:
+            members = list(old_set_list[code])
+            for repository in key[1]:
+                del members[bisect.bisect_left(members, repository)]
+            for repository in key[2]:
+                bisect.insort(members, repository)
+            number = made[key] = set_numbers.setdefault(tuple(members), len(set_numbers))
+        set_of_row.append(number)
     fresh_sets: dict[tuple, list[str]] = {}
     for key, repository in zip(created[names].itertuples(index=False, name=None), created["repository"].tolist()):
         fresh_sets.setdefault(key, []).append(ordered[repository])
     keys = list(fresh_sets)
+    set_of_row += [set_numbers.setdefault(tuple(sorted(members)), len(set_numbers)) for members in fresh_sets.values()]
     columns: dict[str, Any] = {}
     for index, name in enumerate(names):
         codes = np.concatenate([old_codes[name][changed_positions].astype(np.int64),
                                 np.array([key[index] for key in keys], dtype=np.int64)])
-        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories[name]))
-    columns["repositories"] = pd.Series(sets + [tuple(sorted(members)) for members in fresh_sets.values()],
-                                        dtype=object).to_numpy()
+        columns[name] = _compact(codes, categories[name])
+    columns["repositories"] = pd.Categorical.from_codes(
+        np.array(set_of_row, dtype=np.int64),
+        dtype=pd.CategoricalDtype(pd.Index(list(set_numbers), dtype=object, tupleize_cols=False)))
     extra = pd.DataFrame(columns)[list(grouped.columns)]
     if "identity_allowed" in extra.columns:
         extra["identity_allowed"] = np.asarray(extra["identity_allowed"], dtype=bool)
-    extra = extra[[bool(item) for item in extra["repositories"]]]
+    extra = extra[np.array([bool(item) for item in set_numbers], dtype=bool)[np.array(set_of_row, dtype=np.int64)]
+                  if set_of_row else np.zeros(0, dtype=bool)]
     drop = np.zeros(len(grouped), dtype=bool)
     drop[changed_positions] = True
     return _replace_rows(grouped, drop, extra), moved_principals, held_changed
+
+
+def _compact(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """The values ``codes`` number in ``categories`` (-1: missing), as a categorical of those values
+    only: ``categories`` may hold 10^5 tuples (the old frame's, and the new frame's appended), which
+    a categorical made of them all would hash again to check they are unique, and again to place
+    them among the old frame's (``_replace_rows``)."""
+    present = codes >= 0
+    used = np.unique(codes[present])
+    compact = np.full(len(codes), -1, dtype=np.int64)
+    compact[present] = np.searchsorted(used, codes[present])
+    values = pd.Index([categories[code] for code in used.tolist()], dtype=object, tupleize_cols=False)
+    return pd.Categorical.from_codes(compact, dtype=pd.CategoricalDtype(values))
 
 
 def _held(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
