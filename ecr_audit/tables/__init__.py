@@ -97,7 +97,9 @@ def build_tables(snapshot: dict[str, Any], reuse: Tables | None = None) -> Table
 
     ``reuse``: the tables of a snapshot that ``snapshot`` is a copy-on-write copy of (a what-if):
     documents that are the same objects there are not parsed again (see
-    :class:`~ecr_audit.tables.statements.ParseMemo`); the result is the same either way.
+    :class:`~ecr_audit.tables.statements.ParseMemo`), and when every part but ``ecr`` is the same
+    object (a part that changed is a new one, as copy-on-write makes it) only the tables read from
+    ``ecr`` are built again; the result is the same either way.
     """
     memo = ParseMemo(reuse.parse_memo if reuse is not None else None)
     with parsing_with(memo):
