@@ -278,22 +278,27 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         fresh_sets.setdefault(key, []).append(ordered[repository])
     keys = list(fresh_sets)
     set_of_row += [set_numbers.setdefault(tuple(sorted(members)), len(set_numbers)) for members in fresh_sets.values()]
-    columns: dict[str, Any] = {}
-    for index, name in enumerate(names):
-        codes = np.concatenate([old_codes[name][changed_positions].astype(np.int64),
-                                np.array([key[index] for key in keys], dtype=np.int64)])
-        columns[name] = _compact(codes, categories[name])
-    columns["repositories"] = pd.Categorical.from_codes(
+    key_codes = np.array(keys, dtype=np.int64).reshape(len(keys), len(names))
+    columns: dict[str, Any] = {name: _compact(key_codes[:, index], categories[name]) for index, name in enumerate(names)}
+    sets = pd.Categorical.from_codes(
         np.array(set_of_row, dtype=np.int64),
         dtype=pd.CategoricalDtype(pd.Index(list(set_numbers), dtype=object, tupleize_cols=False)))
+    # a changed row keeps its place with its new set (the principal, action and values are its
+    # own); a row left with no repository goes, and the new rows are appended
+    nonempty = np.array([bool(item) for item in set_numbers], dtype=bool)[sets.codes]
+    dtype, mapped, width = _merged(grouped["repositories"].dtype, sets)
+    codes = grouped["repositories"].array.codes.astype(width, copy=True)
+    staying = nonempty[:len(changed_positions)]
+    codes[np.asarray(changed_positions, dtype=np.int64)[staying]] = mapped[:len(changed_positions)][staying]
+    respliced = grouped.assign(repositories=pd.Categorical.from_codes(codes, dtype=dtype, validate=False))
+    columns["repositories"] = sets[len(changed_positions):]
     extra = pd.DataFrame(columns)[list(grouped.columns)]
     if "identity_allowed" in extra.columns:
         extra["identity_allowed"] = np.asarray(extra["identity_allowed"], dtype=bool)
-    extra = extra[np.array([bool(item) for item in set_numbers], dtype=bool)[np.array(set_of_row, dtype=np.int64)]
-                  if set_of_row else np.zeros(0, dtype=bool)]
+    extra = extra[nonempty[len(changed_positions):]]
     drop = np.zeros(len(grouped), dtype=bool)
-    drop[changed_positions] = True
-    return _replace_rows(grouped, drop, extra), moved_principals, held_changed
+    drop[np.asarray(changed_positions, dtype=np.int64)[~staying]] = True
+    return _replace_rows(respliced, drop, extra), moved_principals, held_changed
 
 
 def _compact(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
@@ -305,7 +310,7 @@ def _compact(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     used = np.unique(codes[present])
     compact = np.full(len(codes), -1, dtype=np.int64)
     compact[present] = np.searchsorted(used, codes[present])
-    values = pd.Index([categories[code] for code in used.tolist()], dtype=object, tupleize_cols=False)
+    values = pd.Index(list(categories.to_numpy(dtype=object)[used]), dtype=object, tupleize_cols=False)
     return pd.Categorical.from_codes(compact, dtype=pd.CategoricalDtype(values))
 
 
@@ -489,25 +494,35 @@ def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> p
         if not isinstance(old.dtype, pd.CategoricalDtype):
             columns[name] = _kept_then(old.to_numpy(), runs, drop, extra.to_numpy().astype(old.dtype, copy=False))
             continue
-        categories, dtype = old.cat.categories, old.dtype
-        if isinstance(extra.dtype, pd.CategoricalDtype):
-            extra_categories, extra_codes = extra.cat.categories, extra.array.codes
-        else:
-            extra_codes, extra_categories = pd.factorize(extra.to_numpy(dtype=object))
-            extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
-        mapping = _locate(categories, extra_categories)
-        unseen = np.flatnonzero(mapping < 0)
-        if len(unseen):
-            mapping[unseen] = len(categories) + np.arange(len(unseen))
-            categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
-                pd.Index(list(extra_categories[unseen]), dtype=object, tupleize_cols=False))
-            dtype = pd.CategoricalDtype(categories)
-        width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
-        extra_codes = np.asarray(extra_codes, dtype=np.int64)
-        mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+        dtype, mapped, width = _merged(old.dtype, extra)
         codes = _kept_then(old.array.codes.astype(width, copy=False), runs, drop, mapped.astype(width))
         columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return pd.DataFrame(columns, copy=False)
+
+
+def _merged(dtype: pd.CategoricalDtype, extra: pd.Series | pd.Categorical
+            ) -> tuple[pd.CategoricalDtype, np.ndarray, type]:
+    """(``dtype`` with ``extra``'s values it lacks appended, ``extra``'s codes in it (-1: missing),
+    the integer width its codes need). ``dtype`` is returned as it is when nothing is appended: a
+    new index of its categories would hash every tuple again (10^5 tuples of statement ids, 10^3 of
+    up to every repository), to look them up and to check they are unique."""
+    categories = dtype.categories
+    if isinstance(extra.dtype, pd.CategoricalDtype):
+        extra_categories, extra_codes = extra.dtype.categories, pd.Categorical(extra).codes
+    else:
+        extra_codes, extra_categories = pd.factorize(np.asarray(extra, dtype=object))
+        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+    mapping = _locate(categories, extra_categories)
+    unseen = np.flatnonzero(mapping < 0)
+    if len(unseen):
+        mapping[unseen] = len(categories) + np.arange(len(unseen))
+        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+            pd.Index(list(extra_categories[unseen]), dtype=object, tupleize_cols=False))
+        dtype = pd.CategoricalDtype(categories)
+    width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+    extra_codes = np.asarray(extra_codes, dtype=np.int64)
+    mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+    return dtype, mapped, width
 
 
 #: above this many runs of kept rows, a boolean mask copies them faster than one slice per run
