@@ -447,13 +447,7 @@ def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray,
     ``old`` lacks appended (a missing value: -1 in both)."""
     if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
         return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
-    categories, new_categories = old.cat.categories, new.cat.categories  # hashed once (see _replace_rows)
-    mapping = _locate(categories, new_categories)
-    unseen = np.flatnonzero(mapping < 0)
-    if len(unseen):
-        mapping[unseen] = len(categories) + np.arange(len(unseen))
-        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
-            pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
+    categories, mapping = _appended(old.cat.categories, new.cat.categories)  # hashed once (see _merged)
     codes = new.cat.codes.to_numpy().astype(np.int64)
     new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
     return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
@@ -512,13 +506,9 @@ def _merged(dtype: pd.CategoricalDtype, extra: pd.Series | pd.Categorical
     else:
         extra_codes, extra_categories = pd.factorize(np.asarray(extra, dtype=object))
         extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
-    mapping = _locate(categories, extra_categories)
-    unseen = np.flatnonzero(mapping < 0)
-    if len(unseen):
-        mapping[unseen] = len(categories) + np.arange(len(unseen))
-        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
-            pd.Index(list(extra_categories[unseen]), dtype=object, tupleize_cols=False))
-        dtype = pd.CategoricalDtype(categories)
+    appended, mapping = _appended(categories, extra_categories)
+    if appended is not categories:
+        categories, dtype = appended, pd.CategoricalDtype(appended)
     width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
     extra_codes = np.asarray(extra_codes, dtype=np.int64)
     mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
@@ -554,6 +544,18 @@ def _kept_then(values: np.ndarray, runs: list[tuple[int, int]] | None, drop: np.
         at += stop - start
     out[at:] = tail
     return out
+
+
+def _appended(categories: pd.Index, wanted: pd.Index) -> tuple[pd.Index, np.ndarray]:
+    """(``categories`` with those of ``wanted`` it lacks appended, the same object when none is;
+    the position of each of ``wanted`` in it)."""
+    mapping = _locate(categories, wanted)
+    unseen = np.flatnonzero(mapping < 0)
+    if len(unseen):
+        mapping[unseen] = len(categories) + np.arange(len(unseen))
+        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+            pd.Index(list(wanted[unseen]), dtype=object, tupleize_cols=False))
+    return categories, mapping
 
 
 def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
