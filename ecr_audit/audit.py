@@ -290,7 +290,8 @@ class Audit:
                       affected=(principals | applied.principals, repositories | applied.repositories))
         if incremental:
             recomputed = recompute(self.grouped_permissions, self.capabilities, other.tables,
-                                   applied.principals, applied.repositories, previous=self.tables)
+                                   applied.principals, applied.repositories, previous=self.tables,
+                                   model=self.account_model)
             other.__dict__["grouped_permissions"] = recomputed.grouped_permissions
             other.__dict__["capabilities"] = recomputed.capabilities
             other.changed_from = (self, recomputed.principals, recomputed.capability_principals,

@@ -63,7 +63,8 @@ _KEY = ("principal_arn", "action", "repositories")
 
 
 def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables, principals: Iterable[str] = (),
-              repositories: Iterable[str] = (), previous: Tables | None = None) -> Recomputed:
+              repositories: Iterable[str] = (), previous: Tables | None = None,
+              model: AccountModel | None = None) -> Recomputed:
     """(grouped permissions, capabilities) of ``tables``, from those of the account before the change
     (``grouped``, ``capabilities``, and its ``previous`` tables) and what the change can affect: the
     ``principals`` whose own policies changed and the ``repositories`` whose policy changed (ARNs).
@@ -71,7 +72,10 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
     On those repositories only the actions that the old or the new policies name can change (a
     resource policy statement that does not name the action takes no part in its decision), and the
     capability actions, which the capability levels read: only they are evaluated again. Without
-    ``previous``, or when a policy could not be read, every action is."""
+    ``previous``, or when a policy could not be read, every action is. ``model``: the
+    :class:`~ecr_audit.effective.account.AccountModel` of the account before, whose principals the
+    repositories' evaluation shares when the change left them as they were
+    (:meth:`~ecr_audit.effective.account.AccountModel.with_repositories_of`)."""
     known_principals = set(tables.principals["principal_arn"])
     principals = sorted(set(principals) & known_principals)
     changed = set(principals)
@@ -96,7 +100,9 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         # the actions the policies name first: the capability levels read only whether each cell is
         # allowed, conditional or neither, so while none of those changes the other capability
         # actions (most of an evaluation) need not be evaluated again
-        new_grouped, new_capabilities, actions = _evaluate(reduced, policies, levels=policies is None)
+        reduced_model = model.with_repositories_of(reduced) if model is not None else AccountModel(reduced)
+        new_grouped, new_capabilities, actions = _evaluate(reduced, policies, levels=policies is None,
+                                                           model=reduced_model)
         unread = _account_only_statements(tables, repositories)
         if previous is not None:
             unread |= _account_only_statements(previous, repositories)
@@ -108,7 +114,7 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
             changed_cells[kind] |= kind_principals
         if held_changed:
             if new_capabilities is None:
-                new_capabilities = _evaluate(reduced, policies)[1]
+                new_capabilities = _evaluate(reduced, policies, model=reduced_model)[1]
             on_repositories = isin(capabilities["repository_arn"], repositories)
             differing = _differing_principals(capabilities.loc[on_repositories], new_capabilities)
             changed |= differing
@@ -144,12 +150,13 @@ def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
     return set(both.loc[unpaired, "principal_arn"])
 
 
-def _evaluate(tables: Tables, policies: list[Policy] | None = None, levels: bool = True
-              ) -> tuple[pd.DataFrame, pd.DataFrame | None, frozenset[str] | None]:
-    """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables``; with
-    ``policies``, only the action classes holding an action they name, or a capability action
-    (with ``levels``; without, the capabilities are not computed: None)."""
-    model = AccountModel(tables)
+def _evaluate(tables: Tables, policies: list[Policy] | None = None, levels: bool = True,
+              model: AccountModel | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, frozenset[str] | None]:
+    """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables`` (whose
+    ``model``, when built already); with ``policies``, only the action classes holding an action
+    they name, or a capability action (with ``levels``; without, the capabilities are not
+    computed: None)."""
+    model = AccountModel(tables) if model is None else model
     evaluator = BulkEvaluator(model, CAPABILITY_ACTIONS)
     if policies is None:
         result = evaluator.run()
