@@ -30,7 +30,7 @@ import datetime
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -69,9 +69,10 @@ class Audit:
     #: every other principal x repository is that of the audit they were applied to. None: no changes
     affected: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
     #: with incremental changes: (the audit they were applied to, the principals whose rows in the
-    #: evaluated frames may differ from its, those of them whose capabilities may); the findings of
-    #: every other principal are its findings
-    changed_from: tuple[Audit, frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
+    #: evaluated frames may differ from its, those of them whose capabilities may, those of them
+    #: per kind of permissions cells that changed); the findings of every other principal are its findings
+    changed_from: tuple[Audit, frozenset[str], frozenset[str], Mapping[str, frozenset[str]]] | None = field(
+        default=None, repr=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Audit:
@@ -203,10 +204,10 @@ class Audit:
     def rule_findings(self) -> pd.DataFrame:
         """The rules' own output: every finding, suppressed or not, before causes are assigned."""
         if self.changed_from is not None:
-            previous, principals, capability_principals = self.changed_from
+            previous, principals, capability_principals, cell_principals = self.changed_from
             return find_changed(previous.rule_findings, self.tables, self.grouped_permissions, self.capabilities,
                                 principals, self.expectations, context=self.finding_context,
-                                capability_principals=capability_principals)
+                                capability_principals=capability_principals, cell_principals=cell_principals)
         return run_rules(self.finding_context)
 
     @cached_property
@@ -290,10 +291,12 @@ class Audit:
                       affected=(principals | applied.principals, repositories | applied.repositories))
         if incremental:
             recomputed = recompute(self.grouped_permissions, self.capabilities, other.tables,
-                                   applied.principals, applied.repositories, previous=self.tables)
+                                   applied.principals, applied.repositories, previous=self.tables,
+                                   model=self.account_model)
             other.__dict__["grouped_permissions"] = recomputed.grouped_permissions
             other.__dict__["capabilities"] = recomputed.capabilities
-            other.changed_from = (self, recomputed.principals, recomputed.capability_principals)
+            other.changed_from = (self, recomputed.principals, recomputed.capability_principals,
+                                  recomputed.cell_principals)
         return other
 
     def __repr__(self) -> str:

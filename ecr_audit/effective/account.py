@@ -185,11 +185,50 @@ class AccountModel:
         elif org_known:
             org_known_keys = ("aws:principalorgid",)
         self.principals: list[Principal] = self._principals(org_keys, org_known_keys)
-        resource_org = {"aws:ResourceOrgID": self.org_id} if self.org_id else {}
-        resource_org_known = ("aws:resourceorgid",) if self.org_id is None and org_known else ()
-        self.repositories: list[Repository] = self._repositories(resource_org, resource_org_known)
+        self._resource_org = {"aws:ResourceOrgID": self.org_id} if self.org_id else {}
+        self._resource_org_known = ("aws:resourceorgid",) if self.org_id is None and org_known else ()
+        self.repositories: list[Repository] = self._repositories(self._resource_org, self._resource_org_known)
         self.regions: list[Region] = self._regions(coverage)
         self._region_by_name = {region.name: region for region in self.regions}
+
+    def with_repositories_of(self, tables: "Tables") -> "AccountModel":
+        """The model of ``tables``, sharing this model's principals when ``tables`` differ from this
+        model's only in repositories and their policies (a what-if that changed repository policies:
+        the principals, attachments and coverage tables are the very same objects, and every
+        identity, boundary and organisation policy parses to the same object). The principals, their
+        normalised contexts and the layers made of them (7,000 principals on a large account) are
+        then this model's; the repositories and regions are read from ``tables``. Any other
+        ``tables``: a model built afresh. Either way it equals ``AccountModel(tables)``."""
+        if not self._same_principals_in(tables):
+            return AccountModel(tables)
+        model = AccountModel.__new__(AccountModel)
+        model.__dict__.update(self.__dict__)
+        model.tables = tables
+        model._policy_rows = tables.policies.set_index("policy_id", drop=False)
+        model._layers = dict(self._layers)
+        model._contexts = {key: found for key, found in self._contexts.items() if key[0] == Principal.__name__}
+        model.repositories = model._repositories(self._resource_org, self._resource_org_known)
+        model.regions = model._regions(tables.coverage)
+        model._region_by_name = {region.name: region for region in model.regions}
+        return model
+
+    def _same_principals_in(self, tables: "Tables") -> bool:
+        """``tables`` hold this model's principals as they are (see :meth:`with_repositories_of`)."""
+        old = self.tables
+        if tables.principals is not old.principals or tables.attachments is not old.attachments \
+                or tables.coverage is not old.coverage or tables.account_id != old.account_id \
+                or tables.snapshot.get("organization") is not old.snapshot.get("organization"):
+            return False
+        used = set(old.attachments["policy_id"])  # identity, boundary and organisation policies
+        if any(tables.parsed_policies.get(policy_id) is not old.parsed_policies.get(policy_id) for policy_id in used):
+            return False
+        unread = [policy_id for policy_id in used if policy_id not in old.parsed_policies]
+        if unread:  # their stand-ins name why they could not be read
+            new_rows = tables.policies.set_index("policy_id", drop=False)
+            return all((self._policy_rows.at[policy_id, "parse_error"] if policy_id in self._policy_rows.index else None)
+                       == (new_rows.at[policy_id, "parse_error"] if policy_id in new_rows.index else None)
+                       for policy_id in unread)
+        return True
 
     # ---------------------------------------------------------------------------------- building
     def policy(self, policy_id: str) -> Policy:

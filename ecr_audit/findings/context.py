@@ -62,6 +62,13 @@ def split_undecided(entry: Any) -> tuple[str, str | None]:
     return (match.group("text"), match.group("statement")) if match else (entry, None)
 
 
+def grants_by_itself(row: dict[str, Any]) -> bool:
+    """The statement (a ``statements`` row) grants access by itself, so a finding names it among
+    the granting statements (:meth:`FindingContext.grants`): one of a granting kind
+    (:data:`GRANTING_KINDS`), except a resource statement that names only accounts."""
+    return row["policy_kind"] in GRANTING_KINDS and not names_only_accounts(row)
+
+
 def _principal_rows(frame: pd.DataFrame, principals: list[str]) -> pd.DataFrame:
     mask = isin(frame["principal_arn"], principals) if len(frame) else np.zeros(0, dtype=bool)
     return frame.loc[mask].reset_index(drop=True)
@@ -278,8 +285,7 @@ class FindingContext:
     def granting_statements(self) -> frozenset[str]:
         """Ids of the statements of the tables that :meth:`grants` answers yes for: rules ask it of
         each statement of each distinct allowing tuple, hundreds of thousands of times."""
-        return frozenset(statement_id for statement_id, row in self.statement_rows.items()
-                         if row["policy_kind"] in GRANTING_KINDS and not names_only_accounts(row))
+        return frozenset(statement_id for statement_id, row in self.statement_rows.items() if grants_by_itself(row))
 
     def kind_of(self, statement_id: str) -> str | None:
         row = self.statement_rows.get(statement_id)

@@ -6,7 +6,9 @@ are those of the account before. A rule of ``scope="principal"`` (see ``Rule.sco
 finding out of the rows of the principals it lists, so its findings that list none of the changed
 principals are still right, and the others are found again by running the rule on a *reduced*
 context: the changed principals, their rows and their principals rows, with the rest of the tables
-as they are.
+as they are. A rule runs again only for the principals whose rows of the kinds it reads changed
+(``Rule.reads``: capabilities, or kinds of permissions cells such as explicit denies that a grant
+meets), and not at all when there are none.
 
 A finding that groups principals (the principals blocked by one boundary, or cancelled by one
 Deny) is made of all its principals' rows: so the reduced set is closed, before the run, over the
@@ -21,7 +23,7 @@ tests check it on random changes of generated accounts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import pandas as pd
 
@@ -29,7 +31,7 @@ from ecr_audit.expectations import Expectations
 from ecr_audit.findings import finding_rows, findings_frame
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.frames import records
-from ecr_audit.findings.registry import Rule, all_rules
+from ecr_audit.findings.registry import CELL_KINDS, Rule, all_rules, cell_kinds_read
 
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
@@ -40,7 +42,8 @@ __all__ = ["find_changed"]
 def find_changed(previous: pd.DataFrame, tables: "Tables", permissions: pd.DataFrame, capabilities: pd.DataFrame,
                  principals: Iterable[str], expectations: Expectations | None = None, *,
                  context: FindingContext | None = None,
-                 capability_principals: Iterable[str] | None = None) -> pd.DataFrame:
+                 capability_principals: Iterable[str] | None = None,
+                 cell_principals: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """The findings table of the changed account (``tables``, grouped ``permissions``,
     ``capabilities``), given the rules' findings before the change (``previous``, as
     :func:`~ecr_audit.findings.find` returned them) and the ``principals`` (ARNs) whose permissions,
@@ -48,9 +51,15 @@ def find_changed(previous: pd.DataFrame, tables: "Tables", permissions: pd.DataF
     ``context``: the changed account's :class:`FindingContext` when the caller holds it already (the
     audit shares it with its causes), so its lookups are not built twice. ``capability_principals``:
     those of ``principals`` whose capabilities or principals rows changed (None: all of them); a
-    rule that reads no permissions cells (``Rule.reads``) runs again for those only."""
+    rule that reads no permissions cells (``Rule.reads``) runs again for those only.
+    ``cell_principals``: per kind of permissions cells (:data:`~ecr_audit.findings.registry.CELL_KINDS`),
+    those of ``principals`` with a changed cell of that kind (None: all of them, for every kind); a
+    rule runs again for the principals of the kinds it reads, and not at all when there are none
+    (its findings are those before)."""
     changed = set(principals)
     changed_capabilities = changed if capability_principals is None else set(capability_principals) & changed
+    changed_cells = {kind: changed if cell_principals is None else set(cell_principals.get(kind, ())) & changed
+                     for kind in CELL_KINDS}
     whole = context if context is not None else FindingContext(tables, permissions=permissions,
                                                                capabilities=capabilities, expectations=expectations)
     previous_rows = records(previous)
@@ -63,7 +72,12 @@ def find_changed(previous: pd.DataFrame, tables: "Tables", permissions: pd.DataF
             rows.extend(finding_rows(whole, [each]))
             continue
         before = before_of[each.id]
-        chosen = _closed(changed if "permissions" in each.reads else changed_capabilities, before)
+        reading = changed_capabilities if "capabilities" in each.reads else set()
+        reading = reading.union(*(changed_cells[kind] for kind in cell_kinds_read(each)))
+        if not reading:
+            rows.extend(before)
+            continue
+        chosen = _closed(reading, before)
         while True:
             found = [row for row in finding_rows(_reduced(whole, chosen, reduced), [each]) if row["principals"]]
             ids = {row["id"] for row in found}

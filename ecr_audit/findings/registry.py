@@ -31,8 +31,18 @@ Check = Callable[["FindingContext"], Iterable[Finding]]
 
 #: see ``Rule.scope``
 SCOPES = ("principal", "principal-unless-file", "account")
-#: what a ``principal`` rule may read of a principal's evaluated rows (see ``Rule.reads``)
-READS = ("capabilities", "permissions")
+#: the kinds of permissions cells a ``principal`` rule may read (see ``Rule.reads``), and what it
+#: may read of them: ``held``, allowed or conditional cells, every column; ``denied``, which cells
+#: are explicit denies (nothing else of them); ``cancelled``, explicit denies whose allowing
+#: statements include one that grants by itself (``FindingContext.grants``): those statements, the
+#: denying ones and the deciding layer; ``blocked``, implicit denies a layer took away
+#: (``blocked_by`` set, but not to :data:`NOT_TAKEN_AWAY`), every column; ``account-wide``, any
+#: cell of an action that takes no resource (the login), every column. A repository cell of none
+#: of these kinds is nobody's finding (see :data:`READ_DECISIONS`)
+CELL_KINDS = ("held", "denied", "cancelled", "blocked", "account-wide")
+#: what a ``principal`` rule may read of a principal's evaluated rows (see ``Rule.reads``):
+#: ``permissions`` is every cell kind of :data:`CELL_KINDS`
+READS = ("capabilities", "permissions", *CELL_KINDS)
 #: the decisions of the permissions cells a ``principal`` rule reads, besides the implicit denies
 #: a layer took away (``blocked_by`` set, but not to :data:`NOT_TAKEN_AWAY`): what a principal
 #: holds and what a Deny, a boundary or an organisation policy takes away. Any other implicit deny
@@ -71,8 +81,12 @@ class Rule:
     #: re-runs a ``principal`` rule only for the principals whose rows it reads changed, so a rule
     #: of ``("capabilities",)`` (besides the tables) is not run again for principals whose
     #: permissions cells changed without changing their capabilities (a repository statement
-    #: listed beside those that already allowed)
-    reads: tuple[str, ...] = READS
+    #: listed beside those that already allowed), nor a rule of ``("cancelled",)`` for those whose
+    #: only changed cells are explicit denies that no grant meets (a repository statement naming
+    #: the account, meeting a boundary's Deny). A cell read must be one of the kinds listed
+    #: whether the finding is made of it or not: what a rule reads of cells of other kinds must
+    #: not change its findings
+    reads: tuple[str, ...] = ("capabilities", "permissions")
 
     def __post_init__(self) -> None:
         if not _RULE_ID.match(self.id):
@@ -94,7 +108,8 @@ class Rule:
 
 
 def rule(*, id: str, severity: str, category: str, title: str, rationale: str,
-         remediation: str, scope: str = "account", reads: tuple[str, ...] = READS) -> Callable[[Check], Rule]:
+         remediation: str, scope: str = "account", reads: tuple[str, ...] = ("capabilities", "permissions")
+         ) -> Callable[[Check], Rule]:
     """Decorator: the check function becomes a :class:`Rule` carrying its metadata."""
 
     def wrap(check: Check) -> Rule:
@@ -121,6 +136,13 @@ def all_rules(package: str = RULES_PACKAGE) -> tuple[Rule, ...]:
                 raise ValueError(f"rule id {value.id!r} is defined twice ({package}.{info.name})")
             found[value.id] = value
     return tuple(found[rule_id] for rule_id in sorted(found))
+
+
+def cell_kinds_read(each: Rule) -> frozenset[str]:
+    """The kinds of permissions cells (:data:`CELL_KINDS`) the rule's findings are made of."""
+    if "permissions" in each.reads:
+        return frozenset(CELL_KINDS)
+    return frozenset(kind for kind in each.reads if kind in CELL_KINDS)
 
 
 def rules_by_id() -> dict[str, Rule]:

@@ -26,16 +26,19 @@ Every table has all its columns even when empty (an IAM-only snapshot has an emp
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ecr_audit.snapshot import read_snapshot
 from ecr_audit.frames import Column, build_frame, describe_columns
 from ecr_audit.tables.coverage import COVERAGE_COLUMNS, coverage_rows
-from ecr_audit.tables.policies import ATTACHMENT_COLUMNS, POLICY_COLUMNS, policy_tables
+from ecr_audit.tables.policies import (ATTACHMENT_COLUMNS, ECR_POLICY_KINDS, POLICY_COLUMNS, ecr_policy_tables,
+                                       policy_tables)
 from ecr_audit.tables.principals import GROUP_COLUMNS, PRINCIPAL_COLUMNS, group_rows, principal_rows
 from ecr_audit.tables.repositories import REPOSITORY_COLUMNS, repository_rows
 from ecr_audit.tables.statements import STATEMENT_COLUMNS, ParseMemo, parsing_with
@@ -94,11 +97,62 @@ def build_tables(snapshot: dict[str, Any], reuse: Tables | None = None) -> Table
 
     ``reuse``: the tables of a snapshot that ``snapshot`` is a copy-on-write copy of (a what-if):
     documents that are the same objects there are not parsed again (see
-    :class:`~ecr_audit.tables.statements.ParseMemo`); the result is the same either way.
+    :class:`~ecr_audit.tables.statements.ParseMemo`), and when every part but ``ecr`` is the same
+    object (a part that changed is a new one, as copy-on-write makes it) only the tables read from
+    ``ecr`` are built again; the result is the same either way.
     """
     memo = ParseMemo(reuse.parse_memo if reuse is not None else None)
     with parsing_with(memo):
+        if reuse is not None and _only_ecr_differs(snapshot, reuse.snapshot):
+            rebuilt = _with_ecr_of(snapshot, reuse, memo)
+            if rebuilt is not None:
+                return rebuilt
         return _build_tables(snapshot, memo)
+
+
+def _only_ecr_differs(snapshot: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """Every part of ``snapshot`` but ``ecr`` is the very object of ``previous`` (a what-if that
+    changed repository policies only: the copy-on-write snapshot shares the rest)."""
+    return all(snapshot.get(key) is previous.get(key) for key in (snapshot.keys() | previous.keys()) - {"ecr"})
+
+
+def _with_ecr_of(snapshot: dict[str, Any], previous: Tables, memo: ParseMemo) -> Tables | None:
+    """The tables of ``snapshot``, whose parts but ``ecr`` are those ``previous`` was built from:
+    ``repositories`` and the repository and registry policies' rows of ``policies`` and
+    ``statements`` read again, every other table and row that of ``previous`` (equal to a full
+    build, which a test checks; most of a build's time is the IAM part). None when ``previous``'s
+    rows of those policies are not one block between the identity and the organisation policies,
+    as a build makes them."""
+    ecr = ecr_policy_tables(snapshot)
+    policies = _with_block(previous.policies, build_frame(ecr.policies, POLICY_COLUMNS))
+    statements = _with_block(previous.statements, build_frame(ecr.statements, STATEMENT_COLUMNS))
+    if policies is None or statements is None:
+        return None
+    replaced = set(previous.policies.loc[previous.policies["policy_kind"].isin(ECR_POLICY_KINDS), "policy_id"])
+    parsed = {policy_id: policy for policy_id, policy in previous.parsed_policies.items() if policy_id not in replaced}
+    parsed.update(ecr.parsed)
+    memo.keep_previous()  # the documents not read again stay known to a build of a changed copy of these
+    return dataclasses.replace(
+        previous, snapshot=snapshot, policies=policies, statements=statements,
+        repositories=build_frame(repository_rows(snapshot.get("ecr"), coverage_rows(snapshot.get("coverage"))),
+                                 REPOSITORY_COLUMNS),
+        parsed_policies={policy_id: parsed[policy_id] for policy_id in policies["policy_id"] if policy_id in parsed},
+        parse_memo=memo)
+
+
+def _with_block(frame: pd.DataFrame, block: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` (policies or statements, with ``policy_kind``) with its rows of repository and
+    registry policies replaced by ``block``; None when they are not one run of rows after the
+    identity policies' and before the organisation's."""
+    kinds = frame["policy_kind"]
+    positions = np.flatnonzero(kinds.isin(ECR_POLICY_KINDS).to_numpy())
+    start = int(positions[0]) if len(positions) else int((~kinds.isin(("scp", "rcp"))).sum())
+    stop = start + len(positions)
+    before, after = kinds.iloc[:start], kinds.iloc[stop:]
+    if (len(positions) and positions[-1] != stop - 1) or before.isin(("scp", "rcp", *ECR_POLICY_KINDS)).any() \
+            or not after.isin(("scp", "rcp")).all():
+        return None
+    return pd.concat([frame.iloc[:start], block, frame.iloc[stop:]], ignore_index=True)
 
 
 def _build_tables(snapshot: dict[str, Any], memo: ParseMemo) -> Tables:

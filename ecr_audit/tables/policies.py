@@ -163,6 +163,18 @@ def policy_tables(snapshot: dict[str, Any]) -> PolicyTables:
     return tables
 
 
+#: the kinds of the policies read from the snapshot's ``ecr`` part (the rows ``_add_ecr`` makes)
+ECR_POLICY_KINDS = ("repository", "registry")
+
+
+def ecr_policy_tables(snapshot: dict[str, Any]) -> PolicyTables:
+    """The rows of :func:`policy_tables` read from the snapshot's ``ecr`` part alone (repository and
+    registry policies: they attach to no principal), in the same order."""
+    tables = PolicyTables()
+    _add_ecr(tables, snapshot.get("ecr") or {})
+    return tables
+
+
 def _referenced_managed_arns(iam: dict[str, Any]) -> list[str]:
     """Managed policy ARNs that users, groups and roles point at, in first-seen order."""
     referenced: dict[str, None] = {}

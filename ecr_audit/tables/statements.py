@@ -116,6 +116,11 @@ class ParseMemo:
         self._parses[memo_key] = found
         return found[1]
 
+    def keep_previous(self) -> None:
+        """The previous build's parses become this one's too, beside those made here: for a build
+        that read only part of the snapshot again (``build_tables`` of a repository change)."""
+        self._parses = {**self._previous, **self._parses}
+
     def forget_previous(self) -> None:
         self._previous = {}
 

@@ -219,17 +219,26 @@ class _Working:
         self.snapshot = dict(snapshot)
         if snapshot.get("iam") is None:
             raise ChangeError("the snapshot has no IAM data (not collected)")
-        self.iam = dict(snapshot["iam"])
-        self.snapshot["iam"] = self.iam
+        self._iam: dict[str, Any] | None = None
         self.account_id = str((snapshot.get("account") or {}).get("id", ""))
         self.partition = (snapshot.get("account") or {}).get("partition") or "aws"
-        for key in (*_ENTITY_LISTS.values(), "Policies"):
-            self.iam[key] = list(self.iam.get(key) or ())
         self._copied: set[int] = set()
         self.principals: set[str] = set()
         self.groups: set[str] = set()
         self.repositories: set[str] = set()
         self._ecr_copied = False
+
+    @property
+    def iam(self) -> dict[str, Any]:
+        """The snapshot's IAM part, copied (and its entity and policy lists) on first use: a change
+        to repositories alone leaves the snapshot's own, which ``build_tables(reuse=)`` then
+        recognises as unchanged (the tables read from it are the previous ones)."""
+        if self._iam is None:
+            self._iam = dict(self.snapshot["iam"])
+            self.snapshot["iam"] = self._iam
+            for key in (*_ENTITY_LISTS.values(), "Policies"):
+                self._iam[key] = list(self._iam.get(key) or ())
+        return self._iam
 
     # IAM entities -----------------------------------------------------------------------------
     def entity(self, given: str, kinds: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
@@ -271,7 +280,7 @@ class _Working:
 
     def members(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for user in self.iam["UserDetailList"]:
+        for user in self.snapshot["iam"].get("UserDetailList") or ():
             for group in user.get("GroupList") or ():
                 found.setdefault(group, []).append(user["Arn"])
         return found

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Any, Iterable, NamedTuple
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,9 @@ from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilit
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
+from ecr_audit.findings.context import HOLDING, grants_by_itself
 from ecr_audit.findings.grants import names_only_accounts
-from ecr_audit.findings.registry import NOT_TAKEN_AWAY, READ_DECISIONS
+from ecr_audit.findings.registry import CELL_KINDS, NOT_TAKEN_AWAY
 from ecr_audit.frames import isin, per_value, records
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
@@ -51,13 +53,18 @@ class Recomputed(NamedTuple):
     #: those of :attr:`principals` whose capabilities rows (or own policies) changed: the others'
     #: changed only in permissions cells, which a rule of ``reads=("capabilities",)`` does not read
     capability_principals: frozenset[str] = frozenset()
+    #: per kind of permissions cells (:data:`~ecr_audit.findings.registry.CELL_KINDS`), those of
+    #: :attr:`principals` with a cell that is of that kind before or after the change and differs
+    #: (those of a principal change: every kind); a rule re-runs for the kinds it reads (``Rule.reads``)
+    cell_principals: Mapping[str, frozenset[str]] = MappingProxyType({})
 
 #: the grouped permissions columns that are not the cell's address
 _KEY = ("principal_arn", "action", "repositories")
 
 
 def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables, principals: Iterable[str] = (),
-              repositories: Iterable[str] = (), previous: Tables | None = None) -> Recomputed:
+              repositories: Iterable[str] = (), previous: Tables | None = None,
+              model: AccountModel | None = None) -> Recomputed:
     """(grouped permissions, capabilities) of ``tables``, from those of the account before the change
     (``grouped``, ``capabilities``, and its ``previous`` tables) and what the change can affect: the
     ``principals`` whose own policies changed and the ``repositories`` whose policy changed (ARNs).
@@ -65,11 +72,15 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
     On those repositories only the actions that the old or the new policies name can change (a
     resource policy statement that does not name the action takes no part in its decision), and the
     capability actions, which the capability levels read: only they are evaluated again. Without
-    ``previous``, or when a policy could not be read, every action is."""
+    ``previous``, or when a policy could not be read, every action is. ``model``: the
+    :class:`~ecr_audit.effective.account.AccountModel` of the account before, whose principals the
+    repositories' evaluation shares when the change left them as they were
+    (:meth:`~ecr_audit.effective.account.AccountModel.with_repositories_of`)."""
     known_principals = set(tables.principals["principal_arn"])
     principals = sorted(set(principals) & known_principals)
     changed = set(principals)
     changed_capabilities = set(principals)
+    changed_cells = {kind: set(principals) for kind in CELL_KINDS}
     known_repositories = set(tables.repositories["repository_arn"])
     repositories = sorted(set(repositories) & known_repositories)
     if principals:
@@ -89,15 +100,21 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
         # the actions the policies name first: the capability levels read only whether each cell is
         # allowed, conditional or neither, so while none of those changes the other capability
         # actions (most of an evaluation) need not be evaluated again
-        new_grouped, new_capabilities, actions = _evaluate(reduced, policies, levels=policies is None)
+        reduced_model = model.with_repositories_of(reduced) if model is not None else AccountModel(reduced)
+        new_grouped, new_capabilities, actions = _evaluate(reduced, policies, levels=policies is None,
+                                                           model=reduced_model)
         unread = _account_only_statements(tables, repositories)
         if previous is not None:
             unread |= _account_only_statements(previous, repositories)
-        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions, unread)
-        changed |= moved
+        grants = (_grants_in(previous), _grants_in(tables))
+        grouped, moved, held_changed = _splice_repositories(grouped, new_grouped, set(repositories), actions, unread,
+                                                            grants)
+        for kind, kind_principals in moved.items():
+            changed |= kind_principals
+            changed_cells[kind] |= kind_principals
         if held_changed:
             if new_capabilities is None:
-                new_capabilities = _evaluate(reduced, policies)[1]
+                new_capabilities = _evaluate(reduced, policies, model=reduced_model)[1]
             on_repositories = isin(capabilities["repository_arn"], repositories)
             differing = _differing_principals(capabilities.loc[on_repositories], new_capabilities)
             changed |= differing
@@ -106,7 +123,23 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
                 capabilities = _replace_rows(capabilities,
                                              on_repositories & isin(capabilities["principal_arn"], differing),
                                              new_capabilities[isin(new_capabilities["principal_arn"], differing)])
-    return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities))
+    return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities),
+                      MappingProxyType({kind: frozenset(found) for kind, found in changed_cells.items()}))
+
+
+def _grants_in(tables: Tables | None) -> Callable[[set[str]], set[str]]:
+    """Of some statement ids, those that grant by themselves in ``tables``
+    (:func:`~ecr_audit.findings.context.grants_by_itself`); an id the tables do not hold (or
+    without tables) counts as granting: the rules then look at its cells again, which is never wrong."""
+    def granting(statement_ids: set[str]) -> set[str]:
+        if tables is None or not statement_ids:
+            return set(statement_ids)
+        statements = tables.statements
+        rows = statements.loc[statements["statement_id"].isin(list(statement_ids)).to_numpy(),
+                              ["statement_id", "policy_kind", "principal", "not_principal"]]
+        known = {row["statement_id"]: grants_by_itself(row) for row in records(rows)}
+        return {statement_id for statement_id in statement_ids if known.get(statement_id, True)}
+    return granting
 
 
 def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
@@ -117,12 +150,13 @@ def _differing_principals(old: pd.DataFrame, new: pd.DataFrame) -> set[str]:
     return set(both.loc[unpaired, "principal_arn"])
 
 
-def _evaluate(tables: Tables, policies: list[Policy] | None = None, levels: bool = True
-              ) -> tuple[pd.DataFrame, pd.DataFrame | None, frozenset[str] | None]:
-    """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables``; with
-    ``policies``, only the action classes holding an action they name, or a capability action
-    (with ``levels``; without, the capabilities are not computed: None)."""
-    model = AccountModel(tables)
+def _evaluate(tables: Tables, policies: list[Policy] | None = None, levels: bool = True,
+              model: AccountModel | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, frozenset[str] | None]:
+    """(grouped permissions, capabilities, actions evaluated: None for all) of ``tables`` (whose
+    ``model``, when built already); with ``policies``, only the action classes holding an action
+    they name, or a capability action (with ``levels``; without, the capabilities are not
+    computed: None)."""
+    model = AccountModel(tables) if model is None else model
     evaluator = BulkEvaluator(model, CAPABILITY_ACTIONS)
     if policies is None:
         result = evaluator.run()
@@ -157,15 +191,18 @@ def _repository_policies(tables: Tables, repositories: Iterable[str]) -> list[Po
 
 
 def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories: set[str],
-                         actions: frozenset[str] | None = None, unread: frozenset[str] = frozenset()
-                         ) -> tuple[pd.DataFrame, set[str], bool]:
-    """(``grouped`` with the cells on ``repositories`` those of ``new``, the principals whose cells
-    there that a finding rule reads changed, whether a cell of a capability action became or
+                         actions: frozenset[str] | None = None, unread: frozenset[str] = frozenset(),
+                         grants: tuple[Callable[[set[str]], set[str]], Callable[[set[str]], set[str]]] | None = None
+                         ) -> tuple[pd.DataFrame, dict[str, set[str]], bool]:
+    """(``grouped`` with the cells on ``repositories`` those of ``new``, per kind of cells a finding
+    rule reads (:data:`~ecr_audit.findings.registry.CELL_KINDS`) the principals with a changed cell
+    of that kind before or after, whether a cell of a capability action became or
     stopped being allowed or conditional, the only thing of a cell the capability levels read):
     ``new`` is a frame of every principal on those repositories only, of ``actions``
     only when given; its rows of actions that take no resource are not theirs and are left out.
     A cell whose only change is in ``unread`` statements of its ``allowing`` counts as unchanged
-    for the rules (it still moves).
+    for the rules (it still moves). ``grants``: (before, after) which of some statement ids grant
+    by themselves (default: all), for the ``cancelled`` kind.
 
     Only cells whose values changed move: out of the row that held them (a sorted tuple, cut with
     bisect) into the row of the same principal and action with their new values, or a new row.
@@ -201,12 +238,12 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         moved |= cells[name].fillna(-2).to_numpy() != cells[f"{name}_new"].fillna(-2).to_numpy()
     cells = cells[moved]
     if not len(cells):
-        return grouped, set(), False
+        return grouped, {}, False
     held_changed = bool((_held(cells, categories, "") != _held(cells, categories, "_new")).any())
-    read = _read_by_rules(cells, categories, "") | _read_by_rules(cells, categories, "_new")
-    if unread:
-        read &= ~_differ_only_in(cells, categories, values, unread)
-    moved_principals = set(categories["principal_arn"][np.unique(cells.loc[read, "principal_arn"].to_numpy())])
+    kinds = _changed_kinds(cells, categories, values, unread, grants if grants is not None else (set, set))
+    principal_codes = cells["principal_arn"].to_numpy()
+    moved_principals = {kind: set(categories["principal_arn"][np.unique(principal_codes[(kinds & (1 << bit)) != 0])])
+                        for bit, kind in enumerate(CELL_KINDS)}
     removed: dict[int, list[str]] = {}
     for position, repository in zip(cells["position"].dropna().astype(np.int64).tolist(),
                                     cells.loc[cells["position"].notna(), "repository"].tolist()):
@@ -226,32 +263,62 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
         added.setdefault(target, []).append(ordered[repository])
     created = arriving[arriving["target"].isna()]
     changed_positions = sorted(removed.keys() | added.keys())
-    sets = []
-    for position in changed_positions:
-        members = list(old_sets[set_codes[position]])
-        for repository in removed.get(position, ()):
-            del members[bisect.bisect_left(members, repository)]
-        for repository in added.get(position, ()):
-            bisect.insort(members, repository)
-        sets.append(tuple(members))
+    # the new repository set of each changed row, made once per (old set, cells out, cells in):
+    # most rows hold the same long tuples (up to every repository) and lose the same repository
+    old_set_list = list(old_sets)
+    set_numbers: dict[tuple, int] = {}  # the distinct new sets, numbered (a tuple hashed once)
+    made: dict[tuple, int] = {}
+    set_of_row = []
+    for position, code in zip(changed_positions, set_codes[changed_positions].tolist()):
+        key = (code, tuple(removed.get(position, ())), tuple(added.get(position, ())))
+        number = made.get(key)
+        if number is None:
+            members = list(old_set_list[code])
+            for repository in key[1]:
+                del members[bisect.bisect_left(members, repository)]
+            for repository in key[2]:
+                bisect.insort(members, repository)
+            number = made[key] = set_numbers.setdefault(tuple(members), len(set_numbers))
+        set_of_row.append(number)
     fresh_sets: dict[tuple, list[str]] = {}
     for key, repository in zip(created[names].itertuples(index=False, name=None), created["repository"].tolist()):
         fresh_sets.setdefault(key, []).append(ordered[repository])
     keys = list(fresh_sets)
-    columns: dict[str, Any] = {}
-    for index, name in enumerate(names):
-        codes = np.concatenate([old_codes[name][changed_positions].astype(np.int64),
-                                np.array([key[index] for key in keys], dtype=np.int64)])
-        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories[name]))
-    columns["repositories"] = pd.Series(sets + [tuple(sorted(members)) for members in fresh_sets.values()],
-                                        dtype=object).to_numpy()
+    set_of_row += [set_numbers.setdefault(tuple(sorted(members)), len(set_numbers)) for members in fresh_sets.values()]
+    key_codes = np.array(keys, dtype=np.int64).reshape(len(keys), len(names))
+    columns: dict[str, Any] = {name: _compact(key_codes[:, index], categories[name]) for index, name in enumerate(names)}
+    sets = pd.Categorical.from_codes(
+        np.array(set_of_row, dtype=np.int64),
+        dtype=pd.CategoricalDtype(pd.Index(list(set_numbers), dtype=object, tupleize_cols=False)))
+    # a changed row keeps its place with its new set (the principal, action and values are its
+    # own); a row left with no repository goes, and the new rows are appended
+    nonempty = np.array([bool(item) for item in set_numbers], dtype=bool)[sets.codes]
+    dtype, mapped, width = _merged(grouped["repositories"].dtype, sets)
+    codes = grouped["repositories"].array.codes.astype(width, copy=True)
+    staying = nonempty[:len(changed_positions)]
+    codes[np.asarray(changed_positions, dtype=np.int64)[staying]] = mapped[:len(changed_positions)][staying]
+    respliced = grouped.assign(repositories=pd.Categorical.from_codes(codes, dtype=dtype, validate=False))
+    columns["repositories"] = sets[len(changed_positions):]
     extra = pd.DataFrame(columns)[list(grouped.columns)]
     if "identity_allowed" in extra.columns:
         extra["identity_allowed"] = np.asarray(extra["identity_allowed"], dtype=bool)
-    extra = extra[[bool(item) for item in extra["repositories"]]]
+    extra = extra[nonempty[len(changed_positions):]]
     drop = np.zeros(len(grouped), dtype=bool)
-    drop[changed_positions] = True
-    return _replace_rows(grouped, drop, extra), moved_principals, held_changed
+    drop[np.asarray(changed_positions, dtype=np.int64)[~staying]] = True
+    return _replace_rows(respliced, drop, extra), moved_principals, held_changed
+
+
+def _compact(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """The values ``codes`` number in ``categories`` (-1: missing), as a categorical of those values
+    only: ``categories`` may hold 10^5 tuples (the old frame's, and the new frame's appended), which
+    a categorical made of them all would hash again to check they are unique, and again to place
+    them among the old frame's (``_replace_rows``)."""
+    present = codes >= 0
+    used = np.unique(codes[present])
+    compact = np.full(len(codes), -1, dtype=np.int64)
+    compact[present] = np.searchsorted(used, codes[present])
+    values = pd.Index(list(categories.to_numpy(dtype=object)[used]), dtype=object, tupleize_cols=False)
+    return pd.Categorical.from_codes(compact, dtype=pd.CategoricalDtype(values))
 
 
 def _held(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
@@ -299,15 +366,66 @@ def _differ_only_in(cells: pd.DataFrame, categories: dict[str, pd.Index], values
     return same & (read_part[old + 2] == read_part[new + 2])
 
 
-def _read_by_rules(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str) -> np.ndarray:
+_BITS = {kind: np.int8(1 << index) for index, kind in enumerate(CELL_KINDS)}
+
+
+def _changed_kinds(cells: pd.DataFrame, categories: dict[str, pd.Index], values: list[str], unread: frozenset[str],
+                   grants: tuple[Callable[[set[str]], set[str]], Callable[[set[str]], set[str]]]) -> np.ndarray:
+    """Per moved cell (codes, old and ``_new`` side), the kinds of
+    :data:`~ecr_audit.findings.registry.CELL_KINDS` for which it changed, bit ``i`` for the
+    ``i``-th: of that kind on either side and differing in what a rule reads of that kind
+    (``Rule.reads``). ``held`` and ``blocked`` cells: any value, less statements of ``unread``
+    (:func:`_differ_only_in`); ``denied``: whether the cell is an explicit deny;
+    ``cancelled``: that, its granting statements (``grants``: before, after), its denying
+    statements and its deciding layer. The cells are on repositories: none is ``account-wide``.
+
+    A repository policy naming the account adds its statement to every principal's cells there:
+    most are implicit denies of no kind, and the explicit denies it makes (a boundary's Deny now
+    meets the action) grant nothing: only the rules reading denies run again for them."""
+    keys: dict[frozenset[str], int] = {}  # the granting statements of an allowing tuple, numbered
+    old, old_granting = _cell_kinds(cells, categories, "", grants[0], keys)
+    new, new_granting = _cell_kinds(cells, categories, "_new", grants[1], keys)
+    changed = old | new
+    if unread:
+        changed[_differ_only_in(cells, categories, values, unread)] = 0
+    denied, cancelled = _BITS["denied"], _BITS["cancelled"]
+    changed = (changed & ~(denied | cancelled)) | ((old ^ new) & (denied | cancelled))
+    both = np.flatnonzero(old & new & cancelled)
+    if len(both):
+        same = old_granting[both] == new_granting[both]
+        for name in ("denying", "deciding_layer"):
+            same &= cells[name].fillna(-2).to_numpy()[both] == cells[f"{name}_new"].fillna(-2).to_numpy()[both]
+        changed[both[~same]] |= cancelled
+    return changed
+
+
+def _cell_kinds(cells: pd.DataFrame, categories: dict[str, pd.Index], suffix: str,
+                grants: Callable[[set[str]], set[str]], keys: dict[frozenset[str], int]
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Per cell (codes, ``suffix`` naming the old or the new side; NaN where the cell is absent):
-    a ``principal`` finding rule reads it (:data:`~ecr_audit.findings.registry.READ_DECISIONS`, or
-    blocked). A repository policy naming the account adds its statement to every principal's cells
-    there, most of them implicit denies no rule reads: those principals' findings stay as they were."""
-    read_decisions = np.flatnonzero(categories["decision"].isin(READ_DECISIONS))
-    read_blocks = np.flatnonzero(categories["blocked_by"] != NOT_TAKEN_AWAY)
-    return np.isin(cells[f"decision{suffix}"].to_numpy(), read_decisions) | \
-        np.isin(cells[f"blocked_by{suffix}"].to_numpy(), read_blocks)
+    (the kinds it is of, bit ``i`` for the ``i``-th of :data:`~ecr_audit.findings.registry.CELL_KINDS`;
+    for the explicit denies, the number in ``keys`` of the set of its allowing statements that
+    ``grants`` picks, -1 for the other cells)."""
+    decisions = np.asarray(categories["decision"], dtype=object)
+    decision = cells[f"decision{suffix}"].fillna(-1).to_numpy().astype(np.int64)
+    by_decision = np.zeros(len(decisions) + 1, dtype=np.int8)  # code + 1: a missing cell (-1) is 0
+    by_decision[1:][np.isin(decisions, HOLDING)] = _BITS["held"]
+    by_decision[1:][decisions == "explicit_deny"] = _BITS["denied"]
+    kinds = by_decision[decision + 1]
+    blocked = np.flatnonzero(np.asarray(categories["blocked_by"] != NOT_TAKEN_AWAY))
+    kinds[np.isin(cells[f"blocked_by{suffix}"].to_numpy(), blocked)] |= _BITS["blocked"]
+    granting_key = np.full(len(cells), -1, dtype=np.int64)
+    denied = np.flatnonzero(kinds & _BITS["denied"])
+    if len(denied):
+        allowing = cells[f"allowing{suffix}"].fillna(-1).to_numpy().astype(np.int64)[denied]  # -1: none
+        tuples = {code: categories["allowing"][code] or () for code in np.unique(allowing[allowing >= 0]).tolist()}
+        granting = grants({statement_id for item in tuples.values() for statement_id in item})
+        key_of = np.full(len(categories["allowing"]) + 1, keys.setdefault(frozenset(), len(keys)), dtype=np.int64)
+        for code, item in tuples.items():
+            key_of[code + 1] = keys.setdefault(frozenset(granting.intersection(item)), len(keys))
+        granting_key[denied] = key_of[allowing + 1]
+        kinds[denied[granting_key[denied] != keys[frozenset()]]] |= _BITS["cancelled"]
+    return kinds, granting_key
 
 
 def _rows_with_codes(codes: dict[str, np.ndarray], wanted: dict[str, np.ndarray], sizes: dict[str, int]
@@ -336,13 +454,7 @@ def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray,
     ``old`` lacks appended (a missing value: -1 in both)."""
     if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
         return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
-    categories, new_categories = old.cat.categories, new.cat.categories  # hashed once (see _replace_rows)
-    mapping = _locate(categories, new_categories)
-    unseen = np.flatnonzero(mapping < 0)
-    if len(unseen):
-        mapping[unseen] = len(categories) + np.arange(len(unseen))
-        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
-            pd.Index(list(new_categories[unseen]), dtype=object, tupleize_cols=False))
+    categories, mapping = _appended(old.cat.categories, new.cat.categories)  # hashed once (see _merged)
     codes = new.cat.codes.to_numpy().astype(np.int64)
     new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
     return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
@@ -383,25 +495,31 @@ def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> p
         if not isinstance(old.dtype, pd.CategoricalDtype):
             columns[name] = _kept_then(old.to_numpy(), runs, drop, extra.to_numpy().astype(old.dtype, copy=False))
             continue
-        categories, dtype = old.cat.categories, old.dtype
-        if isinstance(extra.dtype, pd.CategoricalDtype):
-            extra_categories, extra_codes = extra.cat.categories, extra.array.codes
-        else:
-            extra_codes, extra_categories = pd.factorize(extra.to_numpy(dtype=object))
-            extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
-        mapping = _locate(categories, extra_categories)
-        unseen = np.flatnonzero(mapping < 0)
-        if len(unseen):
-            mapping[unseen] = len(categories) + np.arange(len(unseen))
-            categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
-                pd.Index(list(extra_categories[unseen]), dtype=object, tupleize_cols=False))
-            dtype = pd.CategoricalDtype(categories)
-        width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
-        extra_codes = np.asarray(extra_codes, dtype=np.int64)
-        mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+        dtype, mapped, width = _merged(old.dtype, extra)
         codes = _kept_then(old.array.codes.astype(width, copy=False), runs, drop, mapped.astype(width))
         columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return pd.DataFrame(columns, copy=False)
+
+
+def _merged(dtype: pd.CategoricalDtype, extra: pd.Series | pd.Categorical
+            ) -> tuple[pd.CategoricalDtype, np.ndarray, type]:
+    """(``dtype`` with ``extra``'s values it lacks appended, ``extra``'s codes in it (-1: missing),
+    the integer width its codes need). ``dtype`` is returned as it is when nothing is appended: a
+    new index of its categories would hash every tuple again (10^5 tuples of statement ids, 10^3 of
+    up to every repository), to look them up and to check they are unique."""
+    categories = dtype.categories
+    if isinstance(extra.dtype, pd.CategoricalDtype):
+        extra_categories, extra_codes = extra.dtype.categories, pd.Categorical(extra).codes
+    else:
+        extra_codes, extra_categories = pd.factorize(np.asarray(extra, dtype=object))
+        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+    appended, mapping = _appended(categories, extra_categories)
+    if appended is not categories:
+        categories, dtype = appended, pd.CategoricalDtype(appended)
+    width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+    extra_codes = np.asarray(extra_codes, dtype=np.int64)
+    mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+    return dtype, mapped, width
 
 
 #: above this many runs of kept rows, a boolean mask copies them faster than one slice per run
@@ -433,6 +551,18 @@ def _kept_then(values: np.ndarray, runs: list[tuple[int, int]] | None, drop: np.
         at += stop - start
     out[at:] = tail
     return out
+
+
+def _appended(categories: pd.Index, wanted: pd.Index) -> tuple[pd.Index, np.ndarray]:
+    """(``categories`` with those of ``wanted`` it lacks appended, the same object when none is;
+    the position of each of ``wanted`` in it)."""
+    mapping = _locate(categories, wanted)
+    unseen = np.flatnonzero(mapping < 0)
+    if len(unseen):
+        mapping[unseen] = len(categories) + np.arange(len(unseen))
+        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+            pd.Index(list(wanted[unseen]), dtype=object, tupleize_cols=False))
+    return categories, mapping
 
 
 def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:

@@ -235,3 +235,38 @@ def test_a_requests_context_is_its_principals_and_targets_contexts_merged_then_n
             request = model.request(principal, "ecr:BatchGetImage", target)
             assert request.normalised_context == normalise_context({**principal.context, **target.context})
             assert dict(request.context) == request.normalised_context
+
+
+def test_a_model_of_changed_repository_policies_shares_the_principals_and_decides_alike() -> None:
+    """``with_repositories_of``: tables that differ only in repository policies (a what-if's, built
+    from the same principals and attachments) get a model with the very same principals, whose
+    every cell is decided as by a model built afresh; other tables get a model built afresh."""
+    import json
+
+    from benchmarks.synthetic import generate_account
+    from ecr_audit.effective import compute_effective
+    from ecr_audit.effective.account import AccountModel
+    from ecr_audit.tables import build_tables
+    from ecr_audit.whatif import AttachPolicy, SetRepositoryPolicy, apply_changes
+
+    tables = build_tables(generate_account(roles=20, users=8, groups=3, managed_policies=15, repositories=10,
+                                           repository_policies=4, seed=5))
+    model = AccountModel(tables)
+    compute_effective(tables, workers=1, model=model)  # its principals' contexts normalised, as an audit's are
+    repository = tables.repositories["repository_arn"].iloc[0]
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{tables.account_id}:root"},
+         "Action": ["ecr:BatchGetImage", "ecr:PutImage"]},
+        {"Sid": "NoDelete", "Effect": "Deny", "Principal": "*", "Action": "ecr:BatchDeleteImage"}]})
+    changed = build_tables(apply_changes(tables.snapshot, [SetRepositoryPolicy(repository, document)]).snapshot,
+                           reuse=tables)
+    shared = model.with_repositories_of(changed)
+    assert shared.principals is model.principals
+    assert [item.policy for item in shared.repositories] == [item.policy for item in AccountModel(changed).repositories]
+    fresh = compute_effective(changed, workers=1).grouped_permissions
+    reused = compute_effective(changed, workers=1, model=shared).grouped_permissions
+    pd.testing.assert_frame_equal(reused.astype(object), fresh.astype(object))
+    principal = tables.principals["principal_arn"].iloc[0]
+    other = build_tables(apply_changes(tables.snapshot, [AttachPolicy(
+        principal, "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess")]).snapshot, reuse=tables)
+    assert model.with_repositories_of(other).principals is not model.principals

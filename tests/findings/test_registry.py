@@ -13,7 +13,7 @@ import ecr_audit.findings.rules as rules_package
 from support.paths import REPO
 from ecr_audit.findings import all_rules, Finding, FINDING_COLUMNS, Rule, rule, run_rules
 from ecr_audit.findings.model import CATEGORIES, finding_id, SEVERITIES
-from ecr_audit.findings.registry import rules_by_id
+from ecr_audit.findings.registry import CELL_KINDS, cell_kinds_read, rules_by_id
 from support.findings import allow, audit, context, policy, repository, user
 
 
@@ -50,6 +50,15 @@ def test_a_rule_with_bad_metadata_is_refused(kwargs: dict, problem: str) -> None
               "check": lambda context: (), **kwargs}
     with pytest.raises(ValueError, match=problem):
         Rule(**fields)
+
+
+def test_a_rule_reads_every_kind_of_permissions_cell_unless_it_names_the_kinds() -> None:
+    fields = {"id": "ok-rule", "severity": "low", "category": "hygiene", "title": "t", "rationale": "r",
+              "remediation": "x", "check": lambda context: ()}
+    assert cell_kinds_read(Rule(**fields)) == frozenset(CELL_KINDS)
+    assert cell_kinds_read(Rule(**fields, reads=("capabilities",))) == frozenset()
+    assert cell_kinds_read(Rule(**fields, reads=("capabilities", "denied", "held"))) == {"denied", "held"}
+    assert cell_kinds_read(rules_by_id()["allow-cancelled-by-deny"]) == {"cancelled"}
 
 
 def _package(tmp_path: Path, name: str, modules: dict[str, str], monkeypatch) -> str:

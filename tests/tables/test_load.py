@@ -77,3 +77,55 @@ def test_a_generated_account_loads_with_consistent_ids_and_no_parse_error() -> N
     assert audit.attachments.policy_id.isin(audit.policies.policy_id).all()
     assert audit.attachments.principal_arn.isin(audit.principals.principal_arn).all()
     assert audit.policies.parse_error.isna().all()
+
+
+def _assert_same_tables(built, expected) -> None:
+    for table in TABLE_COLUMNS:
+        pd.testing.assert_frame_equal(getattr(built, table), getattr(expected, table), obj=table)
+    assert list(built.parsed_policies) == list(expected.parsed_policies)
+    assert all(built.parsed_policies[key].document == expected.parsed_policies[key].document
+               for key in expected.parsed_policies)
+
+
+@pytest.mark.parametrize("snapshot", [
+    generate_account(roles=20, users=8, groups=3, managed_policies=15, repositories=10, repository_policies=4, seed=3),
+    read_snapshot(SMALL_SNAPSHOT),
+], ids=["generated", "small"])
+def test_tables_of_a_repository_change_reuse_the_rest_and_equal_a_full_build(snapshot) -> None:
+    """A what-if that changes repository policies only shares every other part of the snapshot:
+    the tables not read from ``ecr`` are the previous ones, and the rest equal a full build,
+    chained changes included (the documents not read again stay in the parse memo)."""
+    from ecr_audit.tables import build_tables
+    from ecr_audit.whatif import DeleteRepositoryPolicy, SetRepositoryPolicy, apply_changes
+
+    tables = build_tables(snapshot)
+    repositories = list(tables.repositories["repository_arn"])
+    with_policy = list(tables.repositories.loc[tables.repositories["has_policy"].astype(bool), "repository_arn"])
+    document = {"Version": "2012-10-17", "Statement": [{"Sid": "Pull", "Effect": "Allow", "Principal": "*",
+                                                         "Action": "ecr:BatchGetImage"}]}
+    changes = [[SetRepositoryPolicy(repositories[-1], document)], [SetRepositoryPolicy(repositories[0], document)]]
+    if with_policy:
+        changes.append([DeleteRepositoryPolicy(arn) for arn in with_policy])
+    for chain in changes:
+        current = tables
+        for change in chain:
+            snapshot_after = apply_changes(current.snapshot, [change]).snapshot
+            rebuilt = build_tables(snapshot_after, reuse=current)
+            assert rebuilt.principals is current.principals and rebuilt.attachments is current.attachments
+            _assert_same_tables(rebuilt, build_tables(snapshot_after))
+            current = rebuilt
+        assert all(key in current.parse_memo._parses for key in tables.parse_memo._parses
+                   if not key[1].endswith("#policy") and ":repository/" not in key[1])
+
+
+def test_tables_of_an_identity_change_are_built_in_full() -> None:
+    from ecr_audit.tables import build_tables
+    from ecr_audit.whatif import AttachPolicy, apply_changes
+
+    tables = build_tables(read_snapshot(SMALL_SNAPSHOT))
+    principal = tables.principals["principal_arn"].iloc[0]
+    snapshot_after = apply_changes(tables.snapshot, [
+        AttachPolicy(principal, "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess")]).snapshot
+    rebuilt = build_tables(snapshot_after, reuse=tables)
+    assert rebuilt.principals is not tables.principals
+    _assert_same_tables(rebuilt, build_tables(snapshot_after))

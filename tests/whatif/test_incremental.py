@@ -19,6 +19,7 @@ import pytest
 from benchmarks.synthetic import generate_account
 from ecr_audit.audit import Audit
 from ecr_audit.expectations import parse_expectations
+from ecr_audit.findings.registry import all_rules
 from support.whatif import capability_rows, grouped_cells
 from ecr_audit.whatif import (AddToGroup, AttachPolicy, ChangeError, DeleteInlinePolicy, DeleteRepositoryPolicy,
                               DetachPolicy, PolicyDocument, PutInlinePolicy, SetBoundary, SetRepositoryPolicy)
@@ -215,3 +216,82 @@ def test_rows_are_replaced_alike_run_by_run_and_through_a_mask(monkeypatch) -> N
         [tuple(row) for row in new.astype(object).itertuples(index=False)]
     for result in (by_runs, by_mask):
         assert [tuple(row) for row in result.astype(object).itertuples(index=False)] == expected
+
+
+def _kinds_of(bits: int) -> set[str]:
+    from ecr_audit.findings.registry import CELL_KINDS
+
+    return {kind for index, kind in enumerate(CELL_KINDS) if bits & (1 << index)}
+
+
+def test_a_cell_changes_for_a_kind_only_in_what_the_rules_of_that_kind_read() -> None:
+    """``denied`` is whether the cell is an explicit deny; ``cancelled`` its granting statements,
+    denying statements and deciding layer; ``held`` any value but statements naming only the
+    account. A statement naming the account that a Deny now meets is a deny and nothing else."""
+    import numpy as np
+    import pandas as pd
+
+    from ecr_audit.whatif import incremental
+
+    def index(values: list) -> pd.Index:
+        return pd.Index(values, dtype=object, tupleize_cols=False)
+
+    categories = {"decision": index(["allowed", "explicit_deny", "implicit_deny"]),
+                  "deciding_layer": index(["boundary", "identity"]),
+                  "allowing": index([("scp#0", "repo#0:Account"), ("scp#0", "grant#0"),
+                                     ("scp#0", "grant#0", "repo#0:Account")]),
+                  "denying": index([("boundary#1",), ("boundary#2",)]),
+                  "blocked_by": index(["boundary", "identity"])}
+    nan = np.nan
+    # per cell: (decision, deciding_layer, allowing, denying, blocked_by) before, then after
+    sides = {
+        "account statement meets a Deny": ((nan,) * 5, (1, 0, 0, 0, -1)),
+        "grant cancelled alike, account statement added": ((1, 1, 1, 0, -1), (1, 1, 2, 0, 1)),
+        "grant cancelled by another Deny": ((1, 1, 1, 0, -1), (1, 1, 1, 1, -1)),
+        "grant taken away": ((0, 1, 1, -1, -1), (nan,) * 5),
+        "blocked by the boundary now": ((2, 1, 1, -1, -1), (2, 0, 1, -1, 0)),
+    }
+    values = ["decision", "deciding_layer", "allowing", "denying", "blocked_by"]
+    columns: dict[str, list] = {"principal_arn": list(range(len(sides)))}
+    for position, name in enumerate(values):
+        columns[name] = [float(old[position]) for old, _ in sides.values()]
+        columns[f"{name}_new"] = [float(new[position]) for _, new in sides.values()]
+    cells = pd.DataFrame(columns)
+    grants = (lambda ids: {item for item in ids if item.startswith("grant")},) * 2
+    kinds = incremental._changed_kinds(cells, categories, values, frozenset({"repo#0:Account"}), grants)
+    assert {label: _kinds_of(int(bits)) for label, bits in zip(sides, kinds)} == {
+        "account statement meets a Deny": {"denied"},
+        "grant cancelled alike, account statement added": set(),
+        "grant cancelled by another Deny": {"cancelled"},
+        "grant taken away": {"held"},
+        "blocked by the boundary now": {"blocked"},
+    }
+
+
+def test_an_account_statement_meeting_a_deny_re_runs_only_the_rules_reading_denies(monkeypatch) -> None:
+    """The large account's case, small: a repository policy naming the account for pull and push
+    makes explicit denies where a Deny meets PutImage, which grant nothing; only the rules that
+    read which cells are explicit denies (``Rule.reads``) run again, and the findings still equal
+    those of a full re-evaluation."""
+    from ecr_audit.findings import incremental as finding_incremental
+    from ecr_audit.findings.registry import cell_kinds_read
+
+    audit = Audit.from_snapshot(_account(0))
+    audit.findings
+    repository = audit.repositories["repository_arn"].iloc[0]
+    document = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "AccountPull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{audit.account_id}:root"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage"]}]})
+    ran: list[str] = []
+    finding_rows = finding_incremental.finding_rows
+    monkeypatch.setattr(finding_incremental, "finding_rows",
+                        lambda context, rules: ran.extend(each.id for each in rules) or finding_rows(context, rules))
+    changed = audit.with_changes(SetRepositoryPolicy(repository, document))
+    kinds = {kind for kind, principals in changed.changed_from[3].items() if principals}
+    assert kinds == {"denied"}
+    full = Audit.from_snapshot(changed.snapshot)
+    assert _records(changed.rule_findings) == _records(full.rule_findings)
+    principal_rules = {each.id: each for each in all_rules() if each.scope != "account"}
+    assert {rule_id for rule_id in ran if rule_id in principal_rules} == {
+        rule_id for rule_id, each in principal_rules.items() if "denied" in cell_kinds_read(each)}
+    assert "allow-cancelled-by-deny" not in ran

@@ -30,6 +30,7 @@ from ecr_audit.findings.remediation import statement, with_policy
     remediation="""If the principal should have the actions, add them to the boundary (statement
         below); otherwise remove them from its policies so they say what is granted.""",
     scope="principal",
+    reads=("blocked",),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

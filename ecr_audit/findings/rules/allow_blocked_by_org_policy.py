@@ -35,6 +35,7 @@ _LEVEL_TYPES = {"ROOT": "the organisation root", "ORGANIZATIONAL_UNIT": "OU", "A
     remediation="""If the principals should have the actions, allow them in an SCP attached at that
         level (statement below); otherwise remove them from the account's policies.""",
     scope="principal",
+    reads=("blocked",),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -36,6 +36,7 @@ from ecr_audit.findings.registry import rule
     remediation="""If the Deny is intended, remove the cancelled actions from the Allow so that it
         says what is granted; otherwise narrow the Deny (its resources or conditions).""",
     scope="principal",
+    reads=("cancelled",),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -16,6 +16,7 @@ statement id.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterator
 
 from ecr_audit.effective.capabilities import CAPABILITY_BY_NAME
@@ -29,7 +30,10 @@ _READ_LEVELS = ("Read", "List")
 _PROBE_NAME = "ecr-audit-probe/any-repository-created-later"
 
 
+@lru_cache(maxsize=None)
 def write_actions(capability_name: str) -> tuple[str, ...]:
+    """The capability's repository actions whose catalogue access level is not Read or List (asked
+    once per policy and capability while finding the broad statements: computed once)."""
     return tuple(action for action in CAPABILITY_BY_NAME[capability_name].repository_actions
                  if catalogue.access_level(action) not in _READ_LEVELS)
 

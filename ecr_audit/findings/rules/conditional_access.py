@@ -35,6 +35,7 @@ from ecr_audit.findings.registry import rule
     remediation="""Check that the conditions hold (or fail) where the access is used; where the
         intent is a plain grant or denial, write it without the condition.""",
     scope="principal",
+    reads=("held",),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

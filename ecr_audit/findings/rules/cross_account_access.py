@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
+
 from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
-from ecr_audit.frames import isin
+from ecr_audit.frames import codes_and_values, grouped_values, isin
 from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.grants import (EVERYONE, account_of, grants_everyone, restricting_clauses,
                                        statement_grantees)
@@ -111,10 +113,25 @@ def _role_trust_routes(context: FindingContext, route) -> None:
         return
     roles = context.rows(isin(context.permissions["principal_arn"], trusted_by),
                          ["principal_arn", "action", "repositories", "decision", "allowing", "undecided"])
-    cells_by_role = roles.loc[context.own_in(roles), ["principal_arn", "action", "repositories"]]
-    for arn, cells in cells_by_role.groupby("principal_arn", sort=True, observed=True):
-        actions = sorted(set(cells["action"]))
-        repositories = sorted(repositories_in(set(cells["repositories"])))
+    cells = roles.loc[context.own_in(roles), ["principal_arn", "action", "repositories"]]
+    # per role, its distinct actions and repository tuples, read off the categorical codes; roles
+    # granted alike hold the same tuples (each up to every repository), spelled out once
+    role_codes, role_names = codes_and_values(cells["principal_arn"])
+    held = grouped_values(cells, role_codes, len(role_names), ("action",))["action"]
+    tuple_codes, tuples = codes_and_values(cells["repositories"])
+    width = len(tuples) + 1
+    tuples_of: dict[int, list[int]] = {}
+    valid = (role_codes >= 0) & (tuple_codes >= 0)
+    for pair in np.unique(role_codes[valid].astype(np.int64) * width + tuple_codes[valid].astype(np.int64)).tolist():
+        role, tuple_code = divmod(pair, width)
+        tuples_of.setdefault(role, []).append(tuple_code)
+    spelled: dict[tuple[int, ...], list[str]] = {}
+    for code, arn in sorted(((code, role_names[code]) for code in tuples_of), key=lambda item: item[1]):
+        key = tuple(tuples_of[code])
+        if key not in spelled:
+            spelled[key] = sorted(repositories_in(tuples[tuple_code] for tuple_code in key))
+        actions = sorted(held[code])
+        repositories = spelled[key]
         text = (f"it can assume {context.principal_label(arn)}, which holds {len(actions)} ECR action(s)"
                 + (f" on {context.repositories_text(repositories)}" if repositories else "")
                 + f" ({', '.join(actions[:5])}{', ...' if len(actions) > 5 else ''})")

@@ -36,6 +36,7 @@ _READ_LEVELS = ("Read", "List")
     remediation="""Remove or narrow the granting statements listed, or attach the Deny below; if
         the access is intended, change the expectations file.""",
     scope="principal",
+    reads=("capabilities", "held"),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     exceeded = [shortfall for shortfall in context.shortfalls if shortfall.kind == EXCEEDED]

@@ -34,6 +34,7 @@ from ecr_audit.findings.remediation import login_statement, sid, statement, with
         fix the Deny, boundary or organisation policy that removes them (see the allow-* findings);
         if the expectation is out of date, change the expectations file.""",
     scope="principal-unless-file",
+    reads=("capabilities", "held"),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     for shortfall in context.shortfalls:

@@ -29,14 +29,14 @@ def _find(context: FindingContext) -> Iterator[str]:
     statements = context.tables.statements
     candidates = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(IDENTITY_KINDS)]
     login = LOGIN.lower()
-    for row in candidates.to_dict("records"):
-        if not any(action.lower() == login for action in row["action"] or ()):
+    for statement_id, actions in zip(candidates["statement_id"].tolist(), candidates["action"].tolist()):
+        if not any(action.lower() == login for action in actions or ()):
             continue
-        engine_statement = context.engine_statement(row["statement_id"])
+        engine_statement = context.engine_statement(statement_id)
         if engine_statement is None:
             continue  # unparseable: unrecognized-policy-element reports it
         if engine_statement.matches_resource("*") is False:
-            yield row["statement_id"]
+            yield statement_id
 
 
 @rule(

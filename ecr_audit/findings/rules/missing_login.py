@@ -43,6 +43,7 @@ NEEDS_LOGIN = frozenset(action for capability in CAPABILITIES if capability.need
         the principal (it takes no resource: a repository ARN grants nothing, and a repository
         policy cannot grant it). Where a boundary, an SCP or a Deny blocks it, fix that layer.""",
     scope="principal",
+    reads=("held", "account-wide"),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     permissions = context.permissions

@@ -46,6 +46,7 @@ RECOMMENDED_WITH = {"ecr:BatchGetImage": "push"}
     remediation="""Grant the missing actions on the same repositories (the statement below), or
         remove the partial grant if the job is not meant to run.""",
     scope="principal",
+    reads=("capabilities", "held", "denied", "blocked"),
 )
 def check(context: FindingContext) -> Iterator[Finding]:
     capabilities = context.capabilities
