@@ -20,7 +20,6 @@ repositories).
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -34,6 +33,7 @@ from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED, Cause
 from ecr_audit.effective import Effective, compute_capabilities, compute_effective, workers_for
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
+from ecr_audit.effective.forked import with_forked_workers
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
 from ecr_audit.findings.context import FindingContext
@@ -340,12 +340,11 @@ def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: 
         return
     _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided, context=context)
     try:
-        with multiprocessing.get_context("fork").Pool(len(shares) - 1) as pool:
-            pending = [pool.apply_async(_judge_forked, (share,)) for share in shares[1:]]
-            _judge_share(runs, shares[0], expectations, tables, decided, context)
-            verdicts = {cause_id: verdict for waiting in pending for cause_id, verdict in waiting.get()}
+        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, decided, context),
+                                        [(_judge_forked, (share,)) for share in shares[1:]])
     finally:
         _WORKER.clear()
+    verdicts = {cause_id: verdict for share in theirs for cause_id, verdict in share}
     for position in (position for share in shares[1:] for position in share):
         for job in runs[position].jobs:
             job.result = verdicts[job.cause.id]

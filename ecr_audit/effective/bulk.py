@@ -47,6 +47,7 @@ import pandas as pd
 from ecr_audit.policy import Decision, Statement, UndecidedCondition
 from ecr_audit.policy.model import StatementRef, statement_uid
 
+from ecr_audit.effective.forked import with_forked_workers
 from ecr_audit.effective.account import AccountModel, Principal, Region, Repository, combine_regions
 from ecr_audit.effective.cells import CellValues, cell_values, render_undecided
 from ecr_audit.frames import factorize_rows
@@ -866,10 +867,8 @@ def run_parallel(model: AccountModel, outcome_actions: frozenset[str], workers: 
     _WORKER.update(model=model, outcome_actions=outcome_actions, tasks=tasks, next=context.Value("q", 0))
     try:
         if workers > 1:
-            with context.Pool(workers - 1) as pool:
-                pending = [pool.apply_async(_drain) for _ in range(workers - 1)]
-                own = _drain(in_worker=False)
-                results = [own, *(item.get() for item in pending)]
+            own, theirs = with_forked_workers(lambda: _drain(in_worker=False), [(_drain, ())] * (workers - 1))
+            results = [own, *theirs]
         else:
             results = [_drain(in_worker=False)]
     finally:

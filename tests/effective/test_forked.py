@@ -1,0 +1,35 @@
+"""Work shared with forked processes: results in order, and a worker that dies is an error at once."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from ecr_audit.effective.forked import WorkerLost, with_forked_workers
+
+
+def _square(value: int) -> tuple[int, int]:
+    return value * value, os.getpid()
+
+
+def _die() -> None:
+    os._exit(9)  # as a process the system kills: no exception, no result
+
+
+def test_the_parent_does_its_share_and_the_forked_workers_results_come_in_order():
+    mine, theirs = with_forked_workers(lambda: "own", [(_square, (2,)), (_square, (3,))])
+
+    assert mine == "own"
+    assert [value for value, _ in theirs] == [4, 9]
+    assert all(pid != os.getpid() for _, pid in theirs)
+
+
+def test_a_worker_that_dies_without_its_result_raises_instead_of_waiting_forever():
+    started = time.monotonic()
+
+    with pytest.raises(WorkerLost, match="ECR_AUDIT_WORKERS=1"):
+        with_forked_workers(lambda: None, [(_die, ())])
+
+    assert time.monotonic() - started < 30
