@@ -290,11 +290,14 @@ def _named_action_classes(model: AccountModel) -> list[tuple[list[str], frozense
     for policy in (*(r.policy for r in model.repositories), *(g.registry_policy for g in model.regions)):
         if policy is not None:
             policies[id(policy)] = policy
+    named_by_action: dict[str, list[int]] = {action: [] for action in model.actions}
+    for policy in policies.values():
+        for action, statements in policy.naming(model.actions).items():
+            named_by_action[action].extend(map(id, statements))
     groups: dict[tuple, list[str]] = {}
     for action in model.actions:
         registry = tuple(model.registry_applies(region, action) for region in model.regions)
-        named = frozenset(id(s) for policy in policies.values() for s in policy.statements_for_action(action))
-        groups.setdefault((action in model.wildcard_only, registry, named), []).append(action)
+        groups.setdefault((action in model.wildcard_only, registry, frozenset(named_by_action[action])), []).append(action)
     # the most-named actions first: they take longest, so parallel workers finish together
     return [(actions, key[2]) for key, actions in sorted(groups.items(), key=lambda item: -len(item[0][2]))]
 

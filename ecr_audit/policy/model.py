@@ -139,7 +139,7 @@ class Statement(_Frozen):
 
 
 class Policy(_Frozen):
-    __slots__ = ("policy_id", "version", "statements", "issues", "document", "_by_action")
+    __slots__ = ("policy_id", "version", "statements", "issues", "document", "_by_action", "_naming")
 
     def __init__(self, policy_id: str, version: str | None, statements: tuple[Statement, ...],
                  issues: tuple[PolicyIssue, ...] = (), document: Any = None) -> None:
@@ -149,6 +149,7 @@ class Policy(_Frozen):
         self.issues = issues
         self.document = document
         self._by_action: dict[str, tuple[Statement, ...]] = {}
+        self._naming: dict[tuple[str, ...], dict[str, tuple[Statement, ...]]] = {}
 
     def statements_for_action(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction applies to ``action`` (cached)."""
@@ -157,6 +158,17 @@ class Policy(_Frozen):
             key = action.lower()
             found = tuple(s for s in self.statements if s.actions.matches(key))
             self._by_action[action] = found
+        return found
+
+    def naming(self, actions: tuple[str, ...]) -> dict[str, tuple[Statement, ...]]:
+        """:meth:`statements_for_action` of each of ``actions`` that some statement applies to
+        (cached per tuple of actions): the evaluator groups the catalogue's actions over every
+        policy of each account it builds, and a policy is shared by the accounts built from one
+        snapshot (a what-if, each reduced account a fix is verified on)."""
+        found = self._naming.get(actions)
+        if found is None:
+            found = {action: named for action in actions if (named := self.statements_for_action(action))}
+            self._naming[actions] = found
         return found
 
     @classmethod
