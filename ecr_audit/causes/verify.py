@@ -6,10 +6,13 @@ A fix is verified on the principals it can change, not on the whole account: a r
 principals alike to the evaluator (same policies, groups, boundary and tags) among those the fix
 affects, plus the repositories the cause concerns. Before the edits its frames are cut from the
 audit's own (a representative's cells are the same in the reduced account as in the whole one);
-after them it is evaluated, and the finding rules run on both (:func:`_evaluate_run`). Fixes that cannot interfere (no shared principal, no shared policy, none touching a resource or
-organisation policy that every principal meets) are verified together, in one evaluation, and each
-is judged on its own principals: so verifying every fix of a 7,000-principal account costs a few
-evaluations of a few hundred principals rather than one evaluation of the account per fix.
+after them it is evaluated, and the finding rules run on both (:func:`_evaluate_run`). Fixes that
+cannot interfere (neither's edits reach a principal the other is checked on, no policy edited by
+both, none touching a resource or organisation policy that every principal meets) are verified
+together, in one evaluation, and each is judged on its own principals: so verifying every fix of a
+7,000-principal account costs a few evaluations of a few hundred principals rather than one
+evaluation of the account per fix. On a large account those evaluations are shared out between
+this process and a forked one (:func:`verification_workers`).
 
 The verdict of a fix: ``verified`` when every finding of its cause that the reduced account shows
 is gone after the edits, ``not verified`` otherwise; what else it changes is listed: the findings
@@ -82,8 +85,8 @@ class _Job:
 def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectations | None,
                   context: FindingContext, workers: int | None = None, incremental: bool = True,
                   effective: Effective | None = None) -> dict[str, Verification]:
-    """The verification of every cause's fix, by cause id. ``workers``: how many forked processes
-    evaluate the reduced accounts (default :func:`verification_workers`); ``incremental``: each
+    """The verification of every cause's fix, by cause id. ``workers``: how many processes (this one
+    and forked ones) evaluate the reduced accounts (default :func:`verification_workers`); ``incremental``: each
     reduced account's state before the edits is cut from ``context``'s evaluated frames and only
     the state after them is decided (:func:`_evaluate_run`), else both are decided. ``effective``:
     the decided account ``context``'s capabilities were computed from, if at hand: the capability
