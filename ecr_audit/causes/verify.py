@@ -41,7 +41,6 @@ from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import SEVERITY_RANK
-from ecr_audit.policy import catalogue
 from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode, records
 from ecr_audit.tables import Tables, build_tables
 
@@ -127,12 +126,12 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
 
 
 def verification_workers(tables: Tables) -> int:
-    """:func:`ecr_audit.effective.workers_for` the account's cells (``ECR_AUDIT_WORKERS`` if set,
+    """:func:`ecr_audit.effective.workers_for` the account's principals and repositories (``ECR_AUDIT_WORKERS`` if set,
     else 2 processes on a large account where ``fork`` exists and this process runs no other
     thread, else 1). Each process takes a share of the reduced accounts and sends back only the
     verdicts: on the large synthetic account, one process verifies the login fixes (one reduced
     account of a few hundred principals) while the other verifies the rest."""
-    return workers_for(len(tables.principals) * max(1, len(tables.repositories)) * len(catalogue.action_names("ecr")))
+    return workers_for(len(tables.principals), len(tables.repositories))
 
 
 def _signature(context: FindingContext, principal: str, policies_of: dict[str, tuple[str, ...]]) -> tuple:
@@ -293,8 +292,7 @@ def _decided(context: FindingContext, effective: Effective | None, principals: l
                           if repositories is None or repository.arn in repositories]
     capabilities = compute_capabilities(effective, np.array(principal_indices, dtype=np.int64),
                                         np.array(repository_indices, dtype=np.int64))
-    grouped, _ = _cut((context.permissions, capabilities.iloc[:0]), principals, repositories, compact=False)
-    return grouped, capabilities
+    return _cut_grouped(context.permissions, principals, repositories), capabilities
 
 
 def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repositories: set[str] | None,
@@ -304,19 +302,27 @@ def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repo
     ``compact``: without the categories the rows do not hold (:func:`_compact`); a cut that is
     cut again need not be."""
     grouped, capabilities = decided
-    grouped = grouped.loc[isin(grouped["principal_arn"], principals)]
+    grouped = _cut_grouped(grouped, principals, repositories)
     held = np.flatnonzero(isin(capabilities["principal_arn"], principals))  # then the repositories of those rows only
     if repositories is not None:
-        kept = per_value(grouped["repositories"], lambda held: tuple(
-            repository for repository in held if repository == NO_RESOURCE or repository in repositories),
-            default=(), dtype=object)
-        grouped = grouped.assign(repositories=pd.Categorical(kept))
-        grouped = grouped.loc[per_value(grouped["repositories"], bool)]
         held = held[isin(capabilities["repository_arn"].iloc[held], repositories)]
     capabilities = capabilities.iloc[held]
     if not compact:
         return grouped, capabilities
     return _compact(grouped), _compact(capabilities)
+
+
+def _cut_grouped(grouped: pd.DataFrame, principals: list[str], repositories: set[str] | None) -> pd.DataFrame:
+    """The grouped permissions rows of ``principals``, each with the repositories of ``repositories``
+    it holds (every one when None); rows left with none go."""
+    grouped = grouped.loc[isin(grouped["principal_arn"], principals)]
+    if repositories is None:
+        return grouped
+    kept = per_value(grouped["repositories"], lambda held: tuple(
+        repository for repository in held if repository == NO_RESOURCE or repository in repositories),
+        default=(), dtype=object)
+    grouped = grouped.assign(repositories=pd.Categorical(kept))
+    return grouped.loc[per_value(grouped["repositories"], bool)]
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ecr_audit.policy import Decision
+from ecr_audit.policy import Decision, catalogue
 
-from ecr_audit.effective.account import AccountModel
+from ecr_audit.effective.account import SERVICE, AccountModel
 from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, GroupOutcomes, run_parallel
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import (GROUPED_PERMISSION_COLUMNS, PERMISSION_COLUMNS, grouped_permissions_frame,
@@ -93,13 +93,14 @@ PARALLEL_THRESHOLD = 20_000_000
 
 
 def default_workers(model: AccountModel) -> int:
-    """:func:`workers_for` the model's cells."""
-    return workers_for(len(model.principals) * max(1, len(model.repositories)) * len(model.actions))
+    """:func:`workers_for` the model's principals and repositories."""
+    return workers_for(len(model.principals), len(model.repositories))
 
 
-def workers_for(cells: int) -> int:
-    """How many processes work on an account of ``cells`` (principals x repositories x actions):
-    ``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) for large accounts, else 1.
+def workers_for(principals: int, repositories: int) -> int:
+    """How many processes work on an account of so many principals and repositories (its cells:
+    those x every ECR action): ``ECR_AUDIT_WORKERS`` if set, else 2 (the CI runner's cores) for
+    large accounts, else 1.
 
     This process is one of them; the others are forked (they read the model without copying it),
     so they are only used where ``fork`` exists and this process runs no other thread: forking a threaded process (a Jupyter
@@ -108,6 +109,7 @@ def workers_for(cells: int) -> int:
     configured = os.environ.get("ECR_AUDIT_WORKERS")
     if configured:
         return max(1, int(configured))
+    cells = principals * max(1, repositories) * len(catalogue.action_names(SERVICE))
     if cells < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods() or \
             threading.active_count() > 1:
         return 1
