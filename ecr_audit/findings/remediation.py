@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Iterable
 
 from ecr_audit.effective.capabilities import LOGIN
@@ -42,7 +43,15 @@ def login_statement() -> dict[str, Any]:
 
 
 def policy_json(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": POLICY_VERSION, "Statement": list(statements)}, indent=2)
+    return _indented(json.dumps(list(statements)))
+
+
+@lru_cache(maxsize=4096)
+def _indented(statements: str) -> str:
+    """The document of ``statements`` (their compact JSON), indented. Indenting runs json's pure
+    Python encoder, and rules write the same few statements for hundreds of findings (every
+    principal lacking the login gets the login statement): so each text is indented once."""
+    return json.dumps({"Version": POLICY_VERSION, "Statement": json.loads(statements)}, indent=2)
 
 
 def with_policy(text: str, *statements: dict[str, Any]) -> str:
