@@ -446,6 +446,12 @@ class BulkEvaluator:
             self._set_policies[set_index] = (tuple(map(id, principal.identity_policies)),
                                              None if principal.boundary is None else id(principal.boundary))
         self._sets_with_policy = {key: np.array(sorted(sets), dtype=np.int64) for key, sets in holders.items()}
+        # per action: the identity policies and boundaries naming it (by id), with the statements
+        # that do; most name a few actions, so each action visits only its own
+        self._naming: dict[str, list[tuple[int, tuple[Statement, ...]]]] = {}
+        for key, policy in self._policies.items():
+            for action, statements in policy.naming(model.actions).items():
+                self._naming.setdefault(action, []).append((key, statements))
 
     # ------------------------------------------------------------------------------ public
     def run(self) -> BulkResult:
@@ -537,10 +543,12 @@ class BulkEvaluator:
         # apply somewhere; one that reads nothing of the principal and can never apply (a condition
         # false for everyone, a Resource matching no repository) does not tell principals apart
         anyone = self.model.principals[0]
-        named = {}
-        for key, policy in self._policies.items():
+        naming = self._naming.get(action, ()) if action in self.model.actions else \
+            [(key, policy.statements_for_action(action)) for key, policy in self._policies.items()]
+        named: dict[int, tuple[int, ...]] = {}
+        for key, statements in naming:
             ids = []
-            for statement in policy.statements_for_action(action):
+            for statement in statements:
                 codes, values, _ = features.codes(statement, IGNORE)
                 if len(values) == 1 and (values[0] == NEVER or
                                          not self._target_codes(statement, anyone, values[0], state.wildcard)[0].any()):
@@ -550,12 +558,12 @@ class BulkEvaluator:
         signatures: dict[tuple, int] = {}
         signature = np.empty(len(self._set_policies), dtype=np.int64)
         for set_index, (identity, boundary) in enumerate(self._set_policies):
-            key = (tuple(i for policy in identity for i in named[policy]),
-                   None if boundary is None else named[boundary])
+            key = (tuple(i for policy in identity for i in named.get(policy, ())),
+                   None if boundary is None else named.get(boundary, ()))
             signature[set_index] = signatures.setdefault(key, len(signatures))
         identity_columns = [signature[self._set_of]]
-        for key, policy in self._policies.items():
-            for statement in policy.statements_for_action(action):
+        for key, statements in naming:
+            for statement in statements:
                 codes, values, _ = features.codes(statement, IGNORE)
                 if len(values) > 1:
                     holds = np.isin(self._set_of, self._sets_with_policy[key])

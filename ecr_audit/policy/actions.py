@@ -16,12 +16,14 @@ from ecr_audit.policy import catalogue, patterns
 #: the answers of every Action element with the same patterns (lower-cased) and negation: an
 #: account repeats a few hundred elements over thousands of statements, each asked every action
 _SHARED_ANSWERS: dict[tuple[frozenset[str], bool], dict[str, bool]] = {}
+#: likewise, the actions of a whole list (the catalogue) that such an element applies to
+_SHARED_MATCHING: dict[tuple[frozenset[str], bool], dict[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 class ActionMatcher:
     """The Action (or NotAction) element of one statement."""
 
-    __slots__ = ("values", "negated", "_exact", "_regex", "_matches_all", "_cache")
+    __slots__ = ("values", "negated", "_exact", "_regex", "_matches_all", "_cache", "_matching")
 
     def __init__(self, values: tuple[str, ...], negated: bool) -> None:
         self.values = values
@@ -35,6 +37,7 @@ class ActionMatcher:
             self._regex = patterns.compile_alternatives(
                 tuple(patterns.glob_tokens(value) for value in wild))
         self._cache: dict[str, bool] = _SHARED_ANSWERS.setdefault((frozenset(lowered), negated), {})
+        self._matching = _SHARED_MATCHING.setdefault((frozenset(lowered), negated), {})
 
     def _listed(self, action_lower: str) -> bool:
         if self._matches_all or action_lower in self._exact:
@@ -49,6 +52,15 @@ class ActionMatcher:
             result = self._listed(key) != self.negated
             self._cache[key] = result
         return result
+
+    def matching(self, actions: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of ``actions`` this element applies to, in their order (cached per tuple, and
+        shared by every element with the same patterns: the fix verification parses one new login
+        statement per principal, each asked the whole catalogue)."""
+        found = self._matching.get(actions)
+        if found is None:
+            found = self._matching[actions] = tuple(action for action in actions if self.matches(action))
+        return found
 
     def matching_actions(self, service: str) -> tuple[str, ...]:
         """The catalogue actions of ``service`` this element applies to."""

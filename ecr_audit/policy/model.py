@@ -167,8 +167,11 @@ class Policy(_Frozen):
         snapshot (a what-if, each reduced account a fix is verified on)."""
         found = self._naming.get(actions)
         if found is None:
-            found = {action: named for action in actions if (named := self.statements_for_action(action))}
-            self._naming[actions] = found
+            listed: dict[str, list[Statement]] = {}
+            for statement in self.statements:
+                for action in statement.actions.matching(actions):
+                    listed.setdefault(action, []).append(statement)
+            found = self._naming[actions] = {action: tuple(named) for action, named in listed.items()}
         return found
 
     @classmethod
