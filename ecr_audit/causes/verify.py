@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.arns import NO_RESOURCE
-from ecr_audit.causes.edits import apply_edits, reduced_snapshot
+from ecr_audit.causes.edits import SnapshotIndex, apply_edits, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
 from ecr_audit.heap import long_lived_frozen
 from ecr_audit.causes.model import NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED, Cause
@@ -110,7 +110,8 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
         else:
             jobs.append(_job(tables, cause, context))
     _share_repositories(jobs)
-    runs = [_prepare(tables, batch) for batch in _batches(jobs, tables)]
+    index = SnapshotIndex(tables.snapshot)
+    runs = [_prepare(index, batch) for batch in _batches(jobs, tables)]
     if workers is None:
         workers = verification_workers(tables)
     decided = None
@@ -425,12 +426,12 @@ class _Run:
                 tuple(sorted(str(policy.get("Arn")) for policy in iam.get("Policies") or ())))
 
 
-def _prepare(tables: Tables, batch: list[_Job]) -> _Run:
+def _prepare(index: SnapshotIndex, batch: list[_Job]) -> _Run:
     representatives = sorted({p for job in batch for p in job.representatives})
     repositories = None
     if any(job.repositories is not None for job in batch):
         repositories = set().union(*(job.repositories or set() for job in batch))
-    reduced = reduced_snapshot(tables.snapshot, representatives, repositories,
+    reduced = reduced_snapshot(index, representatives, repositories,
                                {policy for job in batch for policy in job.edited})
     changed = reduced
     applied = []
@@ -469,12 +470,13 @@ def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     keys = ["principal_arn", "repository_arn", "capability"]
     after = after[(after["capability"] != "login").to_numpy()].reset_index(drop=True)
     values = {name: category_values(after[name]) for name in keys}
-    right = pd.DataFrame({name: recode(after[name], values[name]).astype(np.int64) for name in keys})
-    left = pd.DataFrame({name: recode(before[name], values[name]).astype(np.int64) for name in keys})
-    left["before"] = np.arange(len(before))
-    paired = right.merge(left[(left[keys] >= 0).all(axis=1).to_numpy()], on=keys, how="left")["before"].to_numpy()
-    held = ~np.isnan(paired)
-    position = np.where(held, paired, 0).astype(np.int64)
+    right = _row_keys([recode(after[name], values[name]) for name in keys], [len(values[name]) for name in keys])
+    left = _row_keys([recode(before[name], values[name]) for name in keys], [len(values[name]) for name in keys])
+    order = np.argsort(left, kind="stable")
+    ordered = left[order]
+    found = np.minimum(np.searchsorted(ordered, right), max(len(ordered) - 1, 0))
+    held = ordered[found] == right if len(ordered) else np.zeros(len(right), dtype=bool)
+    position = np.where(held, order[found] if len(ordered) else 0, 0).astype(np.int64)
     rank = per_value(after["level"], _LEVEL_RANK.__getitem__, dtype=np.int64)
     rank_before = np.where(held, per_value(before["level"], _LEVEL_RANK.__getitem__, dtype=np.int64)[position]
                            if len(before) else 0, _LEVEL_RANK["none"])
@@ -486,6 +488,18 @@ def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         spelled = object_array([*found, absent])  # code -1 reads the last
         gains[name] = np.where(held, spelled[codes[position] if len(before) else -1], absent)
     return gains
+
+
+def _row_keys(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """One integer per row from its columns' codes (each into ``sizes`` values; -1 where a value is
+    absent, which makes the key -1: matched by no row of the other frame, whose keys are >= 0)."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    absent = np.zeros(len(codes[0]), dtype=bool)
+    for column, size in zip(codes, sizes):
+        column = np.asarray(column, dtype=np.int64)
+        absent |= column < 0
+        key = key * (size + 1) + column
+    return np.where(absent, -1, key)
 
 
 def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dict[str, Any]],
@@ -539,8 +553,7 @@ def _needed(cause: Cause, gain: dict[str, Any], missing: set[str]) -> bool:
     """A gain the cause asks for: on its principals and repositories; or, where the cause restores
     missing actions (the login, half a grant), a level that was partial for want of those actions
     only: the principal's policies already granted the rest."""
-    principal, repository = gain["principal_arn"], gain["repository_arn"]
-    if (principal, repository) in _covered(cause):
+    if gain["repository_arn"] in _covered(cause, gain["principal_arn"]):
         return True
     before = gain["missing_before"]
     return gain["level_before"] == "partial" and isinstance(before, tuple) and bool(before) and set(before) <= missing
@@ -550,9 +563,11 @@ def _severity(cause: Cause) -> str:
     return min((row["severity"] for row in cause.findings), key=SEVERITY_RANK.__getitem__)
 
 
-def _covered(cause: Cause) -> set[tuple[str, str]]:
-    found = cause.facts.get("covered")
+def _covered(cause: Cause, principal: str) -> frozenset[str]:
+    """The repositories the cause's findings name for ``principal`` (kept with the cause's facts)."""
+    covered = cause.facts.setdefault("covered", {})
+    found = covered.get(principal)
     if found is None:
-        found = cause.facts["covered"] = {(p, r) for row in cause.findings for p in row["principals"]
-                                          for r in row["repositories"]}
+        found = covered[principal] = frozenset(repository for row in cause.findings if principal in row["principals"]
+                                                for repository in row["repositories"])
     return found
