@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ecr_audit.effective.forked import WorkerLost, with_forked_workers
+from ecr_audit.effective.forked import WorkerFailed, WorkerLost, with_forked_workers
 
 
 def _square(value: int) -> tuple[int, int]:
@@ -31,5 +31,40 @@ def test_a_worker_that_dies_without_its_result_raises_instead_of_waiting_forever
 
     with pytest.raises(WorkerLost, match="ECR_AUDIT_WORKERS=1"):
         with_forked_workers(lambda: None, [(_die, ())])
+
+    assert time.monotonic() - started < 30
+
+
+def _fail() -> None:
+    raise ValueError("bad input in the worker")
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("cannot pickle this")
+
+
+def _fail_unpicklably() -> None:
+    raise _Unpicklable("only the traceback can travel")
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_parent():
+    with pytest.raises(ValueError, match="bad input in the worker"):
+        with_forked_workers(lambda: None, [(_fail, ())])
+
+
+def test_an_exception_that_cannot_be_pickled_arrives_as_its_traceback():
+    with pytest.raises(WorkerFailed, match="only the traceback can travel"):
+        with_forked_workers(lambda: None, [(_fail_unpicklably, ())])
+
+
+def test_an_exception_in_the_parents_share_stops_the_workers_without_waiting_for_them():
+    started = time.monotonic()
+
+    def failing() -> None:
+        raise KeyError("parent")
+
+    with pytest.raises(KeyError):
+        with_forked_workers(failing, [(time.sleep, (60,))])
 
     assert time.monotonic() - started < 30
