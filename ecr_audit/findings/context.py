@@ -79,7 +79,7 @@ def _undecided_statements(entries: Any) -> list[str]:
 
 
 #: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)
-_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "own_grant_statements", "granting_statements",
+_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "resource_grants", "own_grant_statements", "granting_statements",
                   "attached_to", "collected_at", "organization", "organization_names")
 
 
@@ -207,6 +207,20 @@ class FindingContext:
                          if row["effect"] == "Allow" and (row["policy_kind"] in IDENTITY_KINDS or (
                              row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row)
                              and not names_only_accounts(row))))
+
+    @cached_property
+    def resource_grants(self) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+        """(statement row, the ECR actions it applies to) of each Allow statement of a repository
+        or registry policy that applies to some: what the exposure rules read, found once."""
+        found = []
+        for row in self.statement_rows.values():
+            if row["effect"] != "Allow" or row["policy_kind"] not in RESOURCE_KINDS:
+                continue
+            engine_statement = self.engine_statement(row["statement_id"])
+            actions = engine_statement.matching_actions("ecr") if engine_statement is not None else ()
+            if actions:
+                found.append((row, actions))
+        return found
 
     @cached_property
     def shortfalls(self) -> list[Shortfall]:

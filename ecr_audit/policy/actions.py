@@ -64,7 +64,7 @@ class ActionMatcher:
 
     def matching_actions(self, service: str) -> tuple[str, ...]:
         """The catalogue actions of ``service`` this element applies to."""
-        return tuple(action for action in catalogue.action_names(service) if self.matches(action))
+        return self.matching(catalogue.action_names(service))
 
 
 @lru_cache(maxsize=65536)

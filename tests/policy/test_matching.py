@@ -148,3 +148,14 @@ def test_action_elements_with_the_same_patterns_share_answers_and_answer_as_each
     assert [first.matches(a) for a in asked] == [True, True, False, False]
     assert [same.matches(a) for a in asked] == [True, True, False, False]
     assert [negated.matches(a) for a in asked] == [False, False, True, True]
+
+
+def test_the_actions_an_element_names_in_a_list_keep_the_lists_order_and_answer_as_matches() -> None:
+    from ecr_audit.policy.actions import ActionMatcher
+
+    catalogue = action_names("ecr")
+    element, negated = ActionMatcher(("ecr:Batch*", "ecr:PutImage"), False), ActionMatcher(("ecr:Batch*",), True)
+    assert element.matching(catalogue) == tuple(a for a in catalogue if element.matches(a))
+    assert negated.matching(catalogue) == tuple(a for a in catalogue if not a.startswith("ecr:Batch"))
+    assert element.matching(catalogue[:1]) == tuple(a for a in catalogue[:1] if element.matches(a))
+    assert element.matching_actions("ecr") == element.matching(catalogue)

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.frames import codes_and_values, grouped_values, isin
 from ecr_audit.effective.permission_frames import repositories_in
 from ecr_audit.findings.grants import (EVERYONE, account_of, grants_everyone, restricting_clauses,
@@ -70,13 +70,7 @@ def check(context: FindingContext) -> Iterator[Finding]:
 
 
 def _resource_policy_routes(context: FindingContext, route) -> None:
-    statements = context.tables.statements
-    rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(RESOURCE_KINDS)]
-    for row in rows.to_dict("records"):
-        engine_statement = context.engine_statement(row["statement_id"])
-        actions = engine_statement.matching_actions("ecr") if engine_statement is not None else ()
-        if not actions:
-            continue
+    for row, actions in context.resource_grants:
         grantees = statement_grantees(row)
         if grantees is None:
             continue  # public-repository

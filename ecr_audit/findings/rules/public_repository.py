@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ecr_audit.findings.context import RESOURCE_KINDS, FindingContext
+from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.grants import EVERYONE, condition_clauses, grants_everyone, restricting_clauses
 from ecr_audit.findings.model import Finding
 from ecr_audit.findings.registry import rule
@@ -22,21 +22,8 @@ from ecr_audit.findings.remediation import policy_json
 
 def everyone_statements(context: FindingContext) -> list[tuple[dict, tuple[str, ...]]]:
     """(statement row, ECR actions) of resource-policy Allows to everyone (once per context)."""
-
-    def find() -> list[tuple[dict, tuple[str, ...]]]:
-        statements = context.tables.statements
-        rows = statements[(statements["effect"] == "Allow") & statements["policy_kind"].isin(RESOURCE_KINDS)]
-        found = []
-        for row in rows.to_dict("records"):
-            if not grants_everyone(row):
-                continue
-            engine_statement = context.engine_statement(row["statement_id"])
-            actions = engine_statement.matching_actions("ecr") if engine_statement is not None else ()
-            if actions:
-                found.append((row, actions))
-        return found
-
-    return context.memo("everyone-statements", find)
+    return context.memo("everyone-statements", lambda: [(row, actions) for row, actions in context.resource_grants
+                                                         if grants_everyone(row)])
 
 
 @rule(
