@@ -114,13 +114,7 @@ def _verify(tables: Tables, causes: list[Cause], expectations: Expectations | No
     runs = [_prepare(index, batch) for batch in _batches(jobs, tables)]
     if workers is None:
         workers = verification_workers(tables)
-    decided = None
-    if incremental and runs:
-        everyone = sorted({principal for run in runs for principal in run.representatives})
-        repositories = None if any(run.repositories is None for run in runs) else set().union(
-            *(run.repositories for run in runs))
-        decided = _decided(context, effective, everyone, repositories)
-    _verify_runs(runs, expectations, tables, decided, context, workers)
+    _verify_runs(runs, expectations, tables, context, workers, effective, incremental)
     for job in jobs:
         verdicts[job.cause.id] = job.result
     return verdicts
@@ -259,13 +253,12 @@ def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None,
 _Evaluated = tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
 
 
-def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables,
-                  decided: tuple[pd.DataFrame, pd.DataFrame] | None,
+def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables, decided: "_Decided | None",
                   befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> _Evaluated:
     """The reduced account of ``run`` evaluated before and after its edits.
 
     ``decided``: the whole account's (grouped permissions, capabilities), cut to the principals and
-    repositories of every run. A representative's cells in the reduced account are those it has in
+    repositories of the runs of this share (:func:`_decided`). A representative's cells in the reduced account are those it has in
     the whole one (the reduced snapshot keeps every policy that meets it, and the repositories it
     keeps are decided as in the whole account), so the account before the edits is a cut of those
     frames rather than decided again. After the edits, every principal of a run is one whose own
@@ -286,12 +279,28 @@ def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables
     return before, after
 
 
-def _decided(context: FindingContext, effective: Effective | None, principals: list[str],
-             repositories: set[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(grouped permissions, capabilities) of ``principals`` on ``repositories``, as :func:`_cut`
-    keeps them (not compacted); the capabilities computed from ``effective`` when given."""
+@dataclass
+class _Decided:
+    """The whole account's grouped permissions and capabilities (not compacted) of ``principals``
+    on ``repositories`` (every one when None): those of the runs of one share."""
+    grouped: pd.DataFrame
+    capabilities: pd.DataFrame
+    principals: frozenset[str]
+    repositories: frozenset[str] | None
+
+
+def _decided(context: FindingContext, effective: Effective | None, runs: list["_Run"]) -> _Decided | None:
+    """The cut of the whole account's frames for ``runs`` (None when there are none); the
+    capabilities computed from ``effective`` when given."""
+    if not runs:
+        return None
+    principals = sorted({principal for run in runs for principal in run.representatives})
+    repositories = None if any(run.repositories is None for run in runs) else frozenset().union(
+        *(run.repositories for run in runs))
     if effective is None:
-        return _cut((context.permissions, context.capabilities), principals, repositories, compact=False)
+        grouped, capabilities = _cut((context.permissions, context.capabilities), principals, repositories,
+                                     compact=False)
+        return _Decided(grouped, capabilities, frozenset(principals), repositories)
     model = effective.model
     wanted = set(principals)
     principal_indices = [index for index, principal in enumerate(model.principals) if principal.arn in wanted]
@@ -299,15 +308,22 @@ def _decided(context: FindingContext, effective: Effective | None, principals: l
                           if repositories is None or repository.arn in repositories]
     capabilities = compute_capabilities(effective, np.array(principal_indices, dtype=np.int64),
                                         np.array(repository_indices, dtype=np.int64))
-    return _cut_grouped(context.permissions, principals, repositories), capabilities
+    return _Decided(_cut_grouped(context.permissions, principals, repositories), capabilities,
+                    frozenset(principals), repositories)
 
 
-def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repositories: set[str] | None,
-         compact: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cut(decided: "tuple[pd.DataFrame, pd.DataFrame] | _Decided", principals: list[str],
+         repositories: set[str] | frozenset[str] | None, compact: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(grouped permissions, capabilities) of ``principals`` on ``repositories`` (every one when
     None): the rows of the reduced account's own, with each row's repositories those it keeps.
     ``compact``: without the categories the rows do not hold (:func:`_compact`); a cut that is
-    cut again need not be."""
+    cut again need not be. A :class:`_Decided` of just these principals and repositories (a share
+    of one run) is that cut already."""
+    if isinstance(decided, _Decided):
+        if decided.principals == frozenset(principals) and decided.repositories == (
+                None if repositories is None else frozenset(repositories)):
+            return _compact(decided.grouped), _compact(decided.capabilities)
+        decided = decided.grouped, decided.capabilities
     grouped, capabilities = decided
     grouped = _cut_grouped(grouped, principals, repositories)
     held = np.flatnonzero(isin(capabilities["principal_arn"], principals))  # then the repositories of those rows only
@@ -322,14 +338,26 @@ def _cut(decided: tuple[pd.DataFrame, pd.DataFrame], principals: list[str], repo
 def _cut_grouped(grouped: pd.DataFrame, principals: list[str], repositories: set[str] | None) -> pd.DataFrame:
     """The grouped permissions rows of ``principals``, each with the repositories of ``repositories``
     it holds (every one when None); rows left with none go."""
-    grouped = grouped.loc[isin(grouped["principal_arn"], principals)]
+    rows = np.flatnonzero(isin(grouped["principal_arn"], principals))
     if repositories is None:
-        return grouped
-    kept = per_value(grouped["repositories"], lambda held: tuple(
-        repository for repository in held if repository == NO_RESOURCE or repository in repositories),
-        default=(), dtype=object)
-    grouped = grouped.assign(repositories=pd.Categorical(kept))
-    return grouped.loc[per_value(grouped["repositories"], bool)]
+        return grouped.iloc[rows]
+    # each distinct tuple of the rows cut once, and the rows recoded to the distinct cut tuples:
+    # a categorical built from 10^5 tuples would hash every one
+    codes, tuples = codes_and_values(grouped["repositories"])
+    codes = np.asarray(codes[rows], dtype=np.int64)
+    present = np.unique(codes[codes >= 0])
+    cut_of = {code: tuple(repository for repository in tuples[code] if repository == NO_RESOURCE or repository in repositories)
+              for code in present.tolist()}
+    kept = sorted({held for held in cut_of.values() if held})
+    number = {held: index for index, held in enumerate(kept)}
+    recoded = np.full(len(tuples) + 1, -1, dtype=np.int64)  # the last entry answers code -1
+    for code, held in cut_of.items():
+        recoded[code] = number.get(held, -1)
+    new_codes = recoded[codes]
+    held_rows = new_codes >= 0
+    grouped = grouped.iloc[rows[held_rows]]
+    categories = pd.CategoricalDtype(pd.Index(kept, dtype=object, tupleize_cols=False), ordered=False)
+    return grouped.assign(repositories=pd.Categorical.from_codes(new_codes[held_rows], dtype=categories))
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -341,22 +369,27 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 #: what forked workers read (set before the fork, copied on write): the runs, expectations, tables,
-#: frames and context
+#: context and decided account
 _WORKER: dict[str, Any] = {}
 
 
-def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: Tables,
-                 decided: tuple[pd.DataFrame, pd.DataFrame] | None, context: FindingContext, workers: int) -> None:
+def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: Tables, context: FindingContext,
+                 workers: int, effective: Effective | None, incremental: bool) -> None:
     """Each run evaluated (:func:`_evaluate_run`) and its fixes judged (:func:`_judge`): in this
     process, or spread over it and ``workers - 1`` forked ones, each taking a share of the runs
-    (runs alike before the edits together) and sending back only the verdicts."""
+    (runs alike before the edits together), cutting the whole account's frames for its own runs
+    (:func:`_decided`; this process before the fork) and sending back only the verdicts."""
     shares = _shares(runs, workers)
     if len(shares) < 2:
-        _judge_share(runs, list(range(len(runs))), expectations, tables, decided, context)
+        positions = list(range(len(runs)))
+        _judge_share(runs, positions, expectations, tables, _decided(context, effective, runs) if incremental else None,
+                     context)
         return
-    _WORKER.update(runs=runs, expectations=expectations, tables=tables, decided=decided, context=context)
+    own = _decided(context, effective, [runs[position] for position in shares[0]]) if incremental else None
+    _WORKER.update(runs=runs, expectations=expectations, tables=tables, context=context, effective=effective,
+                   incremental=incremental)
     try:
-        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, decided, context),
+        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, own, context),
                                         [(_judge_forked, (share,)) for share in shares[1:]])
     finally:
         _WORKER.clear()
@@ -383,7 +416,7 @@ def _shares(runs: list["_Run"], workers: int) -> list[list[int]]:
 
 
 def _judge_share(runs: list["_Run"], positions: list[int], expectations: Expectations | None, tables: Tables,
-                 decided: tuple[pd.DataFrame, pd.DataFrame] | None, context: FindingContext) -> None:
+                 decided: _Decided | None, context: FindingContext) -> None:
     befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
     for position in positions:
         before, after = _evaluate_run(runs[position], expectations, tables, decided, befores)
@@ -391,8 +424,10 @@ def _judge_share(runs: list["_Run"], positions: list[int], expectations: Expecta
 
 
 def _judge_forked(positions: list[int]) -> list[tuple[str, Verification]]:
-    runs = _WORKER["runs"]
-    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], _WORKER["decided"], _WORKER["context"])
+    runs, context = _WORKER["runs"], _WORKER["context"]
+    decided = _decided(context, _WORKER["effective"], [runs[position] for position in positions]) \
+        if _WORKER["incremental"] else None
+    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], decided, context)
     return [(job.cause.id, job.result) for position in positions for job in runs[position].jobs]
 
 
