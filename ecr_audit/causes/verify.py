@@ -24,7 +24,7 @@ repositories).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -484,15 +484,24 @@ def _prepare(index: SnapshotIndex, batch: list[_Job]) -> _Run:
 def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.DataFrame],
            after_evaluated: tuple[pd.DataFrame, pd.DataFrame], context: FindingContext) -> None:
     (before, capabilities_before), (after, capabilities_after) = before_evaluated, after_evaluated
-    gains_of: dict[str, list[dict[str, Any]]] = {}
-    for gain in records(_gains(capabilities_before, capabilities_after)):
-        gains_of.setdefault(gain["principal_arn"], []).append(gain)
+    gains = _gains(capabilities_before, capabilities_after)
+    gains_of: dict[str, list[_Gain]] = {}
+    for principal, *gain in zip(*(gains[column].tolist() for column in ("principal_arn", *_Gain._fields))):
+        gains_of.setdefault(principal, []).append(_Gain(*gain))
     before_ids = set(before["id"])
     new = records(after[~after["id"].isin(before_ids)])
     after_ids = set(after["id"])
     for job in run.jobs:
         job.result = _verdict(job, before_ids, after_ids, new, gains_of, context, len(tables.principals),
                               len(tables.repositories))
+
+
+class _Gain(NamedTuple):
+    """A capability level that rises on one repository (a row of :func:`_gains`, by principal)."""
+    repository_arn: str
+    capability: str
+    level_before: str
+    missing_before: Any
 
 
 def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -538,7 +547,7 @@ def _row_keys(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
 
 
 def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dict[str, Any]],
-             gains_of: dict[str, list[dict[str, Any]]],
+             gains_of: dict[str, list[_Gain]],
              context: FindingContext, total_principals: int, total_repositories: int) -> Verification:
     own = [row["id"] for row in job.cause.findings]
     shown = [finding_id for finding_id in own if finding_id in before_ids]
@@ -553,9 +562,10 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     missing = {a for row in job.cause.findings if row["rule"] in MISSING_RULES for a in row["actions"]}
     counted: dict[tuple[str, str], int] = {}
     for principal in sorted(mine):
+        covered = _covered(job.cause, principal)
         for gain in gains_of.get(principal, ()):
-            if not _needed(job.cause, gain, missing):
-                key = (principal, gain["capability"])
+            if not _needed(gain, covered, missing):
+                key = (principal, gain.capability)
                 counted[key] = counted.get(key, 0) + 1
     added = tuple(f"{context.principal_label(principal)} gains {capability} on {count} "
                   f"{'repository' if count == 1 else 'repositories'}"
@@ -584,14 +594,15 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     return Verification(status, f"{text} ({scope}).", resolved, unresolved, introduced, added)
 
 
-def _needed(cause: Cause, gain: dict[str, Any], missing: set[str]) -> bool:
-    """A gain the cause asks for: on its principals and repositories; or, where the cause restores
-    missing actions (the login, half a grant), a level that was partial for want of those actions
-    only: the principal's policies already granted the rest."""
-    if gain["repository_arn"] in _covered(cause, gain["principal_arn"]):
+def _needed(gain: _Gain, covered: frozenset[str], missing: set[str]) -> bool:
+    """A gain the cause asks for: on a repository its findings name for the principal
+    (``covered``); or, where the cause restores missing actions (the login, half a grant), a level
+    that was partial for want of those actions only: the principal's policies already granted the
+    rest."""
+    if gain.repository_arn in covered:
         return True
-    before = gain["missing_before"]
-    return gain["level_before"] == "partial" and isinstance(before, tuple) and bool(before) and set(before) <= missing
+    before = gain.missing_before
+    return gain.level_before == "partial" and isinstance(before, tuple) and bool(before) and missing.issuperset(before)
 
 
 def _severity(cause: Cause) -> str:
