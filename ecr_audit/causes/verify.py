@@ -23,6 +23,7 @@ repositories).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple
 
@@ -129,10 +130,10 @@ def verification_workers(tables: Tables) -> int:
     return workers_for(len(tables.principals), len(tables.repositories))
 
 
-def _signature(context: FindingContext, principal: str, policies_of: dict[str, tuple[str, ...]]) -> tuple:
+def _signature(context: FindingContext, principal: str, policies_of: dict[str, set[str]]) -> tuple:
     row = context.principal_rows.get(principal) or {}
-    return (row.get("principal_type"), policies_of.get(principal, ()), row.get("permissions_boundary_arn"),
-            tuple(sorted((row.get("tags") or {}).items())))
+    return (row.get("principal_type"), frozenset(policies_of.get(principal, ())), row.get("permissions_boundary_arn"),
+            frozenset((row.get("tags") or {}).items()))
 
 
 def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
@@ -141,8 +142,9 @@ def _job(tables: Tables, cause: Cause, context: FindingContext) -> _Job:
     candidates = list(cause_principals) + sorted(set(fix.affects or ()) - set(cause_principals))
     if fix.affects is None:  # a resource or organisation policy: a sample of the account's principals too
         taken = set(candidates)
-        candidates += [principal for principal in context.memo("causes-all-principals", lambda: sorted(context.principal_rows))
-                       if principal not in taken]
+        candidates = itertools.chain(candidates, (
+            principal for principal in context.memo("causes-all-principals", lambda: sorted(context.principal_rows))
+            if principal not in taken))
     policies_of = context.memo("causes-policies-of", lambda: _policies_of(tables))
     chosen: dict[tuple, str] = {}
     for principal in candidates:
@@ -179,7 +181,7 @@ def _share_repositories(jobs: list[_Job]) -> None:
             job.repositories = repositories
 
 
-def _policies_of(tables: Tables) -> dict[str, tuple[str, ...]]:
+def _policies_of(tables: Tables) -> dict[str, set[str]]:
     """Per principal, its identity policies and boundary as ``via:policy id``. Most attachment
     rows of a large account are organisation policies attached to every principal: they are
     dropped by the few distinct ``via`` values before any row is read one by one."""
@@ -191,7 +193,7 @@ def _policies_of(tables: Tables) -> dict[str, tuple[str, ...]]:
     for principal, policy, how in zip(attachments["principal_arn"].to_numpy()[own].tolist(),
                                       attachments["policy_id"].to_numpy()[own].tolist(), via[own].tolist()):
         found.setdefault(principal, set()).add(f"{how}:{policy}")
-    return {principal: tuple(sorted(values)) for principal, values in found.items()}
+    return found
 
 
 def _batches(jobs: list[_Job], tables: Tables) -> Iterable[list[_Job]]:
