@@ -260,13 +260,13 @@ def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables
     """The reduced account of ``run`` evaluated before and after its edits.
 
     ``decided``: the whole account's (grouped permissions, capabilities), cut to the principals and
-    repositories of the runs of this share (:func:`_decided`). A representative's cells in the reduced account are those it has in
-    the whole one (the reduced snapshot keeps every policy that meets it, and the repositories it
-    keeps are decided as in the whole account), so the account before the edits is a cut of those
-    frames rather than decided again. After the edits, every principal of a run is one whose own
-    policies an edit changed (a representative is chosen among those a fix affects), so the
-    account after them is decided in full. Without ``decided`` both are (the reference the tests
-    compare with). ``befores``: the state before of reduced accounts already evaluated, by
+    repositories of the runs of this share (:func:`_decided`). A representative's cells in the
+    reduced account are those it has in the whole one (the reduced snapshot keeps every policy
+    that meets it, and the repositories it keeps are decided as in the whole account), so the
+    account before the edits is a cut of those frames rather than decided again. After the edits,
+    every principal of a run is one whose own policies an edit changed (a representative is chosen
+    among those a fix affects), so the account after them is decided in full. Without ``decided``
+    both are (the reference the tests compare with). ``befores``: the state before of reduced accounts already evaluated, by
     :attr:`_Run.before_key`, shared by the runs whose reduced accounts are the same before."""
     after = _evaluate(run.after, expectations, tables)
     befores = {} if befores is None else befores
@@ -348,7 +348,8 @@ def _cut_grouped(grouped: pd.DataFrame, principals: list[str], repositories: set
     codes, tuples = codes_and_values(grouped["repositories"])
     codes = np.asarray(codes[rows], dtype=np.int64)
     present = np.unique(codes[codes >= 0])
-    cut_of = {code: tuple(repository for repository in tuples[code] if repository == NO_RESOURCE or repository in repositories)
+    cut_of = {code: tuple(repository for repository in tuples[code]
+                          if repository == NO_RESOURCE or repository in repositories)
               for code in present.tolist()}
     kept = sorted({held for held in cut_of.values() if held})
     number = {held: index for index, held in enumerate(kept)}

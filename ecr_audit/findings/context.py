@@ -79,8 +79,8 @@ def _undecided_statements(entries: Any) -> list[str]:
 
 
 #: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)
-_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "resource_grants", "own_grant_statements", "granting_statements",
-                  "attached_to", "collected_at", "organization", "organization_names")
+_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "resource_grants", "own_grant_statements",
+                  "granting_statements", "attached_to", "collected_at", "organization", "organization_names")
 
 
 class FindingContext:
