@@ -6,7 +6,7 @@ copy-on-write, while the parent does a share of the work itself. Each worker sen
 through a pipe of its own and exits at once (``os._exit``: nothing of the parent's to tear down).
 A worker the system kills (out of memory, a signal) closes its pipe without a whole result: the
 parent raises :class:`WorkerLost` instead of waiting for it, so a periodic audit fails rather than
-hangs.
+hangs. An exception in a worker is raised in the parent, with the worker's traceback as its cause.
 
 Plain ``os.fork`` and a pipe, rather than ``concurrent.futures.ProcessPoolExecutor`` (which also
 notices a dead worker): the executor's queues, threads and shutdown cost tens of milliseconds per
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import traceback
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -25,6 +26,9 @@ T = TypeVar("T")
 
 #: how a worker's result is read: up to this many bytes at a time
 _READ_BYTES = 1 << 20
+#: the signals held back while forking: one arriving in a worker before it is in its own code
+#: would unwind it through the parent's
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class WorkerLost(RuntimeError):
@@ -32,7 +36,11 @@ class WorkerLost(RuntimeError):
 
 
 class WorkerFailed(RuntimeError):
-    """A forked worker raised an exception that could not be sent as it is (its traceback is the message)."""
+    """A forked worker raised an exception that cannot travel as it is (the message is its traceback)."""
+
+
+class WorkerTraceback(Exception):
+    """The traceback of an exception raised in a forked worker (the cause of the one raised here)."""
 
 
 def with_forked_workers(own: Callable[[], T], others: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]
@@ -40,13 +48,13 @@ def with_forked_workers(own: Callable[[], T], others: Sequence[tuple[Callable[..
     """(``own()``, computed in this process; the result of each ``(function, arguments)`` of
     ``others``, each in a forked process, in order). Forked before ``own`` runs: the workers copy
     the parent as it is then. An exception in a worker is raised here; a worker that dies raises
-    :class:`WorkerLost`."""
+    :class:`WorkerLost`; when this process fails, the workers it has not heard from are killed."""
     if not others:
         return own(), []
     workers: list[tuple[int, int]] = []
     try:
         for function, arguments in others:
-            workers.append(_fork(function, arguments))
+            workers.append(_fork(function, arguments, [pipe for _, pipe in workers]))
         mine = own()
         theirs = []
         while workers:
@@ -59,48 +67,76 @@ def with_forked_workers(own: Callable[[], T], others: Sequence[tuple[Callable[..
             _stop(pid)
 
 
-def _fork(function: Callable[..., Any], arguments: tuple[Any, ...]) -> tuple[int, int]:
+def _fork(function: Callable[..., Any], arguments: tuple[Any, ...], siblings: list[int]) -> tuple[int, int]:
+    """A worker computing ``function(*arguments)``: (its pid, the read end of its pipe).
+    ``siblings``: the read ends of the workers forked before it, which it closes (were it to keep
+    them, a sibling whose result outgrows its pipe could never learn that the parent stopped
+    reading)."""
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+        stream.flush()
     read, write = os.pipe()
-    pid = os.fork()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.close(read)
+        os.close(write)
+        raise
     if pid:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(write)
         return pid, read
-    status = 1  # the worker: never returns into the parent's code
+    status = 1  # the worker: it never returns into the parent's code
     try:
-        os.close(read)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for pipe in (read, *siblings):
+            os.close(pipe)
         try:
-            payload = pickle.dumps((True, function(*arguments)), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((True, function(*arguments), None), protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         except BaseException as error:  # sent to the parent, which raises it
             payload = _failure(error)
         with os.fdopen(write, "wb") as pipe:
             pipe.write(payload)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
     finally:
         os._exit(status)
 
 
 def _failure(error: BaseException) -> bytes:
+    """The message of an exception: the exception itself when it pickles and unpickles, else a
+    :class:`WorkerFailed` with its traceback; with its traceback either way."""
+    trace = "".join(traceback.format_exception(error))
     try:
-        return pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((False, error, trace), protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(payload)
+        return payload
     except Exception:
-        return pickle.dumps((False, WorkerFailed("".join(traceback.format_exception(error)))))
+        return pickle.dumps((False, WorkerFailed(trace), trace))
 
 
 def _receive(pid: int, pipe: int) -> Any:
+    """The result of the worker ``pid`` read from ``pipe``; the pipe is closed and the worker reaped
+    whatever happens (killed first when this process stops reading early)."""
     chunks = []
     try:
         while chunk := os.read(pipe, _READ_BYTES):
             chunks.append(chunk)
-    finally:
+    except BaseException:
         os.close(pipe)
-        os.waitpid(pid, 0)
+        _stop(pid)
+        raise
+    os.close(pipe)
+    os.waitpid(pid, 0)
     try:
-        sent, result = pickle.loads(b"".join(chunks))
-    except Exception as error:
+        sent, result, trace = pickle.loads(b"".join(chunks))
+    except Exception as error:  # nothing, or part of a result: the worker died on the way
         raise WorkerLost("a forked worker process ended without its result (killed by the system, out of memory?); "
                          "ECR_AUDIT_WORKERS=1 does the work in one process") from error
     if not sent:
-        raise result
+        raise result from WorkerTraceback(trace)
     return result
 
 

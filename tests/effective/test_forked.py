@@ -68,3 +68,49 @@ def test_an_exception_in_the_parents_share_stops_the_workers_without_waiting_for
         with_forked_workers(failing, [(time.sleep, (60,))])
 
     assert time.monotonic() - started < 30
+
+
+def _big(size: int) -> bytes:
+    return b"x" * size
+
+
+def test_results_larger_than_a_pipe_holds_come_back_whole_from_several_workers():
+    mine, theirs = with_forked_workers(lambda: "own", [(_big, (1 << 20,)), (_big, (3 << 20,))])
+
+    assert [len(result) for result in theirs] == [1 << 20, 3 << 20]
+
+
+class _NeedsTwo(Exception):
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")
+
+
+def _fail_unloadably() -> None:
+    raise _NeedsTwo("pickles", "but does not unpickle")
+
+
+def test_an_exception_that_pickles_but_does_not_unpickle_arrives_as_its_traceback_not_as_a_lost_worker():
+    with pytest.raises(WorkerFailed, match="does not unpickle"):
+        with_forked_workers(lambda: None, [(_fail_unloadably, ())])
+
+
+def test_a_worker_exception_carries_the_workers_traceback():
+    with pytest.raises(ValueError) as raised:
+        with_forked_workers(lambda: None, [(_fail, ())])
+
+    assert "_fail" in str(raised.value.__cause__)
+
+
+def test_a_parent_stopped_while_reading_kills_its_workers_rather_than_waiting_for_them(monkeypatch):
+    from ecr_audit.effective import forked
+
+    def interrupted(descriptor: int, size: int) -> bytes:
+        raise KeyboardInterrupt  # as SIGTERM is turned into one during an audit
+
+    monkeypatch.setattr(forked.os, "read", interrupted)
+    started = time.monotonic()
+
+    with pytest.raises(KeyboardInterrupt):
+        with_forked_workers(lambda: None, [(_big, (4 << 20,)), (_big, (4 << 20,))])
+
+    assert time.monotonic() - started < 30
