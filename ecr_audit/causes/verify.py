@@ -80,6 +80,17 @@ class _Job:
     affects: set[str] | None
     wide: bool = False
     result: Verification | None = field(default=None)
+    #: per representative, the repositories its cause's findings name for it (:meth:`covered`)
+    _covered: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def covered(self, principal: str) -> frozenset[str]:
+        """The repositories the cause's findings name for ``principal``."""
+        found = self._covered.get(principal)
+        if found is None:
+            found = self._covered[principal] = frozenset(
+                repository for row in self.cause.findings if principal in row["principals"]
+                for repository in row["repositories"])
+        return found
 
 
 def verify_causes(tables: Tables, causes: list[Cause], expectations: Expectations | None,
@@ -517,8 +528,9 @@ def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     keys = ["principal_arn", "repository_arn", "capability"]
     after = after[(after["capability"] != "login").to_numpy()].reset_index(drop=True)
     values = {name: category_values(after[name]) for name in keys}
-    right = _row_keys([recode(after[name], values[name]) for name in keys], [len(values[name]) for name in keys])
-    left = _row_keys([recode(before[name], values[name]) for name in keys], [len(values[name]) for name in keys])
+    sizes = [len(values[name]) for name in keys]
+    right = _row_keys([recode(after[name], values[name]) for name in keys], sizes, absent=-2)
+    left = _row_keys([recode(before[name], values[name]) for name in keys], sizes, absent=-1)
     order = np.argsort(left, kind="stable")
     ordered = left[order]
     found = np.minimum(np.searchsorted(ordered, right), max(len(ordered) - 1, 0))
@@ -537,16 +549,17 @@ def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return gains
 
 
-def _row_keys(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    """One integer per row from its columns' codes (each into ``sizes`` values; -1 where a value is
-    absent, which makes the key -1: matched by no row of the other frame, whose keys are >= 0)."""
+def _row_keys(codes: list[np.ndarray], sizes: list[int], absent: int) -> np.ndarray:
+    """One integer per row from its columns' codes (each into ``sizes`` values, -1 for a value
+    that is not one of them); ``absent`` for a row with such a value. The two frames paired give
+    different ``absent`` keys, so that no row pairs on a value neither has."""
     key = np.zeros(len(codes[0]), dtype=np.int64)
-    absent = np.zeros(len(codes[0]), dtype=bool)
+    missing = np.zeros(len(codes[0]), dtype=bool)
     for column, size in zip(codes, sizes):
         column = np.asarray(column, dtype=np.int64)
-        absent |= column < 0
+        missing |= column < 0
         key = key * (size + 1) + column
-    return np.where(absent, -1, key)
+    return np.where(missing, absent, key)
 
 
 def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dict[str, Any]],
@@ -565,9 +578,8 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     missing = {a for row in job.cause.findings if row["rule"] in MISSING_RULES for a in row["actions"]}
     counted: dict[tuple[str, str], int] = {}
     for principal in sorted(mine):
-        covered = _covered(job.cause, principal)
         for gain in gains_of.get(principal, ()):
-            if not _needed(gain, covered, missing):
+            if not _needed(gain, job.covered(principal), missing):
                 key = (principal, gain.capability)
                 counted[key] = counted.get(key, 0) + 1
     added = tuple(f"{context.principal_label(principal)} gains {capability} on {count} "
@@ -610,13 +622,3 @@ def _needed(gain: _Gain, covered: frozenset[str], missing: set[str]) -> bool:
 
 def _severity(cause: Cause) -> str:
     return min((row["severity"] for row in cause.findings), key=SEVERITY_RANK.__getitem__)
-
-
-def _covered(cause: Cause, principal: str) -> frozenset[str]:
-    """The repositories the cause's findings name for ``principal`` (kept with the cause's facts)."""
-    covered = cause.facts.setdefault("covered", {})
-    found = covered.get(principal)
-    if found is None:
-        found = covered[principal] = frozenset(repository for row in cause.findings if principal in row["principals"]
-                                                for repository in row["repositories"])
-    return found

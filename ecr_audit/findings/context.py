@@ -79,8 +79,8 @@ def _undecided_statements(entries: Any) -> list[str]:
 
 
 #: what a context derives from the tables other than ``principals`` (see :meth:`FindingContext.reduced`)
-_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "resource_grants", "own_grant_statements",
-                  "granting_statements", "attached_to", "collected_at", "organization", "organization_names")
+_TABLE_DERIVED = ("repository_rows", "policy_rows", "statement_rows", "own_grant_statements", "granting_statements",
+                  "attached_to", "collected_at", "organization", "organization_names")
 
 
 class FindingContext:
@@ -208,10 +208,14 @@ class FindingContext:
                              row["policy_kind"] in RESOURCE_KINDS and not grants_everyone(row)
                              and not names_only_accounts(row))))
 
-    @cached_property
+    @property
     def resource_grants(self) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
         """(statement row, the ECR actions it applies to) of each Allow statement of a repository
-        or registry policy that applies to some: what the exposure rules read, found once."""
+        or registry policy that applies to some: what the exposure rules read, found once (and
+        shared with the :meth:`reduced` contexts)."""
+        return self.memo("resource-grants", self._resource_grants)
+
+    def _resource_grants(self) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
         found = []
         for row in self.statement_rows.values():
             if row["effect"] != "Allow" or row["policy_kind"] not in RESOURCE_KINDS:
