@@ -43,7 +43,8 @@ def run() -> Iterable[str]:
     yield f"findings: {finding_time:.2f} s (CPU {found_cpu - started_cpu:.2f} s), {len(findings)} findings"
     yield (f"causes, grouping (the findings' cause column): {grouping_time:.2f} s (CPU {grouped_cpu - found_cpu:.2f} s), "
            f"{len(grouped)} causes")
-    yield f"verifying every fix: {verifying_time:.2f} s (CPU {verified_cpu - grouped_cpu:.2f} s)"
+    yield (f"verifying every fix: {verifying_time:.2f} s (CPU {verified_cpu - grouped_cpu:.2f} s), "
+           f"{verifying_time / finding_time:.0%} of the findings time")
     yield (f"grouping + verification: {causes_time:.2f} s "
            f"({causes_time / finding_time:.0%} of the findings time; budget 20%)")
     yield "fix verdicts: " + ", ".join(f"{count} {status}" for status, count in Counter(causes["fix_status"]).most_common())
