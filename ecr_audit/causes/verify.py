@@ -392,7 +392,9 @@ def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: 
     """Each run evaluated (:func:`_evaluate_run`) and its fixes judged (:func:`_judge`): in this
     process, or spread over it and ``workers - 1`` forked ones, each taking a share of the runs
     (runs alike before the edits together), cutting the whole account's frames for its own runs
-    (:func:`_decided`; this process before the fork) and sending back only the verdicts."""
+    (:func:`_decided`) and sending back only the verdicts. This process cuts its own before the
+    fork, though the worker waits for it: after the fork, every page the cut writes would first
+    be copied, and this process's share is the longer one."""
     shares = _shares(runs, workers)
     if len(shares) < 2:
         positions = list(range(len(runs)))
