@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from ecr_audit.aws_managed_policies import aws_managed_policies
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Edit
-from ecr_audit.tables.policies import inline_policy_id, registry_policy_id, repository_policy_id
+from ecr_audit.tables.policies import registry_policy_id, repository_policy_id
 
 _ENTITY_LISTS = (("UserDetailList", "UserPolicyList"), ("GroupDetailList", "GroupPolicyList"),
                  ("RoleDetailList", "RolePolicyList"))
