@@ -254,3 +254,95 @@ def recode(series: pd.Series, values: pd.Index) -> np.ndarray:
     if np.array_equal(mapping, np.arange(len(mapping))):
         return codes
     return mapping.astype(np.min_scalar_type(max(len(values), 1)))[codes]
+
+
+def replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows ``drop`` marks, then the rows of ``new`` (same columns).
+
+    Done on the categorical codes, column by column: ``frame``'s codes are kept as they are (a
+    large account's capabilities have 10^7 rows), ``new``'s categories are found among ``frame``'s
+    or appended to them. ``frame``'s categories and dtype are reused as they are when nothing is
+    appended: a new index of them would hash every tuple again (10^5 tuples of statement ids, 10^3
+    of up to every repository), to look them up and to check they are unique."""
+    runs = _kept_runs(drop)
+    columns: dict[str, Any] = {}
+    for name in frame.columns:
+        old, extra = frame[name], new[name]
+        if not isinstance(old.dtype, pd.CategoricalDtype):
+            columns[name] = _kept_then(old.to_numpy(), runs, drop, extra.to_numpy().astype(old.dtype, copy=False))
+            continue
+        dtype, mapped, width = merged_categories(old.dtype, extra)
+        codes = _kept_then(old.array.codes.astype(width, copy=False), runs, drop, mapped.astype(width))
+        columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+    return pd.DataFrame(columns, copy=False)
+
+
+def merged_categories(dtype: pd.CategoricalDtype, extra: pd.Series | pd.Categorical
+                      ) -> tuple[pd.CategoricalDtype, np.ndarray, type]:
+    """(``dtype`` with ``extra``'s values it lacks appended, ``extra``'s codes in it (-1: missing),
+    the integer width its codes need). ``dtype`` is returned as it is when nothing is appended: a
+    new index of its categories would hash every tuple again (10^5 tuples of statement ids, 10^3 of
+    up to every repository), to look them up and to check they are unique."""
+    categories = dtype.categories
+    if isinstance(extra.dtype, pd.CategoricalDtype):
+        extra_categories, extra_codes = extra.dtype.categories, pd.Categorical(extra).codes
+    else:
+        extra_codes, extra_categories = pd.factorize(np.asarray(extra, dtype=object))
+        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
+    appended, mapping = appended_categories(categories, extra_categories)
+    if appended is not categories:
+        categories, dtype = appended, pd.CategoricalDtype(appended)
+    width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+    extra_codes = np.asarray(extra_codes, dtype=np.int64)
+    mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
+    return dtype, mapped, width
+
+
+#: above this many runs of kept rows, a boolean mask copies them faster than one slice per run
+_MAX_RUNS = 10_000
+
+
+def _kept_runs(drop: np.ndarray) -> list[tuple[int, int]] | None:
+    """(start, stop) of each run of rows ``drop`` keeps, or None when there are too many: a
+    principal's rows lie in few runs, and copying runs does not read a mask of 10^7 rows again
+    for every column."""
+    dropped = np.flatnonzero(drop)
+    if len(dropped) >= _MAX_RUNS:
+        return None
+    starts = np.concatenate([[0], dropped + 1]).tolist()
+    stops = np.concatenate([dropped, [len(drop)]]).tolist()
+    return [(start, stop) for start, stop in zip(starts, stops) if stop > start]
+
+
+def _kept_then(values: np.ndarray, runs: list[tuple[int, int]] | None, drop: np.ndarray, tail: np.ndarray
+               ) -> np.ndarray:
+    """The ``values`` that ``drop`` keeps (copied run by run when ``runs`` are given), then ``tail``."""
+    if runs is None:
+        return np.concatenate([values[~drop], tail.astype(values.dtype, copy=False)])
+    kept = sum(stop - start for start, stop in runs)
+    out = np.empty(kept + len(tail), dtype=values.dtype)
+    at = 0
+    for start, stop in runs:
+        out[at:at + stop - start] = values[start:stop]
+        at += stop - start
+    out[at:] = tail
+    return out
+
+
+def appended_categories(categories: pd.Index, wanted: pd.Index) -> tuple[pd.Index, np.ndarray]:
+    """(``categories`` with those of ``wanted`` it lacks appended, the same object when none is;
+    the position of each of ``wanted`` in it)."""
+    mapping = _locate(categories, wanted)
+    unseen = np.flatnonzero(mapping < 0)
+    if len(unseen):
+        mapping[unseen] = len(categories) + np.arange(len(unseen))
+        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
+            pd.Index(list(wanted[unseen]), dtype=object, tupleize_cols=False))
+    return categories, mapping
+
+
+def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
+    """The position of each of ``wanted`` in ``categories``, -1 when absent."""
+    if not len(categories) or not len(wanted):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    return np.asarray(categories.get_indexer(wanted), dtype=np.int64)

@@ -48,3 +48,28 @@ def test_records_gives_the_rows_to_dict_gives_whatever_the_dtypes():
     })
 
     assert repr(records(frame)) == repr(frame.to_dict("records"))
+
+
+def test_rows_are_replaced_alike_run_by_run_and_through_a_mask(monkeypatch) -> None:
+    """``replace_rows`` copies the kept rows run by run when they lie in few runs, and through a
+    boolean mask otherwise: both give the same frame, new categories appended."""
+    import numpy as np
+    import pandas as pd
+
+    from ecr_audit import frames
+
+    frame = pd.DataFrame({"principal_arn": pd.Categorical([f"p{i % 7}" for i in range(50)]),
+                          "allowing": pd.Categorical([(f"s{i % 3}",) for i in range(50)]),
+                          "identity_allowed": np.arange(50) % 2 == 0})
+    new = pd.DataFrame({"principal_arn": pd.Categorical(["p1", "p9"]),
+                        "allowing": pd.Categorical([("s1",), ("s9", "s1")]),
+                        "identity_allowed": [True, False]})
+    drop = np.zeros(50, dtype=bool)
+    drop[[0, 1, 7, 30, 49]] = True
+    by_runs = frames.replace_rows(frame, drop, new)
+    monkeypatch.setattr(frames, "_MAX_RUNS", 0)
+    by_mask = frames.replace_rows(frame, drop, new)
+    expected = [tuple(row) for row in frame[~drop].astype(object).itertuples(index=False)] + \
+        [tuple(row) for row in new.astype(object).itertuples(index=False)]
+    for result in (by_runs, by_mask):
+        assert [tuple(row) for row in result.astype(object).itertuples(index=False)] == expected

@@ -454,11 +454,13 @@ class BulkEvaluator:
                 self._naming.setdefault(action, []).append((key, statements))
 
     # ------------------------------------------------------------------------------ public
-    def run(self) -> BulkResult:
+    def run(self, classes: list[list[str]] | None = None) -> BulkResult:
+        """Every action class (:func:`action_classes`) decided, or only ``classes``: the cells of
+        the others then have no rows, and the others' outcomes are not in the result."""
         blocks: list[Block] = []
         outcomes: dict[str, GroupOutcomes] = {}
         copies: dict[int, list[int]] = {}
-        for actions in action_classes(self.model):
+        for actions in action_classes(self.model) if classes is None else classes:
             group_blocks, group_outcomes, group_copies = self.run_actions(actions)
             blocks.extend(group_blocks)
             outcomes.update(group_outcomes)

@@ -29,12 +29,12 @@ import pandas as pd
 
 from ecr_audit.effective import CAPABILITY_ACTIONS, Effective, compute_capabilities
 from ecr_audit.effective.account import NO_RESOURCE, AccountModel
-from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, action_classes
+from ecr_audit.effective.bulk import BulkEvaluator, action_classes
 from ecr_audit.effective.permission_frames import grouped_permissions_frame
 from ecr_audit.findings.context import HOLDING, grants_by_itself
 from ecr_audit.findings.grants import names_only_accounts
 from ecr_audit.findings.registry import CELL_KINDS, NOT_TAKEN_AWAY
-from ecr_audit.frames import isin, per_value, records
+from ecr_audit.frames import appended_categories, isin, merged_categories, per_value, records, replace_rows
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables
 
@@ -89,8 +89,8 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
             tables, principals=tables.principals[principal_rows].reset_index(drop=True),
             attachments=tables.attachments[tables.attachments["principal_arn"].isin(principals)])
         new_grouped, new_capabilities, _ = _evaluate(reduced)
-        grouped = _replace_rows(grouped, isin(grouped["principal_arn"], principals), new_grouped)
-        capabilities = _replace_rows(capabilities, isin(capabilities["principal_arn"], principals), new_capabilities)
+        grouped = replace_rows(grouped, isin(grouped["principal_arn"], principals), new_grouped)
+        capabilities = replace_rows(capabilities, isin(capabilities["principal_arn"], principals), new_capabilities)
     if repositories:
         repository_rows = tables.repositories["repository_arn"].isin(repositories)
         reduced = dataclasses.replace(tables, repositories=tables.repositories[repository_rows].reset_index(drop=True))
@@ -120,7 +120,7 @@ def recompute(grouped: pd.DataFrame, capabilities: pd.DataFrame, tables: Tables,
             changed |= differing
             changed_capabilities |= differing
             if differing:  # only their rows: a policy that changes no level leaves the frame as it is
-                capabilities = _replace_rows(capabilities,
+                capabilities = replace_rows(capabilities,
                                              on_repositories & isin(capabilities["principal_arn"], differing),
                                              new_capabilities[isin(new_capabilities["principal_arn"], differing)])
     return Recomputed(grouped, capabilities, frozenset(changed), frozenset(changed_capabilities),
@@ -165,13 +165,7 @@ def _evaluate(tables: Tables, policies: list[Policy] | None = None, levels: bool
         classes = [group for group in action_classes(model)
                    if any((levels and action in CAPABILITY_ACTIONS)
                           or any(policy.statements_for_action(action) for policy in policies) for action in group)]
-        blocks, outcomes, copies = [], {}, {}
-        for group in classes:
-            group_blocks, group_outcomes, group_copies = evaluator.run_actions(group)
-            blocks.extend(group_blocks)
-            outcomes.update(group_outcomes)
-            copies.update(group_copies)
-        result = BulkResult(evaluator.classes, blocks, outcomes, evaluator.evaluations, copies)
+        result = evaluator.run(classes)
         actions = frozenset(action for group in classes for action in group)
     capabilities = compute_capabilities(Effective(model, result)) if levels else None
     return grouped_permissions_frame(model, result), capabilities, actions
@@ -293,7 +287,7 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     # a changed row keeps its place with its new set (the principal, action and values are its
     # own); a row left with no repository goes, and the new rows are appended
     nonempty = np.array([bool(item) for item in set_numbers], dtype=bool)[sets.codes]
-    dtype, mapped, width = _merged(grouped["repositories"].dtype, sets)
+    dtype, mapped, width = merged_categories(grouped["repositories"].dtype, sets)
     codes = grouped["repositories"].array.codes.astype(width, copy=True)
     staying = nonempty[:len(changed_positions)]
     codes[np.asarray(changed_positions, dtype=np.int64)[staying]] = mapped[:len(changed_positions)][staying]
@@ -305,14 +299,14 @@ def _splice_repositories(grouped: pd.DataFrame, new: pd.DataFrame, repositories:
     extra = extra[nonempty[len(changed_positions):]]
     drop = np.zeros(len(grouped), dtype=bool)
     drop[np.asarray(changed_positions, dtype=np.int64)[~staying]] = True
-    return _replace_rows(respliced, drop, extra), moved_principals, held_changed
+    return replace_rows(respliced, drop, extra), moved_principals, held_changed
 
 
 def _compact(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     """The values ``codes`` number in ``categories`` (-1: missing), as a categorical of those values
     only: ``categories`` may hold 10^5 tuples (the old frame's, and the new frame's appended), which
     a categorical made of them all would hash again to check they are unique, and again to place
-    them among the old frame's (``_replace_rows``)."""
+    them among the old frame's (``replace_rows``)."""
     present = codes >= 0
     used = np.unique(codes[present])
     compact = np.full(len(codes), -1, dtype=np.int64)
@@ -454,7 +448,7 @@ def _common_codes(old: pd.Series, new: pd.Series) -> tuple[pd.Index, np.ndarray,
     ``old`` lacks appended (a missing value: -1 in both)."""
     if not isinstance(old.dtype, pd.CategoricalDtype):  # identity_allowed
         return pd.Index([False, True], dtype=object), old.to_numpy().view(np.int8), new.to_numpy().astype(np.int64)
-    categories, mapping = _appended(old.cat.categories, new.cat.categories)  # hashed once (see _merged)
+    categories, mapping = appended_categories(old.cat.categories, new.cat.categories)  # hashed once (see merged_categories)
     codes = new.cat.codes.to_numpy().astype(np.int64)
     new_codes = np.where(codes >= 0, mapping[np.maximum(codes, 0)] if len(mapping) else -1, -1)
     return categories, old.cat.codes.to_numpy(), new_codes  # the old codes in their own width: 10^6 rows
@@ -478,95 +472,3 @@ def _holds(repositories: tuple[str, ...], repository: str) -> bool:
     repository of the account)."""
     at = bisect.bisect_left(repositories, repository)
     return at < len(repositories) and repositories[at] == repository
-
-
-def _replace_rows(frame: pd.DataFrame, drop: np.ndarray, new: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` without the rows ``drop`` marks, then the rows of ``new`` (same columns).
-
-    Done on the categorical codes, column by column: ``frame``'s codes are kept as they are (a
-    large account's capabilities have 10^7 rows), ``new``'s categories are found among ``frame``'s
-    or appended to them. ``frame``'s categories and dtype are reused as they are when nothing is
-    appended: a new index of them would hash every tuple again (10^5 tuples of statement ids, 10^3
-    of up to every repository), to look them up and to check they are unique."""
-    runs = _kept_runs(drop)
-    columns: dict[str, Any] = {}
-    for name in frame.columns:
-        old, extra = frame[name], new[name]
-        if not isinstance(old.dtype, pd.CategoricalDtype):
-            columns[name] = _kept_then(old.to_numpy(), runs, drop, extra.to_numpy().astype(old.dtype, copy=False))
-            continue
-        dtype, mapped, width = _merged(old.dtype, extra)
-        codes = _kept_then(old.array.codes.astype(width, copy=False), runs, drop, mapped.astype(width))
-        columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
-    return pd.DataFrame(columns, copy=False)
-
-
-def _merged(dtype: pd.CategoricalDtype, extra: pd.Series | pd.Categorical
-            ) -> tuple[pd.CategoricalDtype, np.ndarray, type]:
-    """(``dtype`` with ``extra``'s values it lacks appended, ``extra``'s codes in it (-1: missing),
-    the integer width its codes need). ``dtype`` is returned as it is when nothing is appended: a
-    new index of its categories would hash every tuple again (10^5 tuples of statement ids, 10^3 of
-    up to every repository), to look them up and to check they are unique."""
-    categories = dtype.categories
-    if isinstance(extra.dtype, pd.CategoricalDtype):
-        extra_categories, extra_codes = extra.dtype.categories, pd.Categorical(extra).codes
-    else:
-        extra_codes, extra_categories = pd.factorize(np.asarray(extra, dtype=object))
-        extra_categories = pd.Index(list(extra_categories), dtype=object, tupleize_cols=False)
-    appended, mapping = _appended(categories, extra_categories)
-    if appended is not categories:
-        categories, dtype = appended, pd.CategoricalDtype(appended)
-    width = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
-    extra_codes = np.asarray(extra_codes, dtype=np.int64)
-    mapped = np.where(extra_codes >= 0, mapping[np.maximum(extra_codes, 0)] if len(mapping) else -1, -1)
-    return dtype, mapped, width
-
-
-#: above this many runs of kept rows, a boolean mask copies them faster than one slice per run
-_MAX_RUNS = 10_000
-
-
-def _kept_runs(drop: np.ndarray) -> list[tuple[int, int]] | None:
-    """(start, stop) of each run of rows ``drop`` keeps, or None when there are too many: a
-    principal's rows lie in few runs, and copying runs does not read a mask of 10^7 rows again
-    for every column."""
-    dropped = np.flatnonzero(drop)
-    if len(dropped) >= _MAX_RUNS:
-        return None
-    starts = np.concatenate([[0], dropped + 1]).tolist()
-    stops = np.concatenate([dropped, [len(drop)]]).tolist()
-    return [(start, stop) for start, stop in zip(starts, stops) if stop > start]
-
-
-def _kept_then(values: np.ndarray, runs: list[tuple[int, int]] | None, drop: np.ndarray, tail: np.ndarray
-               ) -> np.ndarray:
-    """The ``values`` that ``drop`` keeps (copied run by run when ``runs`` are given), then ``tail``."""
-    if runs is None:
-        return np.concatenate([values[~drop], tail.astype(values.dtype, copy=False)])
-    kept = sum(stop - start for start, stop in runs)
-    out = np.empty(kept + len(tail), dtype=values.dtype)
-    at = 0
-    for start, stop in runs:
-        out[at:at + stop - start] = values[start:stop]
-        at += stop - start
-    out[at:] = tail
-    return out
-
-
-def _appended(categories: pd.Index, wanted: pd.Index) -> tuple[pd.Index, np.ndarray]:
-    """(``categories`` with those of ``wanted`` it lacks appended, the same object when none is;
-    the position of each of ``wanted`` in it)."""
-    mapping = _locate(categories, wanted)
-    unseen = np.flatnonzero(mapping < 0)
-    if len(unseen):
-        mapping[unseen] = len(categories) + np.arange(len(unseen))
-        categories = pd.Index(categories, dtype=object, tupleize_cols=False).append(
-            pd.Index(list(wanted[unseen]), dtype=object, tupleize_cols=False))
-    return categories, mapping
-
-
-def _locate(categories: pd.Index, wanted: pd.Index) -> np.ndarray:
-    """The position of each of ``wanted`` in ``categories``, -1 when absent."""
-    if not len(categories) or not len(wanted):
-        return np.full(len(wanted), -1, dtype=np.int64)
-    return np.asarray(categories.get_indexer(wanted), dtype=np.int64)

@@ -193,31 +193,6 @@ def test_repository_policy_changes_re_find_only_principals_whose_read_cells_diff
     assert _records(everyone_pulls.rule_findings) == _records(audit.rule_findings)
 
 
-def test_rows_are_replaced_alike_run_by_run_and_through_a_mask(monkeypatch) -> None:
-    """``_replace_rows`` copies the kept rows run by run when they lie in few runs, and through a
-    boolean mask otherwise: both give the same frame, new categories appended."""
-    import numpy as np
-    import pandas as pd
-
-    from ecr_audit.whatif import incremental
-
-    frame = pd.DataFrame({"principal_arn": pd.Categorical([f"p{i % 7}" for i in range(50)]),
-                          "allowing": pd.Categorical([(f"s{i % 3}",) for i in range(50)]),
-                          "identity_allowed": np.arange(50) % 2 == 0})
-    new = pd.DataFrame({"principal_arn": pd.Categorical(["p1", "p9"]),
-                        "allowing": pd.Categorical([("s1",), ("s9", "s1")]),
-                        "identity_allowed": [True, False]})
-    drop = np.zeros(50, dtype=bool)
-    drop[[0, 1, 7, 30, 49]] = True
-    by_runs = incremental._replace_rows(frame, drop, new)
-    monkeypatch.setattr(incremental, "_MAX_RUNS", 0)
-    by_mask = incremental._replace_rows(frame, drop, new)
-    expected = [tuple(row) for row in frame[~drop].astype(object).itertuples(index=False)] + \
-        [tuple(row) for row in new.astype(object).itertuples(index=False)]
-    for result in (by_runs, by_mask):
-        assert [tuple(row) for row in result.astype(object).itertuples(index=False)] == expected
-
-
 def _kinds_of(bits: int) -> set[str]:
     from ecr_audit.findings.registry import CELL_KINDS
 
