@@ -24,15 +24,15 @@ import multiprocessing
 import os
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
 
-from ecr_audit.policy import Decision, catalogue
+from ecr_audit.policy import Decision, Policy, catalogue, changed_actions
 
 from ecr_audit.effective.account import SERVICE, AccountModel
-from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, GroupOutcomes, run_parallel
+from ecr_audit.effective.bulk import BulkEvaluator, BulkResult, GroupOutcomes, action_classes, run_parallel
 from ecr_audit.effective.capabilities import CAPABILITIES
 from ecr_audit.effective.permission_frames import (GROUPED_PERMISSION_COLUMNS, PERMISSION_COLUMNS, grouped_permissions_frame,
                                        permissions_frame)
@@ -42,8 +42,8 @@ from ecr_audit.heap import long_lived_frozen
 if TYPE_CHECKING:
     from ecr_audit.tables import Tables
 
-__all__ = ["Effective", "compute_effective", "compute_capabilities", "decide", "PERMISSION_COLUMNS",
-           "GROUPED_PERMISSION_COLUMNS"]
+__all__ = ["Effective", "compute_effective", "compute_effective_changed", "compute_capabilities", "decide",
+           "PERMISSION_COLUMNS", "GROUPED_PERMISSION_COLUMNS"]
 
 #: the actions whose outcome on every cell the capability levels read
 CAPABILITY_ACTIONS = frozenset(action for capability in CAPABILITIES for action in capability.actions)
@@ -126,6 +126,54 @@ def compute_effective(tables: "Tables", workers: int | None = None, model: Accou
         if workers > 1:
             return Effective(model, run_parallel(model, CAPABILITY_ACTIONS, workers))
         return Effective(model, BulkEvaluator(model, CAPABILITY_ACTIONS).run())
+
+
+def compute_effective_changed(tables: "Tables", changed: Iterable[tuple[Policy | None, Policy | None]],
+                              unchanged: Effective) -> tuple[Effective, frozenset[str] | None]:
+    """``tables`` decided where they may differ from ``unchanged``, and the actions decided (None:
+    every one). ``tables`` hold principals and repositories of the decided account ``unchanged``,
+    and differ from it only by the ``changed`` policies, each (as it was, as it is; None where a
+    principal did not, or no longer does, hold it).
+
+    A statement takes part only in the decisions of the actions it applies to, so only the action
+    classes holding an action whose applicable statements changed
+    (:func:`~ecr_audit.policy.changed_actions`) are decided: the result's ``grouped_permissions``
+    holds their rows only, and its ``outcomes`` hold every capability action's, the others cut
+    from ``unchanged``'s, enough for :func:`compute_capabilities`. Where a change may touch any
+    action, everything is decided. Raises KeyError for a principal, repository or region that
+    ``unchanged`` does not hold."""
+    model = AccountModel(tables)
+    actions: set[str] = set()
+    for old, new in changed:
+        named = changed_actions(old, new, model.actions)
+        if named is None:
+            return compute_effective(tables, workers=1, model=model), None
+        actions |= named
+    classes = [group for group in action_classes(model) if actions.intersection(group)]
+    with long_lived_frozen():
+        result = BulkEvaluator(model, CAPABILITY_ACTIONS).run(classes)
+    decided = frozenset(action for group in classes for action in group)
+    result.outcomes.update(_outcomes_cut(unchanged, model, CAPABILITY_ACTIONS - decided))
+    return Effective(model, result), decided
+
+
+def _outcomes_cut(unchanged: Effective, model: AccountModel, actions: Iterable[str]) -> dict[str, GroupOutcomes]:
+    """The outcomes of ``actions`` for ``model``'s principals and targets, read from ``unchanged``'s
+    (its principal groups that ``model``'s principals fall in, renumbered)."""
+    whole = unchanged.model
+    principals = np.array([whole.principal_by_arn[principal.arn].index for principal in model.principals],
+                          dtype=np.int64)
+    repositories = np.array([whole.repository_by_arn[repository.arn].index for repository in model.repositories],
+                            dtype=np.int64)
+    region_index = {region.name: region.index for region in whole.regions}
+    regions = np.array([region_index[region.name] for region in model.regions], dtype=np.int64)
+    found = {}
+    for action in actions:
+        outcome = unchanged.outcomes[action]
+        groups, group_of = np.unique(outcome.group_of[principals], return_inverse=True)
+        targets = regions if action in model.wildcard_only else repositories
+        found[action] = GroupOutcomes(group_of.astype(np.int32), outcome.rows[groups][:, targets])
+    return found
 
 
 def compute_capabilities(effective: Effective, principals: np.ndarray | None = None,

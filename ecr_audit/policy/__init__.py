@@ -53,7 +53,7 @@ from ecr_audit.policy.evaluate import evaluate
 from ecr_audit.policy.issues import PolicyIssue, PolicyParseError
 from ecr_audit.policy.model import (ALLOWED, CONDITIONAL, EXPLICIT_DENY, IMPLICIT_DENY, OUTCOMES,
                                     Decision, LayerVerdict, Layers, OrgLevel, Policy, Request,
-                                    Statement, StatementRef, UndecidedCondition)
+                                    Statement, StatementRef, UndecidedCondition, changed_actions)
 from ecr_audit.policy.parse import parse_policy
 from ecr_audit.policy.principals import ANONYMOUS, principal_context
 
@@ -61,5 +61,5 @@ __all__ = [
     "parse_policy", "PolicyParseError", "PolicyIssue", "Policy", "Statement", "Request", "Layers",
     "OrgLevel", "evaluate", "Decision", "LayerVerdict", "StatementRef", "UndecidedCondition",
     "ALLOWED", "CONDITIONAL", "IMPLICIT_DENY", "EXPLICIT_DENY", "OUTCOMES", "UNKNOWN_VALUE",
-    "MISSING", "UNKNOWN", "ANONYMOUS", "principal_context",
+    "MISSING", "UNKNOWN", "ANONYMOUS", "principal_context", "changed_actions",
 ]

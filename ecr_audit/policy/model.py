@@ -7,6 +7,7 @@ requests cheap. Decision objects are named tuples: cheap to build, easy to quote
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple, Sequence
@@ -183,6 +184,47 @@ class Policy(_Frozen):
 
     def __repr__(self) -> str:
         return f"Policy({self.policy_id!r}, {len(self.statements)} statements)"
+
+
+def changed_actions(old: Policy | None, new: Policy | None, actions: tuple[str, ...]) -> frozenset[str] | None:
+    """Of ``actions``, those whose decision can differ between two versions of one policy (None for
+    a policy not held before, or no longer held: every action the other names); None when any can.
+
+    A statement takes part in the decision of an action only when its Action or NotAction applies
+    to it, so an action whose applicable statements are the same in both versions (same place,
+    Sid and text but for the Action element) is decided alike under either, whatever layer the
+    policy sits in. Moving an action out of a statement changes only that action. A version with
+    a statement the engine could not read, or another policy version, may change any."""
+    if (old is not None and old.issues) or (new is not None and new.issues) or \
+            (old is not None and new is not None and old.version != new.version):
+        return None
+    before = {} if old is None else old.naming(actions)
+    after = {} if new is None else new.naming(actions)
+    changed = set()
+    for action in before.keys() | after.keys():
+        were, are = before.get(action, ()), after.get(action, ())
+        if len(were) != len(are) or not all(_same(a, b) for a, b in zip(were, are)):
+            changed.add(action)
+    return frozenset(changed)
+
+
+def _same(old: Statement, new: Statement) -> bool:
+    text = _place_and_text(old)
+    return text is not None and text == _place_and_text(new)
+
+
+def _place_and_text(statement: Statement) -> tuple | None:
+    """A statement as it acts on an action it applies to: where it is, its Sid, and its text without
+    the Action element (None: its text is not known, so it is never the same)."""
+    raw = statement.raw
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        text = json.dumps({key: value for key, value in raw.items() if key.lower() not in ("action", "notaction")},
+                          sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    return statement.index, statement.sid, statement.effect, text
 
 
 class OrgLevel(NamedTuple):
