@@ -31,19 +31,24 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.arns import NO_RESOURCE
-from ecr_audit.causes.edits import SnapshotIndex, apply_edits, reduced_snapshot
+from ecr_audit.causes.edits import SnapshotIndex, apply_edits, aws_managed_arn, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
 from ecr_audit.heap import long_lived_frozen
-from ecr_audit.causes.model import NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED, Cause
-from ecr_audit.effective import Effective, compute_capabilities, compute_effective, workers_for
+from ecr_audit.causes.model import (ATTACH_MANAGED, NO_CHANGE, NO_FIX, NOT_VERIFIED, PUT_INLINE, SET_DOCUMENT,
+                                    VERIFIED, Cause, Edit)
+from ecr_audit.effective import (Effective, compute_capabilities, compute_effective, compute_effective_changed,
+                                 workers_for)
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
 from ecr_audit.effective.forked import with_forked_workers
 from ecr_audit.expectations import Expectations
 from ecr_audit.findings import find
 from ecr_audit.findings.context import FindingContext
 from ecr_audit.findings.model import SEVERITY_RANK
-from ecr_audit.frames import category_values, codes_and_values, isin, object_array, per_value, recode, records
+from ecr_audit.frames import (category_values, codes_and_values, isin, object_array, per_value, recode, records,
+                              replace_rows)
+from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables, build_tables
+from ecr_audit.tables.policies import inline_policy_id
 
 #: representatives kept per fix, and per batch of fixes verified together
 REPRESENTATIVES_PER_FIX = 2
@@ -252,44 +257,98 @@ class _Batch:
     edited: set[str] = field(default_factory=set)
 
 
-def _evaluate(snapshot: dict[str, Any], expectations: Expectations | None,
-              reuse: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Findings and capabilities of ``snapshot``, a copy-on-write copy of ``reuse``'s: the documents
-    it shares with it are not parsed again."""
-    tables = build_tables(snapshot, reuse=reuse)
+class _State(NamedTuple):
+    """A reduced account evaluated: its findings and capabilities; and, for the state before the
+    edits cut from the whole account's frames, its tables and grouped permissions, which the state
+    after them is derived from (:func:`_evaluate_after`)."""
+    findings: pd.DataFrame
+    capabilities: pd.DataFrame
+    tables: Tables | None = None
+    grouped: pd.DataFrame | None = None
+
+
+def _evaluate(tables: Tables, expectations: Expectations | None) -> _State:
     effective = compute_effective(tables, workers=1)
     capabilities = compute_capabilities(effective)
-    return find(tables, effective.grouped_permissions, capabilities, expectations), capabilities
-
-
-#: (findings, capabilities) of a reduced account before and after its batch's edits
-_Evaluated = tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+    return _State(find(tables, effective.grouped_permissions, capabilities, expectations), capabilities)
 
 
 def _evaluate_run(run: "_Run", expectations: Expectations | None, tables: Tables, decided: "_Decided | None",
-                  befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> _Evaluated:
-    """The reduced account of ``run`` evaluated before and after its edits.
+                  befores: dict[tuple, _State] | None = None,
+                  effective: Effective | None = None) -> tuple[_State, _State]:
+    """The reduced account of ``run`` evaluated before and after its edits. Its snapshots are
+    copy-on-write copies of ``tables``' snapshot: the documents they share are not parsed again.
 
     ``decided``: the whole account's (grouped permissions, capabilities), cut to the principals and
     repositories of the runs of this share (:func:`_decided`). A representative's cells in the
     reduced account are those it has in the whole one (the reduced snapshot keeps every policy
     that meets it, and the repositories it keeps are decided as in the whole account), so the
-    account before the edits is a cut of those frames rather than decided again. After the edits,
-    every principal of a run is one whose own policies an edit changed (a representative is chosen
-    among those a fix affects), so the account after them is decided in full. Without ``decided``
-    both are (the reference the tests compare with). ``befores``: the state before of reduced accounts already evaluated, by
+    account before the edits is a cut of those frames rather than decided again, and after them
+    only the cells the edits can change are (:func:`_evaluate_after`, with ``effective``, the
+    decided whole account). Without ``decided`` both are decided in full (the reference the tests
+    compare with). ``befores``: the state before of reduced accounts already evaluated, by
     :attr:`_Run.before_key`, shared by the runs whose reduced accounts are the same before."""
-    after = _evaluate(run.after, expectations, tables)
     befores = {} if befores is None else befores
     before = befores.get(run.before_key)
     if before is None:
+        before_tables = build_tables(run.before, reuse=tables)
         if decided is None:
-            before = _evaluate(run.before, expectations, tables)
+            before = _evaluate(before_tables, expectations)
         else:
             grouped, capabilities = _cut(decided, run.representatives, run.repositories)
-            before = find(build_tables(run.before, reuse=tables), grouped, capabilities, expectations), capabilities
+            before = _State(find(before_tables, grouped, capabilities, expectations), capabilities, before_tables,
+                            grouped)
         befores[run.before_key] = before
-    return before, after
+    return before, _evaluate_after(run, expectations, tables, before, effective)
+
+
+def _evaluate_after(run: "_Run", expectations: Expectations | None, tables: Tables, before: _State,
+                    effective: Effective | None) -> _State:
+    """The reduced account of ``run`` after its edits. Where its state before was cut from the
+    whole account's frames and ``effective`` (that account decided) is at hand, only the actions
+    whose statements the edits change are decided again
+    (:func:`~ecr_audit.effective.compute_effective_changed`): the other cells are those before.
+    A fix of a login grant changes one action of the catalogue's 60."""
+    after_tables = build_tables(run.after, reuse=tables)
+    if before.grouped is None or before.tables is None or effective is None:
+        return _evaluate(after_tables, expectations)
+    changed = _changed_policies(run, before.tables, after_tables)
+    if changed is None:
+        return _evaluate(after_tables, expectations)
+    try:
+        decided, actions = compute_effective_changed(after_tables, changed, effective)
+    except KeyError:  # a principal or repository the whole account does not hold: decided in full
+        return _evaluate(after_tables, expectations)
+    grouped = decided.grouped_permissions if actions is None else \
+        replace_rows(before.grouped, isin(before.grouped["action"], actions), decided.grouped_permissions)
+    capabilities = compute_capabilities(decided)
+    return _State(find(after_tables, grouped, capabilities, expectations), capabilities)
+
+
+def _changed_policies(run: "_Run", before: Tables, after: Tables) -> list[tuple[Policy | None, Policy | None]] | None:
+    """(as it was, as it is) of each policy the run's edits change in its reduced account; a policy
+    put inline or attached is new to its holder (None before). None when one that the edits leave
+    in the account could not be read: any cell may then change."""
+    changed = []
+    for edit in run.edits:
+        if edit.op == SET_DOCUMENT:
+            policy_id = edit.target
+        elif edit.op == PUT_INLINE:
+            policy_id = inline_policy_id(edit.target, edit.policy_name or "")
+        else:
+            policy_id = aws_managed_arn(edit.policy_name or "") or ""
+        old = before.parsed_policies.get(policy_id) if edit.op != ATTACH_MANAGED else None
+        new = after.parsed_policies.get(policy_id)
+        if new is None and old is None and edit.op == SET_DOCUMENT and not _holds_policy(after, policy_id):
+            continue  # an inline policy of a principal the reduced account does not keep
+        if new is None:
+            return None
+        changed.append((old, new))
+    return changed
+
+
+def _holds_policy(tables: Tables, policy_id: str) -> bool:
+    return bool((tables.policies["policy_id"] == policy_id).any())
 
 
 @dataclass
@@ -399,13 +458,14 @@ def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: 
     if len(shares) < 2:
         positions = list(range(len(runs)))
         _judge_share(runs, positions, expectations, tables, _decided(context, effective, runs) if incremental else None,
-                     context)
+                     context, effective)
         return
     own = _decided(context, effective, [runs[position] for position in shares[0]]) if incremental else None
     _WORKER.update(runs=runs, expectations=expectations, tables=tables, context=context, effective=effective,
                    incremental=incremental)
     try:
-        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, own, context),
+        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, own, context,
+                                                             effective),
                                         [(_judge_forked, (share,)) for share in shares[1:]])
     finally:
         _WORKER.clear()
@@ -432,10 +492,10 @@ def _shares(runs: list["_Run"], workers: int) -> list[list[int]]:
 
 
 def _judge_share(runs: list["_Run"], positions: list[int], expectations: Expectations | None, tables: Tables,
-                 decided: _Decided | None, context: FindingContext) -> None:
-    befores: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+                 decided: _Decided | None, context: FindingContext, effective: Effective | None) -> None:
+    befores: dict[tuple, _State] = {}
     for position in positions:
-        before, after = _evaluate_run(runs[position], expectations, tables, decided, befores)
+        before, after = _evaluate_run(runs[position], expectations, tables, decided, befores, effective)
         _judge(tables, runs[position], before, after, context)
 
 
@@ -443,7 +503,7 @@ def _judge_forked(positions: list[int]) -> list[tuple[str, Verification]]:
     runs, context = _WORKER["runs"], _WORKER["context"]
     decided = _decided(context, _WORKER["effective"], [runs[position] for position in positions]) \
         if _WORKER["incremental"] else None
-    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], decided, context)
+    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], decided, context, _WORKER["effective"])
     return [(job.cause.id, job.result) for position in positions for job in runs[position].jobs]
 
 
@@ -468,6 +528,8 @@ class _Run:
     repositories: set[str] | None
     before: dict[str, Any]
     after: dict[str, Any]
+    #: the edits applied to ``before`` to make ``after``
+    edits: list[Edit] = field(default_factory=list)
 
     @property
     def before_key(self) -> tuple:
@@ -486,21 +548,23 @@ def _prepare(index: SnapshotIndex, batch: list[_Job]) -> _Run:
                                {policy for job in batch for policy in job.edited})
     changed = reduced
     applied = []
+    edits: list[Edit] = []
     for job in batch:
+        own = [edit for edit in job.cause.fix.edits if edit.op == SET_DOCUMENT or edit.target in representatives]
         try:
-            changed = apply_edits(changed, [edit for edit in job.cause.fix.edits
-                                            if edit.op == SET_DOCUMENT or edit.target in representatives])
+            changed = apply_edits(changed, own)
             applied.append(job)
+            edits.extend(own)
         except KeyError as error:
             job.result = Verification(NOT_VERIFIED, f"Not verified: the fix could not be applied to the principals "
                                                     f"checked: {error}.")
-    return _Run(applied, representatives, repositories, reduced, changed)
+    return _Run(applied, representatives, repositories, reduced, changed, edits)
 
 
-def _judge(tables: Tables, run: _Run, before_evaluated: tuple[pd.DataFrame, pd.DataFrame],
-           after_evaluated: tuple[pd.DataFrame, pd.DataFrame], context: FindingContext) -> None:
-    (before, capabilities_before), (after, capabilities_after) = before_evaluated, after_evaluated
-    gains = _gains(capabilities_before, capabilities_after)
+def _judge(tables: Tables, run: _Run, before_evaluated: _State, after_evaluated: _State,
+           context: FindingContext) -> None:
+    before, after = before_evaluated.findings, after_evaluated.findings
+    gains = _gains(before_evaluated.capabilities, after_evaluated.capabilities)
     gains_of: dict[str, list[_Gain]] = {}
     for principal, *gain in zip(*(gains[column].tolist() for column in ("principal_arn", *_Gain._fields))):
         gains_of.setdefault(principal, []).append(_Gain(*gain))
