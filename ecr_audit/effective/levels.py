@@ -115,10 +115,34 @@ def _code_dtype(count: int) -> type:
     return np.int8 if count < 127 else np.int16 if count < 32767 else np.int32
 
 
+#: up to this many rows of one capability, they are laid out in one vectorised pass rather than a
+#: slice per profile: a reduced account has hundreds of profiles of one principal each, a whole
+#: account a few large ones (and 10^7 rows, whose index arrays would take too much memory)
+VECTORISED_ROWS = 1 << 20
+
+
+def _rows_of_small_profiles(level: np.ndarray, members: list[np.ndarray], sizes: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(principal, profile, repository column) of every stored row of one capability, in the order
+    of the per-profile layout: profile by profile, each member's row of the profile's stored
+    repositories in turn."""
+    stored_profile, stored_column = np.nonzero(level != NONE)  # by profile, then repository
+    per_profile = np.bincount(stored_profile, minlength=len(members))
+    rows_per_profile = per_profile * sizes
+    profile = np.repeat(np.arange(len(members)), rows_per_profile)
+    offset = np.arange(len(profile)) - (np.cumsum(rows_per_profile) - rows_per_profile)[profile]
+    member, column = np.divmod(offset, np.maximum(per_profile, 1)[profile])
+    flat_members = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
+    principal = flat_members[(np.cumsum(sizes) - sizes)[profile] + member]
+    column = stored_column[(np.cumsum(per_profile) - per_profile)[profile] + column]
+    return principal, profile, column
+
+
 def capability_frame(effective: "Effective", principals: np.ndarray | None = None,
                      repositories: np.ndarray | None = None) -> pd.DataFrame:
     """The capabilities frame; levels are computed per principal profile, then every principal of
-    a profile gets its profile's rows (block by block, like the permissions frame).
+    a profile gets its profile's rows (block by block, like the permissions frame; in one pass
+    where a capability has few rows, :data:`VECTORISED_ROWS`).
 
     ``principals`` and ``repositories`` (indices into the model's, ascending): the rows of those
     only, as a cut of the whole frame would hold them (in another order), without computing the
@@ -137,7 +161,8 @@ def capability_frame(effective: "Effective", principals: np.ndarray | None = Non
         members = [principals[order[bounds[i]:bounds[i + 1]]] for i in range(len(profiles.firsts))]
         del profiles
     sizes = np.array([len(m) for m in members], dtype=np.int64)
-    total = int(sum(int(((level != NONE).sum(axis=1) * sizes).sum()) for level, _, _ in computed))
+    row_counts = [int(((level != NONE).sum(axis=1) * sizes).sum()) for level, _, _ in computed]
+    total = sum(row_counts)
     principal_codes = np.empty(total, dtype=_code_dtype(len(model.principals)))
     repository_codes = np.empty(total, dtype=_code_dtype(len(model.repositories)))
     capability_codes = np.empty(total, dtype=np.int8)
@@ -146,24 +171,35 @@ def capability_frame(effective: "Effective", principals: np.ndarray | None = Non
     conditional_codes = np.empty(total, dtype=np.int16)
     tuples: dict[tuple[str, ...], int] = {}
     position = 0
-    for index, (capability, (level, missing, conditional)) in enumerate(zip(CAPABILITIES, computed)):
+    for index, (capability, (level, missing, conditional), rows) in enumerate(zip(CAPABILITIES, computed, row_counts)):
+        start = position
         # a bitmask (at most 2^7 of them) to the code of the tuple of actions it stands for
         as_tuple = np.array([tuples.setdefault(tuple(a for bit, a in enumerate(capability.actions) if mask >> bit & 1),
                                                len(tuples)) for mask in range(1 << len(capability.actions))],
                             dtype=np.int16)
-        for profile, profile_members in enumerate(members):
-            stored = np.nonzero(level[profile] != NONE)[0]
-            if not len(stored):
-                continue
-            shape = (len(profile_members), len(stored))
-            end = position + shape[0] * shape[1]
-            principal_codes[position:end].reshape(shape)[:] = profile_members[:, None]
-            for column, values in ((repository_codes, repositories[stored]), (level_codes, level[profile, stored]),
-                                   (missing_codes, as_tuple[missing[profile, stored]]),
-                                   (conditional_codes, as_tuple[conditional[profile, stored]])):
-                column[position:end].reshape(shape)[:] = values[None, :]
-            capability_codes[position:end] = index
+        if rows > VECTORISED_ROWS:
+            for profile, profile_members in enumerate(members):
+                stored = np.nonzero(level[profile] != NONE)[0]
+                if not len(stored):
+                    continue
+                shape = (len(profile_members), len(stored))
+                end = position + shape[0] * shape[1]
+                principal_codes[position:end].reshape(shape)[:] = profile_members[:, None]
+                for column, values in ((repository_codes, repositories[stored]), (level_codes, level[profile, stored]),
+                                       (missing_codes, as_tuple[missing[profile, stored]]),
+                                       (conditional_codes, as_tuple[conditional[profile, stored]])):
+                    column[position:end].reshape(shape)[:] = values[None, :]
+                position += shape[0] * shape[1]
+        else:
+            principal, profile, column = _rows_of_small_profiles(level, members, sizes)
+            end = position + rows
+            principal_codes[position:end] = principal
+            repository_codes[position:end] = repositories[column]
+            level_codes[position:end] = level[profile, column]
+            missing_codes[position:end] = as_tuple[missing[profile, column]]
+            conditional_codes[position:end] = as_tuple[conditional[profile, column]]
             position = end
+        capability_codes[start:position] = index
 
     def categorical(codes: np.ndarray, categories: list) -> pd.Categorical:
         index = pd.Index(categories, dtype=object, tupleize_cols=False)

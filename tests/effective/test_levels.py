@@ -37,3 +37,14 @@ def test_levels_of_some_principals_and_repositories_are_the_rows_the_whole_frame
     assert _sorted_rows(some) == _sorted_rows(whole[kept])
     assert list(some.columns) == list(whole.columns)
     assert list(some["principal_arn"].cat.categories) == list(whole["principal_arn"].cat.categories)
+
+
+def test_rows_laid_out_in_one_pass_are_those_laid_out_profile_by_profile_in_the_same_order(audit, monkeypatch):
+    from ecr_audit.effective import levels
+
+    in_one_pass = compute_capabilities(audit.effective)
+    monkeypatch.setattr(levels, "VECTORISED_ROWS", -1)
+    by_profile = compute_capabilities(audit.effective)
+
+    assert len(in_one_pass) > 1000
+    pd.testing.assert_frame_equal(in_one_pass, by_profile)
