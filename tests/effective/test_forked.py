@@ -114,3 +114,24 @@ def test_a_parent_stopped_while_reading_kills_its_workers_rather_than_waiting_fo
         with_forked_workers(lambda: None, [(_big, (4 << 20,)), (_big, (4 << 20,))])
 
     assert time.monotonic() - started < 30
+
+
+def test_a_worker_still_exiting_after_sending_its_result_is_reaped_later_not_waited_for(monkeypatch):
+    from ecr_audit.effective import forked
+
+    exit_now = os._exit
+
+    def exit_slowly(status: int) -> None:  # as the system unmapping a large worker's memory
+        time.sleep(2)
+        exit_now(status)
+
+    monkeypatch.setattr(os, "_exit", exit_slowly)
+    _, [(value, pid)] = with_forked_workers(lambda: None, [(_square, (5,))])
+    monkeypatch.undo()
+
+    assert value == 25
+    assert pid in forked._EXITING  # the result came back while the worker was still exiting
+    forked.reap_exited()
+    assert not forked._EXITING
+    with pytest.raises(ChildProcessError):  # reaped: no zombie is left
+        os.waitpid(pid, os.WNOHANG)
