@@ -384,10 +384,9 @@ def _decided(context: FindingContext, effective: Effective | None, runs: list["_
                                      compact=False)
         return _Decided(grouped, capabilities, frozenset(principals), repositories)
     model = effective.model
-    wanted = set(principals)
-    principal_indices = [index for index, principal in enumerate(model.principals) if principal.arn in wanted]
-    repository_indices = [index for index, repository in enumerate(model.repositories)
-                          if repositories is None or repository.arn in repositories]
+    principal_indices = sorted(model.principal_by_arn[principal].index for principal in principals)
+    repository_indices = range(len(model.repositories)) if repositories is None else \
+        sorted(model.repository_by_arn[repository].index for repository in repositories)
     capabilities = compute_capabilities(effective, np.array(principal_indices, dtype=np.int64),
                                         np.array(repository_indices, dtype=np.int64))
     return _Decided(_cut_grouped(context.permissions, principals, repositories), capabilities,
@@ -424,16 +423,16 @@ def _cut_grouped(grouped: pd.DataFrame, principals: list[str], repositories: set
     if repositories is None:
         return grouped.iloc[rows]
     # each distinct tuple of the rows cut once, and the rows recoded to the distinct cut tuples:
-    # a categorical built from 10^5 tuples would hash every one
-    codes, tuples = codes_and_values(grouped["repositories"])
-    codes = np.asarray(codes[rows], dtype=np.int64)
+    # a categorical built from 10^5 tuples would hash every one. Only the tuples the rows hold are
+    # read: the others stay untouched (in a forked worker, touching them copies their pages)
+    codes, count, tuple_of = _held_codes(grouped["repositories"], rows)
     present = np.unique(codes[codes >= 0])
-    cut_of = {code: tuple(repository for repository in tuples[code]
+    cut_of = {code: tuple(repository for repository in tuple_of(code)
                           if repository == NO_RESOURCE or repository in repositories)
               for code in present.tolist()}
     kept = sorted({held for held in cut_of.values() if held})
     number = {held: index for index, held in enumerate(kept)}
-    recoded = np.full(len(tuples) + 1, -1, dtype=np.int64)  # the last entry answers code -1
+    recoded = np.full(count + 1, -1, dtype=np.int64)  # the last entry answers code -1
     for code, held in cut_of.items():
         recoded[code] = number.get(held, -1)
     new_codes = recoded[codes]
@@ -441,6 +440,15 @@ def _cut_grouped(grouped: pd.DataFrame, principals: list[str], repositories: set
     grouped = grouped.iloc[rows[held_rows]]
     categories = pd.CategoricalDtype(pd.Index(kept, dtype=object, tupleize_cols=False), ordered=False)
     return grouped.assign(repositories=pd.Categorical.from_codes(new_codes[held_rows], dtype=categories))
+
+
+def _held_codes(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int, Any]:
+    """(the codes of ``rows``, how many codes there are, the value of a code) of a column."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        return np.asarray(series.array.codes[rows], dtype=np.int64), len(categories), categories.__getitem__
+    codes, values = codes_and_values(series)
+    return np.asarray(codes[rows], dtype=np.int64), len(values), values.__getitem__
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
