@@ -25,52 +25,69 @@ def aws_managed_arn(name: str) -> str | None:
 
 
 def apply_edits(snapshot: dict[str, Any], edits: Iterable[Edit]) -> dict[str, Any]:
-    """``snapshot`` with ``edits`` applied, copied where changed. Raises KeyError for an edit whose
-    target the snapshot does not hold."""
-    result = dict(snapshot)
-    result["iam"] = dict(snapshot.get("iam") or {})
+    """``snapshot`` with ``edits`` applied, copied where changed: edits of repository, registry or
+    organisation policies leave its ``iam`` part the same object, so that the tables of the result
+    are those of ``snapshot`` with only that part read again (:func:`~ecr_audit.tables.build_tables`).
+    Raises KeyError for an edit whose target the snapshot does not hold."""
+    edited = _Edited(snapshot)
     for edit in edits:
         if edit.op == SET_DOCUMENT:
-            _set_document(result, edit.target, edit.document)
+            _set_document(edited, edit.target, edit.document)
         elif edit.op == ATTACH_MANAGED:
-            _attach_managed(result, edit.target, edit.policy_name)
+            _attach_managed(edited, edit.target, edit.policy_name)
         elif edit.op == PUT_INLINE:
-            _put_inline(result, edit.target, edit.policy_name, edit.document)
+            _put_inline(edited, edit.target, edit.policy_name, edit.document)
         else:
             raise ValueError(f"unknown edit {edit.op!r}")
-    return result
+    return edited.snapshot
 
 
-def _entity(snapshot: dict[str, Any], arn: str) -> tuple[str, str, dict[str, Any]]:
+class _Edited:
+    """The result of :func:`apply_edits` under way: a shallow copy of the snapshot, whose ``iam``
+    part is copied on its first change."""
+
+    def __init__(self, snapshot: dict[str, Any]) -> None:
+        self.snapshot = dict(snapshot)
+        self._iam: dict[str, Any] | None = None
+
+    def reading(self) -> dict[str, Any]:
+        return self.snapshot.get("iam") or {}
+
+    def writing(self) -> dict[str, Any]:
+        if self._iam is None:
+            self._iam = self.snapshot["iam"] = dict(self.reading())
+        return self._iam
+
+
+def _entity(edited: _Edited, arn: str) -> tuple[str, str, dict[str, Any]]:
     """(list key, inline list key, a copy of the entity, already put back in place) of a user, group or role."""
-    iam = snapshot["iam"]
     for key, inline_key in _ENTITY_LISTS:
-        entities = iam.get(key) or []
+        entities = edited.reading().get(key) or []
         for position, entity in enumerate(entities):
             if entity.get("Arn") == arn:
                 entities = list(entities)
                 entities[position] = dict(entity)
-                iam[key] = entities
+                edited.writing()[key] = entities
                 return key, inline_key, entities[position]
     raise KeyError(f"no user, group or role {arn} in the snapshot")
 
 
-def _put_inline(snapshot: dict[str, Any], arn: str, name: str | None, document: dict[str, Any] | None) -> None:
-    _, inline_key, entity = _entity(snapshot, arn)
+def _put_inline(edited: _Edited, arn: str, name: str | None, document: dict[str, Any] | None) -> None:
+    _, inline_key, entity = _entity(edited, arn)
     policies = [item for item in entity.get(inline_key) or [] if item.get("PolicyName") != name]
     policies.append({"PolicyName": name, "PolicyDocument": document})
     entity[inline_key] = policies
 
 
-def _attach_managed(snapshot: dict[str, Any], arn: str, name: str | None) -> None:
+def _attach_managed(edited: _Edited, arn: str, name: str | None) -> None:
     entry = aws_managed_policies().get(name or "")
     policy_arn = aws_managed_arn(name or "")
     if entry is None or policy_arn is None:
         raise KeyError(f"{name!r} is not an AWS managed policy of the catalogue")
-    _, _, entity = _entity(snapshot, arn)
+    _, _, entity = _entity(edited, arn)
     attached = [item for item in entity.get("AttachedManagedPolicies") or [] if item.get("PolicyArn") != policy_arn]
     entity["AttachedManagedPolicies"] = [*attached, {"PolicyName": name, "PolicyArn": policy_arn}]
-    iam = snapshot["iam"]
+    iam = edited.writing()
     if not any(policy.get("Arn") == policy_arn for policy in iam.get("Policies") or ()):
         version = entry.get("DefaultVersionId") or "v1"
         iam["Policies"] = [*(iam.get("Policies") or []), {
@@ -79,9 +96,9 @@ def _attach_managed(snapshot: dict[str, Any], arn: str, name: str | None) -> Non
                 {"Document": entry["Document"], "VersionId": version, "IsDefaultVersion": True}]}]
 
 
-def _set_document(snapshot: dict[str, Any], policy_id: str, document: dict[str, Any] | None) -> None:
-    iam = snapshot["iam"]
-    for position, policy in enumerate(iam.get("Policies") or []):
+def _set_document(edited: _Edited, policy_id: str, document: dict[str, Any] | None) -> None:
+    policies = edited.reading().get("Policies") or []
+    for position, policy in enumerate(policies):
         if policy.get("Arn") == policy_id:
             changed = dict(policy)
             versions = [dict(version) for version in policy.get("PolicyVersionList") or []]
@@ -91,14 +108,15 @@ def _set_document(snapshot: dict[str, Any], policy_id: str, document: dict[str, 
                 versions.append(default)
             default["Document"] = document
             changed["PolicyVersionList"] = versions
-            iam["Policies"] = [*iam["Policies"][:position], changed, *iam["Policies"][position + 1:]]
+            edited.writing()["Policies"] = [*policies[:position], changed, *policies[position + 1:]]
             return
     owner, marker, name = policy_id.rpartition("/inline/")
     if marker:
-        _, inline_key, entity = _entity(snapshot, owner)
+        _, inline_key, entity = _entity(edited, owner)
         entity[inline_key] = [{**item, "PolicyDocument": document} if item.get("PolicyName") == name else item
                               for item in entity.get(inline_key) or []]
         return
+    snapshot = edited.snapshot
     text = json.dumps(document)
     ecr = dict(snapshot.get("ecr") or {})
     for region, registry in ecr.items():

@@ -319,7 +319,9 @@ def _evaluate_after(run: "_Run", expectations: Expectations | None, tables: Tabl
     whose statements the edits change are decided again
     (:func:`~ecr_audit.effective.compute_effective_changed`): the other cells are those before.
     A fix of a login grant changes one action of the catalogue's 60."""
-    after_tables = build_tables(run.after, reuse=tables)
+    # built from the tables before: where the edits change only repository policies, only the
+    # ECR part is read again
+    after_tables = build_tables(run.after, reuse=tables if before.tables is None else before.tables)
     if before.grouped is None or before.tables is None or effective is None:
         return _evaluate(after_tables, expectations)
     changed = _changed_policies(run, before.tables, after_tables)
