@@ -57,11 +57,15 @@ def _child(snapshot_path: str) -> None:
 
     from ecr_audit import load
 
+    from ecr_audit.effective.forked import reap_exited
+
     def stage(name: str, work) -> Any:
         before, started = _usage(), time.perf_counter()
         result = work()
+        ended = time.perf_counter()
+        reap_exited()  # a worker that sent its result may still be exiting: its usage counts once it is reaped
         after = _usage()
-        print(json.dumps({"stage": name, "seconds": time.perf_counter() - started,
+        print(json.dumps({"stage": name, "seconds": ended - started,
                           "cpu": after["cpu"] - before["cpu"], "workers_cpu": after["workers_cpu"] - before["workers_cpu"],
                           "peak_mb": after["peak_mb"], "workers_peak_mb": after["workers_peak_mb"],
                           **(result if isinstance(result, dict) else {})}), flush=True)
