@@ -584,10 +584,7 @@ def _prepare(index: SnapshotIndex, batch: list[_Job]) -> _Run:
 def _judge(tables: Tables, run: _Run, before_evaluated: _State, after_evaluated: _State,
            context: FindingContext) -> None:
     before, after = before_evaluated.findings, after_evaluated.findings
-    gains = _gains(before_evaluated.capabilities, after_evaluated.capabilities)
-    gains_of: dict[str, list[_Gain]] = {}
-    for principal, *gain in zip(*(gains[column].tolist() for column in ("principal_arn", *_Gain._fields))):
-        gains_of.setdefault(principal, []).append(_Gain(*gain))
+    gains_of = _GainsOf(_gains(before_evaluated.capabilities, after_evaluated.capabilities))
     before_ids = set(before["id"])
     new = records(after[~after["id"].isin(before_ids)])
     after_ids = set(after["id"])
@@ -596,12 +593,32 @@ def _judge(tables: Tables, run: _Run, before_evaluated: _State, after_evaluated:
                               len(tables.repositories))
 
 
-class _Gain(NamedTuple):
-    """A capability level that rises on one repository (a row of :func:`_gains`, by principal)."""
-    repository_arn: str
-    capability: str
-    level_before: str
-    missing_before: Any
+class _GainsOf:
+    """The rows of :func:`_gains`, by principal: a batch of login fixes raises 10^4 levels, each
+    read once by the verdict of its principal's fix (:meth:`beyond`), so they stay columns."""
+
+    def __init__(self, gains: pd.DataFrame) -> None:
+        self._columns = [gains[name].tolist() for name in ("repository_arn", "capability", "level_before",
+                                                            "missing_before")]
+        self._rows: dict[str, list[int]] = {}
+        for row, principal in enumerate(gains["principal_arn"].tolist()):
+            self._rows.setdefault(principal, []).append(row)
+
+    def beyond(self, principal: str, covered: frozenset[str], missing: set[str]) -> list[str]:
+        """The capability of each level ``principal`` gains that its cause does not ask for, in
+        order: not on a repository its findings name (``covered``), nor a level that was partial
+        for want of the ``missing`` actions the cause restores (the login, half a grant), the
+        principal's policies granting the rest already."""
+        repositories, capabilities, levels_before, missing_before = self._columns
+        found = []
+        for row in self._rows.get(principal, ()):
+            if repositories[row] in covered:
+                continue
+            before = missing_before[row]
+            if not (levels_before[row] == "partial" and isinstance(before, tuple) and before
+                    and missing.issuperset(before)):
+                found.append(capabilities[row])
+        return found
 
 
 def _gains(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -649,7 +666,7 @@ def _row_keys(codes: list[np.ndarray], sizes: list[int], absent: int) -> np.ndar
 
 
 def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dict[str, Any]],
-             gains_of: dict[str, list[_Gain]],
+             gains_of: _GainsOf,
              context: FindingContext, total_principals: int, total_repositories: int) -> Verification:
     own = [row["id"] for row in job.cause.findings]
     shown = [finding_id for finding_id in own if finding_id in before_ids]
@@ -664,10 +681,9 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     missing = {a for row in job.cause.findings if row["rule"] in MISSING_RULES for a in row["actions"]}
     counted: dict[tuple[str, str], int] = {}
     for principal in sorted(mine):
-        for gain in gains_of.get(principal, ()):
-            if not _needed(gain, job.covered(principal), missing):
-                key = (principal, gain.capability)
-                counted[key] = counted.get(key, 0) + 1
+        for capability in gains_of.beyond(principal, job.covered(principal), missing):
+            key = (principal, capability)
+            counted[key] = counted.get(key, 0) + 1
     added = tuple(f"{context.principal_label(principal)} gains {capability} on {count} "
                   f"{'repository' if count == 1 else 'repositories'}"
                   for (principal, capability), count in counted.items())
@@ -693,17 +709,6 @@ def _verdict(job: _Job, before_ids: set[str], after_ids: set[str], new: list[dic
     if not introduced and not added:
         text += "; grants nothing else"
     return Verification(status, f"{text} ({scope}).", resolved, unresolved, introduced, added)
-
-
-def _needed(gain: _Gain, covered: frozenset[str], missing: set[str]) -> bool:
-    """A gain the cause asks for: on a repository its findings name for the principal
-    (``covered``); or, where the cause restores missing actions (the login, half a grant), a level
-    that was partial for want of those actions only: the principal's policies already granted the
-    rest."""
-    if gain.repository_arn in covered:
-        return True
-    before = gain.missing_before
-    return gain.level_before == "partial" and isinstance(before, tuple) and bool(before) and missing.issuperset(before)
 
 
 def _severity(cause: Cause) -> str:
