@@ -22,7 +22,9 @@ A naive run asks the engine 7,000 x 64 x 1,500 times. Cells share almost everyth
    (:func:`ecr_audit.policy.evaluate`, audit mode) decides one representative cell per key
    (:meth:`AccountModel.decide_in`), and every cell with the same key gets that decision. The only
    thing that can differ between them is the id of the repository or registry policy inside
-   statement ids, which is substituted (:func:`relabel`).
+   statement ids, which is substituted (:func:`relabel`). Inline policies, one object per holder,
+   are keyed by their text as well, so holders of inline policies that say the same thing share
+   decisions too, their own policy ids substituted.
 4. Groups in which no identity or resource statement can apply are skipped: their cells are
    implicit denies (or organisation-only denies) that the permissions table leaves out (:mod:`.cells`).
 
@@ -60,6 +62,8 @@ NEVER = PrincipalFeatures.NEVER
 #: an organisation-only Deny (no statement of the principal's own is involved in them)
 OUTCOME_CODES = ("implicit_deny", "allowed", "conditional", "explicit_deny")
 _UNKNOWN_CLASS = -9
+#: what the id of an inline policy holds (``ecr_audit.tables.policies.inline_policy_id``)
+_INLINE_MARK = "/inline/"
 
 
 @dataclass
@@ -415,6 +419,10 @@ class BulkEvaluator:
         self.classes: list[CellValues] = []
         self._class_index: dict[tuple, int] = {}
         self._memo: dict[tuple, _Result] = {}
+        #: decisions by the text of their inline statements (:meth:`_decided_alike`), with the policy ids
+        self._by_text: dict[tuple, tuple[_Result, tuple[str, ...]]] = {}
+        self._texts: dict[int, tuple[Statement, Hashable]] = {}
+        self._inline: dict[str, object] | None = None
         self._canonical_codes: dict[bytes, np.ndarray] = {}
         self._components: dict[tuple, dict[int, tuple]] = {}
         self._tokens: dict[tuple[int, bool], Hashable] = {}
@@ -516,7 +524,7 @@ class BulkEvaluator:
                        org.keys[org.codes[target]], shape)
                 result = self._memo.get(key)
                 if result is None:
-                    result = self._memo[key] = self._decide(principal, action, state.targets[target])
+                    result = self._memo[key] = self._decided_alike(key, principal, action, state.targets[target])
                 results.append(result)
             if state.wildcard:
                 cell_class = self._combined_class(state, [results[g] for g in target_groups.tolist()])
@@ -763,6 +771,72 @@ class BulkEvaluator:
         return shape_id
 
     # ------------------------------------------------------------------------ decisions
+    def _decided_alike(self, key: tuple, principal: Principal, action: str, target: Repository | Region) -> _Result:
+        """The decision of a cell keyed by ``key`` (wildcard, same account, identity key, organisation
+        key, shape). Inline policies are one object per holder, so principals whose inline policies
+        say the same thing (a fix put on each of 200 roles) have different keys: a key is also read
+        with its inline statements by text and place (:meth:`_by_text_of`), and a decision made
+        for the same text is taken with the policy ids swapped (:func:`relabel`)."""
+        wildcard, same_account, identity_key, org_key, shape = key
+        shared = self._by_text_of(identity_key)
+        if shared is None:
+            return self._decide(principal, action, target)
+        text_key = (wildcard, same_account, shared[0], org_key, shape)
+        found = self._by_text.get(text_key)
+        if found is None:
+            result = self._decide(principal, action, target)
+            self._by_text[text_key] = (result, shared[1])
+            return result
+        first, first_policies = found
+        mapping = {old: new for old, new in zip(first_policies, shared[1]) if old != new}
+        if not mapping:
+            return first
+        decision = relabel(first.decision, mapping)
+        result = _Result(decision, first.identity_allowed, None, None)
+        result.repository_policy, result.registry_policy = first.repository_policy, first.registry_policy
+        return result
+
+    def _by_text_of(self, identity_key: tuple) -> tuple[tuple, tuple[str, ...]] | None:
+        """``identity_key`` with each statement of an inline policy read as its policy's slot (in
+        order of first appearance) and its text, and the policy ids of the slots; None when it
+        holds no such statement."""
+        slots: dict[str, int] = {}
+
+        def item(entry: tuple) -> tuple:
+            statement, value, target_value = entry
+            text = self._text_of(statement)
+            if text is None:
+                return entry
+            return slots.setdefault(statement.policy_id, len(slots)), text, value, target_value
+
+        own, limit = identity_key
+        shared = (tuple(map(item, own)), None if limit is None else tuple(map(item, limit)))
+        return (shared, tuple(slots)) if slots else None
+
+    def _text_of(self, statement: Statement) -> Hashable | None:
+        """What decides how an inline policy's statement acts: its policy's grammar version, its place,
+        Sid and text. None for another statement, or one of a policy with statements the engine
+        could not read (whose issues name the policy)."""
+        found = self._texts.get(id(statement))
+        if found is None:
+            text = None
+            policy = self._inline_policies().get(statement.policy_id)
+            if policy is not None and not policy.issues and isinstance(statement.raw, dict):
+                try:
+                    text = (policy.version, statement.index, statement.sid,
+                            json.dumps(statement.raw, sort_keys=True))
+                except (TypeError, ValueError):
+                    text = None
+            found = self._texts[id(statement)] = (statement, text)
+        return found[1]
+
+    def _inline_policies(self) -> dict[str, object]:
+        """The inline identity policies of the model, by policy id."""
+        if self._inline is None:
+            self._inline = {policy.policy_id: policy for policy in self._policies.values()
+                            if _INLINE_MARK in policy.policy_id}
+        return self._inline
+
     def _decide(self, principal: Principal, action: str, target: Repository | Region) -> _Result:
         self.evaluations += 1
         model = self.model

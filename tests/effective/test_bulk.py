@@ -7,6 +7,8 @@ to brute-force. Every column of every row, and the absence of every omitted cell
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,3 +153,42 @@ def test_classes_that_name_mostly_the_same_statements_share_a_worker_task() -> N
     # never more than an even share of the work in one task, however alike the classes
     assert worker_tasks([pull, pull, pull], 2) == [[0], [1], [2]]
     assert worker_tasks([pull, layers], 1) == [[0, 1]]
+
+
+def _with_inline_everywhere(snapshot: dict, document: dict) -> dict:
+    """``snapshot`` with the same inline policy put on every role and user (one object per holder,
+    as a fix put on each of them is)."""
+    iam = dict(snapshot["iam"])
+    for kind, inline in (("RoleDetailList", "RolePolicyList"), ("UserDetailList", "UserPolicyList")):
+        iam[kind] = [{**entity, inline: [*entity.get(inline, []), {"PolicyName": "same-everywhere",
+                                                                    "PolicyDocument": copy.deepcopy(document)}]}
+                     for entity in iam[kind]]
+    return {**snapshot, "iam": iam}
+
+
+def test_inline_policies_of_the_same_text_share_decisions_and_each_cell_names_its_own_policy(monkeypatch) -> None:
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:PutImage"], "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+        {"Effect": "Deny", "Action": "ecr:DeleteRepository", "Resource": "arn:aws:ecr:*:*:repository/prod-*"}]}
+    audit = Audit.from_snapshot(_with_inline_everywhere(generate_account(**SMALL_GENERATED), document))
+    effective = compute_effective(audit.tables, workers=1)
+    login = effective.permissions[effective.permissions["action"] == "ecr:GetAuthorizationToken"]
+
+    assert_every_cell_agrees(audit)
+    own = {row.principal_arn: row.allowing for row in login.itertuples()}
+    assert all(any(f"{principal}/inline/same-everywhere#0:Login" == item for item in allowing)
+               for principal, allowing in own.items()), list(own.items())[:2]
+    # one decision per text, not one per holder
+    from ecr_audit.effective.bulk import BulkEvaluator, action_classes
+
+    def login_decisions() -> int:
+        login = [group for group in action_classes(effective.model) if "ecr:GetAuthorizationToken" in group]
+        evaluator = BulkEvaluator(effective.model)
+        evaluator.run(login)
+        return evaluator.evaluations
+
+    shared = login_decisions()
+    monkeypatch.setattr(BulkEvaluator, "_by_text_of", lambda self, key: None)
+    assert shared < login_decisions()
