@@ -462,7 +462,7 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 #: what forked workers read (set before the fork, copied on write): the runs, expectations, tables,
-#: context and decided account
+#: context, decided account and each share's cut of its frames
 _WORKER: dict[str, Any] = {}
 
 
@@ -470,23 +470,22 @@ def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: 
                  workers: int, effective: Effective | None, incremental: bool) -> None:
     """Each run evaluated (:func:`_evaluate_run`) and its fixes judged (:func:`_judge`): in this
     process, or spread over it and ``workers - 1`` forked ones, each taking a share of the runs
-    (runs alike before the edits together), cutting the whole account's frames for its own runs
-    (:func:`_decided`) and sending back only the verdicts. This process cuts its own before the
-    fork, though the worker waits for it: after the fork, every page the cut writes would first
-    be copied, and this process's share is the longer one."""
+    (runs alike before the edits together) and sending back only the verdicts. Each share's cut
+    of the whole account's frames (:func:`_decided`) is made here, before the fork: in a forked
+    process every page the cut writes would first be copied (it took three times as long there)."""
     shares = _shares(runs, workers)
+    cuts = [_decided(context, effective, [runs[position] for position in share]) if incremental else None
+            for share in shares or [list(range(len(runs)))]]
     if len(shares) < 2:
-        positions = list(range(len(runs)))
-        _judge_share(runs, positions, expectations, tables, _decided(context, effective, runs) if incremental else None,
-                     context, effective)
+        _judge_share(runs, list(range(len(runs))), expectations, tables, cuts[0], context, effective)
         return
-    own = _decided(context, effective, [runs[position] for position in shares[0]]) if incremental else None
     _WORKER.update(runs=runs, expectations=expectations, tables=tables, context=context, effective=effective,
-                   incremental=incremental)
+                   cuts=cuts)
     try:
-        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, own, context,
+        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, cuts[0], context,
                                                              effective),
-                                        [(_judge_forked, (share,)) for share in shares[1:]])
+                                        [(_judge_forked, (share, index)) for index, share in enumerate(shares)
+                                         if index])
     finally:
         _WORKER.clear()
     verdicts = {cause_id: verdict for share in theirs for cause_id, verdict in share}
@@ -519,11 +518,10 @@ def _judge_share(runs: list["_Run"], positions: list[int], expectations: Expecta
         _judge(tables, runs[position], before, after, context)
 
 
-def _judge_forked(positions: list[int]) -> list[tuple[str, Verification]]:
-    runs, context = _WORKER["runs"], _WORKER["context"]
-    decided = _decided(context, _WORKER["effective"], [runs[position] for position in positions]) \
-        if _WORKER["incremental"] else None
-    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], decided, context, _WORKER["effective"])
+def _judge_forked(positions: list[int], share: int) -> list[tuple[str, Verification]]:
+    runs = _WORKER["runs"]
+    _judge_share(runs, positions, _WORKER["expectations"], _WORKER["tables"], _WORKER["cuts"][share],
+                 _WORKER["context"], _WORKER["effective"])
     return [(job.cause.id, job.result) for position in positions for job in runs[position].jobs]
 
 
