@@ -493,18 +493,19 @@ class _Access:
 
 def evaluate_expectations(expectations: Iterable[Expectation], principals: pd.DataFrame,
                           repositories: pd.DataFrame, capabilities: pd.DataFrame,
-                          permissions: pd.DataFrame, access: np.ndarray | None = None) -> list[Shortfall]:
+                          permissions: pd.DataFrame, access: np.ndarray | None = None,
+                          rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None) -> list[Shortfall]:
     """Every unmet ``must`` and exceeded ``must_not``, in expectation order then principal order.
 
     ``permissions``: the grouped permissions (``Audit.grouped_permissions``).
     ``access``: a mask over ``permissions`` of the cells that count as "holds an ECR action" for
     ``with_ecr_access`` (default: every allowed or conditional cell; the findings pass only those the
-    principal's own grants give, see ``FindingContext.own_mask``).
+    principal's own grants give, see ``FindingContext.own_mask``). ``rows``: the rows of
+    ``principals`` and ``repositories`` (:func:`~ecr_audit.frames.records`), when the caller has them.
     """
     if "repositories" not in permissions.columns:  # one row per cell: group it
         permissions = group_permissions(permissions)
-    principal_rows = records(principals)
-    repository_rows = records(repositories)
+    principal_rows, repository_rows = rows if rows is not None else (records(principals), records(repositories))
     if access is None:
         access = permissions["decision"].isin(HOLDING_DECISIONS).to_numpy()
     holdings = _Access(permissions, access)

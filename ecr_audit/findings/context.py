@@ -231,7 +231,8 @@ class FindingContext:
         """Unmet and exceeded expectations, computed once for both expectation rules."""
         return evaluate_expectations(self.expectations.all_entries(), self.tables.principals,
                                      self.tables.repositories, self.capabilities, self.permissions,
-                                     access=self.own_mask)
+                                     access=self.own_mask, rows=(list(self.principal_rows.values()),
+                                                                 list(self.repository_rows.values())))
 
     @cached_property
     def collected_at(self) -> _dt.datetime | None:
