@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -366,16 +366,24 @@ def _holds_policy(tables: Tables, policy_id: str) -> bool:
 @dataclass
 class _Decided:
     """The whole account's grouped permissions and capabilities (not compacted) of ``principals``
-    on ``repositories`` (every one when None): those of the runs of one share."""
+    on ``repositories`` (every one when None): those of the runs of one share. The capabilities
+    may be left to compute on first use (``later``)."""
     grouped: pd.DataFrame
-    capabilities: pd.DataFrame
+    later: pd.DataFrame | Callable[[], pd.DataFrame]
     principals: frozenset[str]
     repositories: frozenset[str] | None
 
+    @property
+    def capabilities(self) -> pd.DataFrame:
+        if callable(self.later):
+            self.later = self.later()
+        return self.later
 
-def _decided(context: FindingContext, effective: Effective | None, runs: list["_Run"]) -> _Decided | None:
+
+def _decided(context: FindingContext, effective: Effective | None, runs: list["_Run"],
+             capabilities_now: bool = True) -> _Decided | None:
     """The cut of the whole account's frames for ``runs`` (None when there are none); the
-    capabilities computed from ``effective`` when given."""
+    capabilities computed from ``effective`` when given, on first use unless ``capabilities_now``."""
     if not runs:
         return None
     principals = sorted({principal for run in runs for principal in run.representatives})
@@ -389,10 +397,12 @@ def _decided(context: FindingContext, effective: Effective | None, runs: list["_
     principal_indices = sorted(model.principal_by_arn[principal].index for principal in principals)
     repository_indices = range(len(model.repositories)) if repositories is None else \
         sorted(model.repository_by_arn[repository].index for repository in repositories)
-    capabilities = compute_capabilities(effective, np.array(principal_indices, dtype=np.int64),
-                                        np.array(repository_indices, dtype=np.int64))
-    return _Decided(_cut_grouped(context.permissions, principals, repositories), capabilities,
-                    frozenset(principals), repositories)
+    def capabilities() -> pd.DataFrame:
+        return compute_capabilities(effective, np.array(principal_indices, dtype=np.int64),
+                                    np.array(repository_indices, dtype=np.int64))
+
+    return _Decided(_cut_grouped(context.permissions, principals, repositories),
+                    capabilities() if capabilities_now else capabilities, frozenset(principals), repositories)
 
 
 def _cut(decided: "tuple[pd.DataFrame, pd.DataFrame] | _Decided", principals: list[str],
@@ -470,19 +480,26 @@ def _verify_runs(runs: list["_Run"], expectations: Expectations | None, tables: 
                  workers: int, effective: Effective | None, incremental: bool) -> None:
     """Each run evaluated (:func:`_evaluate_run`) and its fixes judged (:func:`_judge`): in this
     process, or spread over it and ``workers - 1`` forked ones, each taking a share of the runs
-    (runs alike before the edits together) and sending back only the verdicts. Each share's cut
-    of the whole account's frames (:func:`_decided`) is made here, before the fork: in a forked
-    process every page the cut writes would first be copied (it took three times as long there)."""
+    (runs alike before the edits together) and sending back only the verdicts. The shares' cuts
+    of the whole account's frames (:func:`_decided`) are made here, before the fork: in a forked
+    process every page the cut writes would first be copied (it took three times as long there).
+    But for the capability levels of this process's own share, computed after the fork while the
+    workers start: their shares, of several small reduced accounts, are the longer ones."""
     shares = _shares(runs, workers)
-    cuts = [_decided(context, effective, [runs[position] for position in share]) if incremental else None
-            for share in shares or [list(range(len(runs)))]]
+
+    def cut(share: list[int], capabilities_now: bool = True) -> _Decided | None:
+        return _decided(context, effective, [runs[position] for position in share], capabilities_now) \
+            if incremental else None
+
     if len(shares) < 2:
-        _judge_share(runs, list(range(len(runs))), expectations, tables, cuts[0], context, effective)
+        _judge_share(runs, list(range(len(runs))), expectations, tables, cut(list(range(len(runs)))), context,
+                     effective)
         return
+    own = cut(shares[0], capabilities_now=False)
     _WORKER.update(runs=runs, expectations=expectations, tables=tables, context=context, effective=effective,
-                   cuts=cuts)
+                   cuts={index: cut(share) for index, share in enumerate(shares) if index})
     try:
-        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, cuts[0], context,
+        _, theirs = with_forked_workers(lambda: _judge_share(runs, shares[0], expectations, tables, own, context,
                                                              effective),
                                         [(_judge_forked, (share, index)) for index, share in enumerate(shares)
                                          if index])
