@@ -6,7 +6,9 @@ A fix is verified on the principals it can change, not on the whole account: a r
 principals alike to the evaluator (same policies, groups, boundary and tags) among those the fix
 affects, plus the repositories the cause concerns. Before the edits its frames are cut from the
 audit's own (a representative's cells are the same in the reduced account as in the whole one);
-after them it is evaluated, and the finding rules run on both (:func:`_evaluate_run`). Fixes that
+after them the actions whose statements the edits change are decided again, the other cells being
+those before (a login fix changes one action), and the finding rules run on both states
+(:func:`_evaluate_run`). Fixes that
 cannot interfere (neither's edits reach a principal the other is checked on, no policy edited by
 both, none touching a resource or organisation policy that every principal meets) are verified
 together, in one evaluation, and each is judged on its own principals: so verifying every fix of a
