@@ -320,7 +320,7 @@ def _evaluate_after(run: "_Run", expectations: Expectations | None, tables: Tabl
     whole account's frames and ``effective`` (that account decided) is at hand, only the actions
     whose statements the edits change are decided again
     (:func:`~ecr_audit.effective.compute_effective_changed`): the other cells are those before.
-    A fix of a login grant changes one action of the catalogue's 60."""
+    A fix of a login grant changes one action of the catalogue."""
     # built from the tables before: where the edits change only repository policies, only the
     # ECR part is read again
     after_tables = build_tables(run.after, reuse=tables if before.tables is None else before.tables)
@@ -369,17 +369,17 @@ def _holds_policy(tables: Tables, policy_id: str) -> bool:
 class _Decided:
     """The whole account's grouped permissions and capabilities (not compacted) of ``principals``
     on ``repositories`` (every one when None): those of the runs of one share. The capabilities
-    may be left to compute on first use (``later``)."""
+    may be left to compute on first use (a function that computes them)."""
     grouped: pd.DataFrame
-    later: pd.DataFrame | Callable[[], pd.DataFrame]
+    _capabilities: pd.DataFrame | Callable[[], pd.DataFrame]
     principals: frozenset[str]
     repositories: frozenset[str] | None
 
     @property
     def capabilities(self) -> pd.DataFrame:
-        if callable(self.later):
-            self.later = self.later()
-        return self.later
+        if callable(self._capabilities):
+            self._capabilities = self._capabilities()
+        return self._capabilities
 
 
 def _decided(context: FindingContext, effective: Effective | None, runs: list["_Run"],
@@ -399,6 +399,7 @@ def _decided(context: FindingContext, effective: Effective | None, runs: list["_
     principal_indices = sorted(model.principal_by_arn[principal].index for principal in principals)
     repository_indices = range(len(model.repositories)) if repositories is None else \
         sorted(model.repository_by_arn[repository].index for repository in repositories)
+
     def capabilities() -> pd.DataFrame:
         return compute_capabilities(effective, np.array(principal_indices, dtype=np.int64),
                                     np.array(repository_indices, dtype=np.int64))
