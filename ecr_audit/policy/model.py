@@ -200,17 +200,16 @@ def changed_actions(old: Policy | None, new: Policy | None, actions: tuple[str, 
         return None
     before = {} if old is None else old.naming(actions)
     after = {} if new is None else new.naming(actions)
+    # each statement's text written once: a statement of "ecr:*" applies to every action
+    texts = {id(statement): _place_and_text(statement)
+             for policy in (old, new) if policy is not None for statement in policy.statements}
     changed = set()
     for action in before.keys() | after.keys():
         were, are = before.get(action, ()), after.get(action, ())
-        if len(were) != len(are) or not all(_same(a, b) for a, b in zip(were, are)):
+        if len(were) != len(are) or not all(texts[id(a)] is not None and texts[id(a)] == texts[id(b)]
+                                            for a, b in zip(were, are)):
             changed.add(action)
     return frozenset(changed)
-
-
-def _same(old: Statement, new: Statement) -> bool:
-    text = _place_and_text(old)
-    return text is not None and text == _place_and_text(new)
 
 
 def _place_and_text(statement: Statement) -> tuple | None:
