@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from ecr_audit.aws_managed_policies import aws_managed_policies
 from ecr_audit.causes.model import ATTACH_MANAGED, PUT_INLINE, SET_DOCUMENT, Edit
-from ecr_audit.tables.policies import registry_policy_id, repository_policy_id
+from ecr_audit.tables.policies import inline_policy_id, registry_policy_id, repository_policy_id
 
 _ENTITY_LISTS = (("UserDetailList", "UserPolicyList"), ("GroupDetailList", "GroupPolicyList"),
                  ("RoleDetailList", "RolePolicyList"))
@@ -40,6 +40,16 @@ def apply_edits(snapshot: dict[str, Any], edits: Iterable[Edit]) -> dict[str, An
         else:
             raise ValueError(f"unknown edit {edit.op!r}")
     return edited.snapshot
+
+
+def edited_policy_id(edit: Edit) -> str:
+    """The id of the policy ``edit`` writes: the policy whose document it sets, the inline policy it
+    puts, or the AWS managed policy it attaches ("" for a name the catalogue does not hold)."""
+    if edit.op == PUT_INLINE:
+        return inline_policy_id(edit.target, edit.policy_name or "")
+    if edit.op == ATTACH_MANAGED:
+        return aws_managed_arn(edit.policy_name or "") or ""
+    return edit.target
 
 
 class _Edited:

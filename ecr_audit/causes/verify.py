@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 
 from ecr_audit.arns import NO_RESOURCE
-from ecr_audit.causes.edits import SnapshotIndex, apply_edits, aws_managed_arn, reduced_snapshot
+from ecr_audit.causes.edits import SnapshotIndex, apply_edits, edited_policy_id, reduced_snapshot
 from ecr_audit.causes.detect import MISSING_RULES
 from ecr_audit.heap import long_lived_frozen
-from ecr_audit.causes.model import (ATTACH_MANAGED, NO_CHANGE, NO_FIX, NOT_VERIFIED, PUT_INLINE, SET_DOCUMENT,
-                                    VERIFIED, Cause, Edit)
+from ecr_audit.causes.model import (ATTACH_MANAGED, NO_CHANGE, NO_FIX, NOT_VERIFIED, SET_DOCUMENT, VERIFIED,
+                                    Cause, Edit)
 from ecr_audit.effective import (Effective, compute_capabilities, compute_effective, compute_effective_changed,
                                  workers_for)
 from ecr_audit.effective.capabilities import CAPABILITY_LEVELS
@@ -50,7 +50,6 @@ from ecr_audit.frames import (category_values, codes_and_values, isin, object_ar
                               replace_rows)
 from ecr_audit.policy import Policy
 from ecr_audit.tables import Tables, build_tables
-from ecr_audit.tables.policies import inline_policy_id
 
 #: representatives kept per fix, and per batch of fixes verified together
 REPRESENTATIVES_PER_FIX = 2
@@ -345,12 +344,7 @@ def _changed_policies(run: "_Run", before: Tables, after: Tables) -> list[tuple[
     in the account could not be read: any cell may then change."""
     changed = []
     for edit in run.edits:
-        if edit.op == SET_DOCUMENT:
-            policy_id = edit.target
-        elif edit.op == PUT_INLINE:
-            policy_id = inline_policy_id(edit.target, edit.policy_name or "")
-        else:
-            policy_id = aws_managed_arn(edit.policy_name or "") or ""
+        policy_id = edited_policy_id(edit)
         old = before.parsed_policies.get(policy_id) if edit.op != ATTACH_MANAGED else None
         new = after.parsed_policies.get(policy_id)
         if new is None and old is None and edit.op == SET_DOCUMENT and not _holds_policy(after, policy_id):
